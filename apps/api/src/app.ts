@@ -1,0 +1,78 @@
+/** Builds the api's express app from its dependencies; main.ts wires the real ones. */
+import {
+  authenticate,
+  healthRoutes,
+  httpMetrics,
+  type Logger,
+  metricsRoute,
+  problemHandler,
+  routeNotFound,
+} from '@registry-triggers/http-kit';
+import {
+  type DeliveryJob,
+  type PartitionedQueue,
+  type PushEventJob,
+  type RecordStore,
+  type RedisConnection,
+  RepositoryStore,
+  TriggerStore,
+} from '@registry-triggers/store';
+import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { DeliveryRequests } from './delivery-requests.js';
+import { DISTRIBUTION_MEDIA_TYPES } from './distribution-envelope.js';
+import type { ApiEnv } from './env.js';
+import { createApiMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { eventRoutes } from './routes/events.js';
+import { repositoryRoutes } from './routes/repositories.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { triggerRoutes } from './routes/triggers.js';
+
+export interface ApiDeps {
+  env: Pick<ApiEnv, 'ADMIN_TOKEN' | 'INGEST_TOKEN' | 'MAX_BODY_BYTES' | 'TRIGGERS_PER_REPOSITORY'>;
+  redis: RedisConnection;
+  pushEvents: PartitionedQueue<PushEventJob>;
+  deliveries: PartitionedQueue<DeliveryJob>;
+  deliveryRequests: DeliveryRequests;
+  records: RecordStore;
+  logger: Logger;
+  metrics: Registry;
+}
+
+export function createApiApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(httpMetrics(deps.metrics));
+  app.use(
+    express.json({
+      limit: deps.env.MAX_BODY_BYTES,
+      type: ['application/json', 'application/*+json', ...DISTRIBUTION_MEDIA_TYPES],
+    }),
+  );
+  app.use(healthRoutes(deps.redis));
+  app.get('/metrics', metricsRoute(deps.metrics));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
+
+  app.use(
+    '/v1',
+    authenticate({ adminToken: deps.env.ADMIN_TOKEN, ingestToken: deps.env.INGEST_TOKEN, redis: deps.redis }),
+  );
+  app.use(tokenRoutes(deps.redis));
+  app.use(repositoryRoutes(new RepositoryStore(deps.redis)));
+  app.use(
+    triggerRoutes({
+      triggers: new TriggerStore(deps.redis),
+      records: deps.records,
+      deliveries: deps.deliveryRequests,
+      triggersPerRepository: deps.env.TRIGGERS_PER_REPOSITORY,
+    }),
+  );
+  app.use(eventRoutes(deps.pushEvents, createApiMetrics(deps.metrics)));
+  app.use(routeNotFound);
+  app.use(problemHandler(deps.logger));
+  return app;
+}

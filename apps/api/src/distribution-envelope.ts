@@ -1,0 +1,66 @@
+/**
+ * Notification envelopes of the CNCF distribution registry. Only a manifest push that
+ * carries a tag is an image push; blob pushes, pulls, deletes and pushes by digest are
+ * ignored. `target.repository` is `<namespace>/<repository...>`.
+ */
+import { digestSchema, namespaceNameSchema, repositoryNameSchema, tagSchema } from '@registry-triggers/core';
+import { z } from 'zod';
+import type { IncomingPushEvent } from './ingest.js';
+
+export const DISTRIBUTION_MEDIA_TYPES = [
+  'application/vnd.docker.distribution.events.v1+json',
+  'application/vnd.docker.distribution.events.v2+json',
+  'application/json',
+];
+
+const eventSchema = z.looseObject({
+  id: z.string().optional(),
+  timestamp: z.string().optional(),
+  action: z.string().optional(),
+  target: z
+    .looseObject({
+      mediaType: z.string().optional(),
+      digest: z.string().optional(),
+      repository: z.string().optional(),
+      tag: z.string().optional(),
+    })
+    .optional(),
+});
+
+export const envelopeSchema = z.looseObject({ events: z.array(eventSchema).max(10_000) });
+export type DistributionEnvelope = z.infer<typeof envelopeSchema>;
+
+export type EnvelopeItem = { kind: 'push'; event: IncomingPushEvent } | { kind: 'ignored'; reason: string };
+
+export function readEnvelope(envelope: DistributionEnvelope): EnvelopeItem[] {
+  return envelope.events.map((event): EnvelopeItem => {
+    const target = event.target;
+    if (event.action !== 'push') return { kind: 'ignored', reason: `action ${event.action ?? 'missing'}` };
+    if (!target?.tag) return { kind: 'ignored', reason: 'not a tagged manifest push' };
+    const full = target.repository ?? '';
+    const slash = full.indexOf('/');
+    if (slash < 0) return { kind: 'ignored', reason: `repository ${full} has no namespace` };
+    const namespace = full.slice(0, slash);
+    const repository = full.slice(slash + 1);
+    if (
+      !namespaceNameSchema.safeParse(namespace).success ||
+      !repositoryNameSchema.safeParse(repository).success ||
+      !tagSchema.safeParse(target.tag).success ||
+      !digestSchema.safeParse(target.digest).success
+    ) {
+      return { kind: 'ignored', reason: 'invalid name, tag or digest' };
+    }
+    const pushedAt = event.timestamp ? Date.parse(event.timestamp) : Number.NaN;
+    return {
+      kind: 'push',
+      event: {
+        namespace,
+        repository,
+        tag: target.tag,
+        digest: target.digest!,
+        pushedAt: Number.isFinite(pushedAt) ? pushedAt : undefined,
+        eventId: event.id || undefined,
+      },
+    };
+  });
+}

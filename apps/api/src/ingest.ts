@@ -1,0 +1,82 @@
+/**
+ * Puts push events durably into the push-event queue. An event id seen again within
+ * 24 hours is dropped by BullMQ's deduplication inside the same script that adds the
+ * job, so no crash between "remember" and "enqueue" can lose or double an event.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  EVENT_DEDUPE_TTL_MS,
+  type PartitionedQueue,
+  type PushEventJob,
+  pushEventJobOptions,
+} from '@registry-triggers/store';
+import type { Queue } from 'bullmq';
+
+export interface IncomingPushEvent {
+  namespace: string;
+  repository: string;
+  tag: string;
+  digest: string;
+  pushedAt?: number | undefined;
+  eventId?: string | undefined;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  eventIds: string[];
+}
+
+export async function ingestPushEvents(
+  queue: PartitionedQueue<PushEventJob>,
+  events: IncomingPushEvent[],
+  now: number,
+): Promise<IngestResult> {
+  const eventIds = events.map((event) => event.eventId ?? randomUUID());
+  // Group by partition so each group is one atomic addBulk on one hash slot.
+  const groups = new Map<Queue<PushEventJob>, Array<{ jobId: string; index: number }>>();
+  const jobs = events.map((event, index) => {
+    const jobId = randomUUID();
+    const partition = queue.forRepository(event.namespace, event.repository);
+    const group = groups.get(partition) ?? [];
+    group.push({ jobId, index });
+    groups.set(partition, group);
+    return {
+      jobId,
+      data: {
+        eventId: eventIds[index]!,
+        namespace: event.namespace,
+        repository: event.repository,
+        tag: event.tag,
+        digest: event.digest,
+        pushedAt: event.pushedAt ?? now,
+        receivedAt: now,
+      } satisfies PushEventJob,
+    };
+  });
+
+  let duplicates = 0;
+  await Promise.all(
+    [...groups].map(async ([partition, members]) => {
+      const added = await partition.addBulk(
+        members.map(({ jobId, index }) => {
+          const data = jobs[index]!.data;
+          return {
+            name: 'push',
+            data,
+            opts: {
+              ...pushEventJobOptions,
+              jobId,
+              deduplication: { id: `${data.namespace}/${data.eventId}`, ttl: EVENT_DEDUPE_TTL_MS },
+            },
+          };
+        }),
+      );
+      // A deduplicated add answers with the id of the job that already carries the event.
+      added.forEach((job, i) => {
+        if (job.id !== members[i]!.jobId) duplicates++;
+      });
+    }),
+  );
+  return { accepted: events.length - duplicates, duplicates, eventIds };
+}

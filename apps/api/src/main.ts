@@ -1,0 +1,64 @@
+import { defaultRetryPolicy } from '@registry-triggers/core';
+import {
+  closeServer,
+  createLogger,
+  createMetricsRegistry,
+  listen,
+  ShutdownManager,
+} from '@registry-triggers/http-kit';
+import {
+  createRedis,
+  type DeliveryJob,
+  PartitionedQueue,
+  type PushEventJob,
+  queueNames,
+  RecordStore,
+} from '@registry-triggers/store';
+import { createApiApp } from './app.js';
+import { DeliveryRequests } from './delivery-requests.js';
+import { readApiEnv } from './env.js';
+
+const env = readApiEnv();
+const logger = createLogger('api');
+const shutdown = new ShutdownManager(logger);
+
+const redis = createRedis(env, {
+  role: 'fail-fast',
+  commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+  name: 'api',
+});
+redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
+const blockingConnections: Array<{ quit(): Promise<unknown> }> = [];
+const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, env.QUEUE_PARTITIONS, redis);
+const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, env.QUEUE_PARTITIONS, redis);
+const deliveryRequests = new DeliveryRequests(
+  deliveries,
+  () => {
+    const connection = createRedis(env, { role: 'worker', name: 'api-events' });
+    blockingConnections.push(connection);
+    return connection;
+  },
+  env.TEST_DELIVERY_WAIT_MS,
+  defaultRetryPolicy.maxAttempts,
+);
+// The api only reads records; retention is the worker's, which writes them.
+const records = new RecordStore(redis);
+
+const app = createApiApp({
+  env,
+  redis,
+  pushEvents,
+  deliveries,
+  deliveryRequests,
+  records,
+  logger,
+  metrics: createMetricsRegistry('api'),
+});
+const server = await listen(app, env.API_PORT, env.API_HOST);
+logger.info({ port: env.API_PORT }, `api listening on http://${env.API_HOST}:${env.API_PORT}`);
+
+shutdown.register('http', () => closeServer(server));
+shutdown.register('delivery events', () => deliveryRequests.close());
+shutdown.register('queues', () => Promise.all([pushEvents.close(), deliveries.close()]));
+shutdown.register('redis', () => Promise.all([redis.quit(), ...blockingConnections.map((c) => c.quit())]));
+shutdown.listen();

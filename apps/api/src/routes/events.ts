@@ -1,0 +1,83 @@
+import { digestSchema, namespaceNameSchema, repositoryNameSchema, tagSchema } from '@registry-triggers/core';
+import { HttpError, type Principal, parseOr400, principalOf } from '@registry-triggers/http-kit';
+import type { PartitionedQueue, PushEventJob } from '@registry-triggers/store';
+import { Router } from 'express';
+import { z } from 'zod';
+import { DISTRIBUTION_MEDIA_TYPES, envelopeSchema, readEnvelope } from '../distribution-envelope.js';
+import { type IncomingPushEvent, ingestPushEvents } from '../ingest.js';
+import type { ApiMetrics } from '../metrics.js';
+import { handle, requireMediaType } from './params.js';
+
+export const MAX_EVENTS_PER_REQUEST = 1000;
+
+export const pushEventSchema = z.strictObject({
+  namespace: namespaceNameSchema,
+  repository: repositoryNameSchema,
+  tag: tagSchema,
+  digest: digestSchema,
+  pushedAt: z.iso.datetime({ offset: true }).optional(),
+  eventId: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
+});
+
+export const pushEventsBodySchema = z.union([
+  pushEventSchema,
+  z.array(pushEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST),
+]);
+
+/** The ingest token and the admin may post for any namespace; a namespace token only for its own. */
+function checkNamespaces(principal: Principal, events: IncomingPushEvent[]): void {
+  if (principal.kind === 'admin' || principal.kind === 'ingest') return;
+  const foreign = events.find((event) => event.namespace !== principal.namespace);
+  if (foreign)
+    throw new HttpError(403, 'forbidden', `this token cannot post events for namespace ${foreign.namespace}`);
+}
+
+export function eventRoutes(queue: PartitionedQueue<PushEventJob>, metrics: ApiMetrics): Router {
+  const router = Router();
+
+  async function ingest(events: IncomingPushEvent[]) {
+    const end = metrics.enqueueSeconds.startTimer();
+    const result = await ingestPushEvents(queue, events, Date.now());
+    end();
+    metrics.events.inc({ outcome: 'accepted' }, result.accepted);
+    metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
+    return result;
+  }
+
+  router.post(
+    '/v1/events/push',
+    requireMediaType(['application/json']),
+    handle(async (req, res) => {
+      const principal = principalOf(res);
+      const body = parseOr400(pushEventsBodySchema, req.body);
+      const events = (Array.isArray(body) ? body : [body]).map((event) => ({
+        ...event,
+        pushedAt: event.pushedAt ? Date.parse(event.pushedAt) : undefined,
+      }));
+      checkNamespaces(principal, events);
+      res.status(202).json(await ingest(events));
+    }),
+  );
+
+  router.post(
+    '/v1/events/distribution',
+    requireMediaType(DISTRIBUTION_MEDIA_TYPES),
+    handle(async (req, res) => {
+      const principal = principalOf(res);
+      const envelope = parseOr400(envelopeSchema, req.body);
+      const items = readEnvelope(envelope);
+      const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
+      const ignored = items.length - events.length;
+      checkNamespaces(principal, events);
+      metrics.events.inc({ outcome: 'ignored' }, ignored);
+      const result = events.length > 0 ? await ingest(events) : { accepted: 0, duplicates: 0, eventIds: [] };
+      res.status(202).json({ ...result, ignored });
+    }),
+  );
+  return router;
+}

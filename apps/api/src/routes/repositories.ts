@@ -1,0 +1,54 @@
+import { notFound, parseOr400 } from '@registry-triggers/http-kit';
+import type { RepositoryStore } from '@registry-triggers/store';
+import { Router } from 'express';
+import { z } from 'zod';
+import { handle, namespaceOf, repositoryOf, requireMediaType } from './params.js';
+
+const metadataName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Z0-9_]+$/, 'must be upper-case letters, digits and underscores');
+
+export const repositoryBodySchema = z.strictObject({
+  repoType: z.enum(['PUBLIC', 'PRIVATE']),
+  authenticationType: metadataName.optional(),
+  originType: metadataName.optional(),
+});
+
+const listQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(300).optional(),
+});
+
+export function repositoryRoutes(repositories: RepositoryStore): Router {
+  const router = Router();
+  router.put(
+    '/v1/namespaces/:ns/repositories/:repo',
+    requireMediaType(['application/json']),
+    handle(async (req, res) => {
+      const { namespace, repository } = repositoryOf(req, res);
+      const body = parseOr400(repositoryBodySchema, req.body);
+      const result = await repositories.put(namespace, repository, body, Date.now());
+      res.status(result.created ? 201 : 200).json(result.repository);
+    }),
+  );
+  router.get(
+    '/v1/namespaces/:ns/repositories/:repo',
+    handle(async (req, res) => {
+      const { namespace, repository } = repositoryOf(req, res);
+      const found = await repositories.get(namespace, repository);
+      if (!found) throw notFound(`repository ${namespace}/${repository}`);
+      res.json(found);
+    }),
+  );
+  router.get(
+    '/v1/namespaces/:ns/repositories',
+    handle(async (req, res) => {
+      const namespace = namespaceOf(req, res);
+      const query = parseOr400(listQuerySchema, req.query, 'query');
+      res.json(await repositories.list(namespace, query));
+    }),
+  );
+  return router;
+}

@@ -1,0 +1,48 @@
+/** Builds the logs app: the access-log API, the live tail and the web page. */
+import {
+  authenticate,
+  healthRoutes,
+  httpMetrics,
+  type Logger,
+  metricsRoute,
+  problemHandler,
+  routeNotFound,
+} from '@registry-triggers/http-kit';
+import { RecordStore, type RedisConnection } from '@registry-triggers/store';
+import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
+import { liveTailRoutes } from './routes/live-tail.js';
+import { recordRoutes } from './routes/records.js';
+import { webPageRoutes } from './routes/web-page.js';
+
+export interface LogsDeps {
+  adminToken: string;
+  redis: RedisConnection;
+  blockingConnection: () => RedisConnection;
+  maxStreams: number;
+  logger: Logger;
+  metrics: Registry;
+}
+
+export function createLogsApp(deps: LogsDeps): Express & { closeStreams: () => void } {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(httpMetrics(deps.metrics));
+  app.use(healthRoutes(deps.redis));
+  app.get('/metrics', metricsRoute(deps.metrics));
+  app.use(webPageRoutes());
+
+  const records = new RecordStore(deps.redis);
+  const liveTail = liveTailRoutes({
+    records,
+    blockingConnection: deps.blockingConnection,
+    maxStreams: deps.maxStreams,
+  });
+  app.use('/v1', authenticate({ adminToken: deps.adminToken, redis: deps.redis }));
+  app.use(liveTail);
+  app.use(recordRoutes(records));
+  app.use(routeNotFound);
+  app.use(problemHandler(deps.logger));
+  return Object.assign(app, { closeStreams: liveTail.closeAll });
+}

@@ -1,0 +1,16 @@
+import { parseEnv } from '@registry-triggers/http-kit';
+import { redisEnvSchema } from '@registry-triggers/store';
+import { z } from 'zod';
+
+export const logsEnvSchema = redisEnvSchema.extend({
+  LOGS_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  LOGS_HOST: z.string().default('0.0.0.0'),
+  ADMIN_TOKEN: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
+  /** Live-tail connections open at once; each holds one Redis connection. */
+  LOGS_MAX_STREAMS: z.coerce.number().int().min(1).default(100),
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).default(2000),
+});
+export type LogsEnv = z.infer<typeof logsEnvSchema>;
+
+export const readLogsEnv = (source: NodeJS.ProcessEnv = process.env): LogsEnv =>
+  parseEnv(logsEnvSchema, source);

@@ -1,0 +1,37 @@
+import {
+  closeServer,
+  createLogger,
+  createMetricsRegistry,
+  listen,
+  ShutdownManager,
+} from '@registry-triggers/http-kit';
+import { createRedis } from '@registry-triggers/store';
+import { createLogsApp } from './app.js';
+import { readLogsEnv } from './env.js';
+
+const env = readLogsEnv();
+const logger = createLogger('logs');
+const shutdown = new ShutdownManager(logger);
+
+const redis = createRedis(env, {
+  role: 'fail-fast',
+  commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+  name: 'logs',
+});
+redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
+
+const app = createLogsApp({
+  adminToken: env.ADMIN_TOKEN,
+  redis,
+  blockingConnection: () => createRedis(env, { role: 'worker', name: 'logs-tail' }),
+  maxStreams: env.LOGS_MAX_STREAMS,
+  logger,
+  metrics: createMetricsRegistry('logs'),
+});
+const server = await listen(app, env.LOGS_PORT, env.LOGS_HOST);
+logger.info({ port: env.LOGS_PORT }, `logs listening on http://${env.LOGS_HOST}:${env.LOGS_PORT}`);
+
+shutdown.register('live streams', () => app.closeStreams());
+shutdown.register('http', () => closeServer(server));
+shutdown.register('redis', () => redis.quit());
+shutdown.listen();

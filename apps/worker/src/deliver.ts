@@ -1,0 +1,181 @@
+/**
+ * The delivery processor: one attempt per run, every attempt recorded. The core retry
+ * policy decides what happens next; BullMQ carries it out (a thrown RetryLater is
+ * retried after its delay, an UnrecoverableError ends the job as failed).
+ */
+import {
+  type AccessRecord,
+  buildAcrPayload,
+  classifyAttempt,
+  type DeliveryOutcome,
+  describeTriggerFilter,
+  type RetryPolicy,
+  redactHeaders,
+  redactUrl,
+  retryDelayMs,
+  shouldRetry,
+  type Trigger,
+  webhookHeaders,
+} from '@registry-triggers/core';
+import {
+  DEFAULT_REPOSITORY_METADATA,
+  type DeliveryJob,
+  deliveryJobSchema,
+  type NewAccessRecord,
+  type RecordStore,
+  type RepositoryStore,
+  type TriggerStore,
+} from '@registry-triggers/store';
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { Dispatcher } from 'undici';
+import { type AttemptReport, attemptDelivery } from './http-delivery.js';
+import type { WorkerMetrics } from './metrics.js';
+
+/** Thrown to have BullMQ retry the job after `delayMs` (read by the backoff strategy). */
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryLater';
+  }
+}
+
+export interface DeliverDeps {
+  triggers: TriggerStore;
+  repositories: RepositoryStore;
+  records: RecordStore;
+  dispatcher: Dispatcher;
+  policy: RetryPolicy;
+  region: string;
+  timeZone: string;
+  allowPrivateNetworks: boolean;
+  timeoutMs: number;
+  metrics: WorkerMetrics;
+  now?: () => number;
+  random?: () => number;
+}
+
+const USER_AGENT = 'registry-triggers/0.1';
+
+function statusFor(outcome: DeliveryOutcome, retry: boolean): AccessRecord['status'] {
+  if (outcome.type === 'succeeded') return 'succeeded';
+  return retry ? 'retrying' : 'failed';
+}
+
+export function createDeliveryProcessor(deps: DeliverDeps) {
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+
+  async function bodyFor(job: Job<DeliveryJob>, data: DeliveryJob): Promise<string> {
+    if (data.body !== undefined) return data.body;
+    // Test pushes and redeliveries of untriggered records come without a body: build it
+    // once and keep it on the job so any retry sends the same bytes.
+    const repository = (await deps.repositories.get(data.namespace, data.repository)) ?? {
+      namespace: data.namespace,
+      name: data.repository,
+      ...DEFAULT_REPOSITORY_METADATA,
+      createdAt: data.pushedAt,
+      updatedAt: data.pushedAt,
+    };
+    const body = buildAcrPayload(
+      { digest: data.digest, pushedAt: data.pushedAt, tag: data.tag },
+      { ...repository, region: deps.region },
+      deps.timeZone,
+    );
+    await job.updateData({ ...data, body });
+    return body;
+  }
+
+  function baseRecord(trigger: Trigger, data: DeliveryJob, attempt: number, requestTime: number) {
+    return {
+      triggerId: trigger.id,
+      triggerName: trigger.name,
+      triggerUrl: redactUrl(trigger.url),
+      triggerType: trigger.type,
+      triggerTag: describeTriggerFilter(trigger),
+      eventId: data.eventId,
+      deliveryId: data.deliveryId,
+      namespace: data.namespace,
+      repository: data.repository,
+      tag: data.tag,
+      digest: data.digest,
+      attempt,
+      requestTime,
+    };
+  }
+
+  return async (job: Job<DeliveryJob>): Promise<AccessRecord | { recordId: string }> => {
+    const parsed = deliveryJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid delivery job: ${parsed.error.message}`);
+    const data = parsed.data;
+    const attempt = job.attemptsMade + 1;
+    const trigger = await deps.triggers.get(data.namespace, data.repository, data.triggerId);
+    if (!trigger) throw new UnrecoverableError('the trigger was deleted');
+
+    const requestTime = now();
+    if (!trigger.enabled && !data.singleAttempt) {
+      const record: NewAccessRecord = {
+        ...baseRecord(trigger, data, attempt, requestTime),
+        status: 'failed',
+        statusCode: 'TRIGGER_DISABLED',
+        durationMs: 0,
+        requestHeaders: {},
+        requestBody: '',
+        responseHeaders: {},
+        responseBody: '',
+        note: `not sent: the trigger is disabled${trigger.disabledReason ? ` (${trigger.disabledReason})` : ''}`,
+      };
+      await deps.records.append(record, requestTime);
+      throw new UnrecoverableError(record.note);
+    }
+
+    const body = await bodyFor(job, data);
+    const headers: Record<string, string> = {
+      ...trigger.headers,
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      ...webhookHeaders({
+        id: data.deliveryId,
+        timestampSec: Math.floor(requestTime / 1000),
+        body,
+        secret: trigger.secret,
+      }),
+    };
+    const report: AttemptReport = await attemptDelivery(
+      deps.dispatcher,
+      { url: trigger.url, headers, body },
+      { allowPrivateNetworks: deps.allowPrivateNetworks, timeoutMs: deps.timeoutMs },
+    );
+    const outcome = classifyAttempt(report.result, now());
+    const retry = !data.singleAttempt && shouldRetry(deps.policy, attempt, outcome);
+    const notes = [
+      report.errorMessage,
+      outcome.type !== 'succeeded' ? outcome.reason : undefined,
+      outcome.type === 'final' && outcome.disableTrigger ? 'trigger disabled' : undefined,
+    ].filter((note): note is string => Boolean(note));
+    const record: NewAccessRecord = {
+      ...baseRecord(trigger, data, attempt, requestTime),
+      status: statusFor(outcome, retry),
+      statusCode: report.statusCode,
+      durationMs: report.durationMs,
+      requestHeaders: redactHeaders(headers),
+      requestBody: body,
+      responseHeaders: report.responseHeaders,
+      responseBody: report.responseBody,
+      ...(notes.length > 0 ? { note: [...new Set(notes)].join('; ') } : {}),
+    };
+    const recordId = await deps.records.append(record, now());
+    deps.metrics.attempts.inc({ outcome: record.status });
+    deps.metrics.attemptSeconds.observe(report.durationMs / 1000);
+
+    if (outcome.type === 'final' && outcome.disableTrigger) {
+      await deps.triggers.disable(trigger.namespace, trigger.repository, trigger.id, outcome.reason, now());
+    }
+    if (data.singleAttempt) return { id: recordId, ...record };
+    if (outcome.type === 'succeeded') return { recordId };
+    if (retry) throw new RetryLater(outcome.reason, retryDelayMs(deps.policy, attempt, outcome, random()));
+    throw new UnrecoverableError(outcome.reason);
+  };
+}

@@ -1,0 +1,31 @@
+import { isValidTimeZone } from '@registry-triggers/core';
+import { envBoolean, parseEnv } from '@registry-triggers/http-kit';
+import { queueEnvSchema, redisEnvSchema, retentionEnvSchema } from '@registry-triggers/store';
+import { z } from 'zod';
+
+export const workerEnvSchema = redisEnvSchema
+  .extend(queueEnvSchema.shape)
+  .extend(retentionEnvSchema.shape)
+  .extend({
+    REGION: z.string().min(1).max(64).default('local'),
+    PAYLOAD_TIMEZONE: z
+      .string()
+      .default('UTC')
+      .refine(isValidTimeZone, 'must be an IANA time zone such as UTC or Asia/Shanghai'),
+    DELIVERY_ALLOW_PRIVATE_NETWORKS: z.preprocess(envBoolean, z.boolean()).default(false),
+    /** Deliveries in flight per worker process (the benchmark in bench/ chose it). */
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+    /** Push events evaluated at once per worker process. */
+    EVALUATION_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+    DELIVERY_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+    /** Whole attempt: connect, send, response headers and the kept part of the body. */
+    DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    /** Attempts in flight to one origin across this process; the rest wait without holding a slot. */
+    DELIVERY_MAX_IN_FLIGHT_PER_ORIGIN: z.coerce.number().int().min(1).default(16),
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),
+  });
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+
+export const readWorkerEnv = (source: NodeJS.ProcessEnv = process.env): WorkerEnv =>
+  parseEnv(workerEnvSchema, source);

@@ -1,0 +1,119 @@
+/**
+ * The push-event processor: loads the repository's triggers, matches the tag, records
+ * every enabled trigger that does not match as `untriggered`, and creates one delivery
+ * per match. Delivery ids derive from (event, trigger), so a re-run of the same event
+ * adds no second delivery.
+ */
+import {
+  buildAcrPayload,
+  deliveryIdFor,
+  describeTriggerFilter,
+  matchTrigger,
+  redactUrl,
+  type Trigger,
+  UNTRIGGERED_STATUS_CODE,
+} from '@registry-triggers/core';
+import {
+  type DeliveryJob,
+  deliveryJobOptions,
+  type NewAccessRecord,
+  type PartitionedQueue,
+  type PushEventJob,
+  pushEventJobSchema,
+  type RecordStore,
+  type TriggerStore,
+} from '@registry-triggers/store';
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { WorkerMetrics } from './metrics.js';
+
+export interface EvaluateDeps {
+  triggers: TriggerStore;
+  records: RecordStore;
+  deliveries: PartitionedQueue<DeliveryJob>;
+  region: string;
+  timeZone: string;
+  maxAttempts: number;
+  metrics: WorkerMetrics;
+  now?: () => number;
+}
+
+export function untriggeredRecord(trigger: Trigger, event: PushEventJob, now: number): NewAccessRecord {
+  return {
+    triggerId: trigger.id,
+    triggerName: trigger.name,
+    triggerUrl: redactUrl(trigger.url),
+    triggerType: trigger.type,
+    triggerTag: describeTriggerFilter(trigger),
+    eventId: event.eventId,
+    deliveryId: null,
+    namespace: event.namespace,
+    repository: event.repository,
+    tag: event.tag,
+    digest: event.digest,
+    status: 'untriggered',
+    statusCode: UNTRIGGERED_STATUS_CODE,
+    attempt: 0,
+    requestTime: now,
+    durationMs: 0,
+    requestHeaders: {},
+    requestBody: '',
+    responseHeaders: {},
+    responseBody: '',
+  };
+}
+
+export function createPushEventProcessor(deps: EvaluateDeps) {
+  const now = deps.now ?? Date.now;
+  return async (job: Job<PushEventJob>): Promise<{ matched: number; untriggered: number }> => {
+    const parsed = pushEventJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid push event: ${parsed.error.message}`);
+    const event = parsed.data;
+    const { repository, triggers } = await deps.triggers.loadContext(
+      event.namespace,
+      event.repository,
+      event.pushedAt,
+    );
+    const matched: Trigger[] = [];
+    const unmatched: Trigger[] = [];
+    for (const trigger of triggers) {
+      if (trigger.enabled) (matchTrigger(trigger, event.tag) ? matched : unmatched).push(trigger);
+    }
+
+    if (matched.length > 0) {
+      const body = buildAcrPayload(
+        { digest: event.digest, pushedAt: event.pushedAt, tag: event.tag },
+        { ...repository, region: deps.region },
+        deps.timeZone,
+      );
+      const eventKey = `${event.namespace}/${event.eventId}`;
+      await deps.deliveries.forRepository(event.namespace, event.repository).addBulk(
+        matched.map((trigger) => {
+          const deliveryId = deliveryIdFor(eventKey, trigger.id);
+          const data: DeliveryJob = {
+            deliveryId,
+            eventId: event.eventId,
+            namespace: event.namespace,
+            repository: event.repository,
+            triggerId: trigger.id,
+            tag: event.tag,
+            digest: event.digest,
+            pushedAt: event.pushedAt,
+            body,
+          };
+          return {
+            name: 'deliver',
+            data,
+            opts: { ...deliveryJobOptions(deps.maxAttempts), jobId: deliveryId },
+          };
+        }),
+      );
+    }
+    const at = now();
+    await Promise.all(
+      unmatched.map((trigger) => deps.records.append(untriggeredRecord(trigger, event, at), at)),
+    );
+    deps.metrics.evaluations.inc({ outcome: matched.length > 0 ? 'matched' : 'untriggered' });
+    deps.metrics.untriggered.inc(unmatched.length);
+    return { matched: matched.length, untriggered: unmatched.length };
+  };
+}

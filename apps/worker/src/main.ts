@@ -1,0 +1,94 @@
+import { defaultRetryPolicy } from '@registry-triggers/core';
+import {
+  createLogger,
+  createMetricsRegistry,
+  metricsRoute,
+  ShutdownManager,
+} from '@registry-triggers/http-kit';
+import {
+  createRedis,
+  type DeliveryJob,
+  PartitionedQueue,
+  queueNames,
+  RecordStore,
+  RepositoryStore,
+  retentionFromEnv,
+  TriggerStore,
+} from '@registry-triggers/store';
+import type { Job } from 'bullmq';
+import express from 'express';
+import { createDeliveryProcessor } from './deliver.js';
+import { readWorkerEnv } from './env.js';
+import { createPushEventProcessor } from './evaluate-push.js';
+import { createDeliveryDispatcher } from './http-delivery.js';
+import { createWorkerMetrics } from './metrics.js';
+import { startWorkers } from './workers.js';
+
+const env = readWorkerEnv();
+const logger = createLogger('worker');
+const shutdown = new ShutdownManager(logger, env.SHUTDOWN_DEADLINE_MS);
+if (env.DELIVERY_ALLOW_PRIVATE_NETWORKS) {
+  logger.warn('DELIVERY_ALLOW_PRIVATE_NETWORKS=true: triggers may reach loopback and private addresses');
+}
+
+const redis = createRedis(env, { role: 'worker', name: 'worker' });
+redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
+const registry = createMetricsRegistry('worker');
+const metrics = createWorkerMetrics(registry);
+const triggers = new TriggerStore(redis);
+const records = new RecordStore(redis, retentionFromEnv(env));
+const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, env.QUEUE_PARTITIONS, redis);
+const dispatcher = createDeliveryDispatcher({
+  allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
+  connectTimeoutMs: env.DELIVERY_CONNECT_TIMEOUT_MS,
+  timeoutMs: env.DELIVERY_TIMEOUT_MS,
+});
+
+const processPushEvent = createPushEventProcessor({
+  triggers,
+  records,
+  deliveries,
+  region: env.REGION,
+  timeZone: env.PAYLOAD_TIMEZONE,
+  maxAttempts: defaultRetryPolicy.maxAttempts,
+  metrics,
+});
+const processDelivery = createDeliveryProcessor({
+  triggers,
+  repositories: new RepositoryStore(redis),
+  records,
+  dispatcher,
+  policy: defaultRetryPolicy,
+  region: env.REGION,
+  timeZone: env.PAYLOAD_TIMEZONE,
+  allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
+  timeoutMs: env.DELIVERY_TIMEOUT_MS,
+  metrics,
+});
+
+const workerSet = startWorkers({
+  connection: redis,
+  partitions: Array.from({ length: env.QUEUE_PARTITIONS }, (_, i) => i),
+  evaluationConcurrency: env.EVALUATION_CONCURRENCY,
+  deliveryConcurrency: env.WORKER_CONCURRENCY,
+  policy: defaultRetryPolicy,
+  processPushEvent: (job) => processPushEvent(job as Job),
+  processDelivery: (job) => processDelivery(job as Job),
+  onError: (queue, error) => logger.warn({ queue, err: error.message }, 'worker error'),
+});
+logger.info(
+  { concurrency: env.WORKER_CONCURRENCY, partitions: env.QUEUE_PARTITIONS },
+  'worker started: evaluating push events and delivering',
+);
+
+if (env.WORKER_METRICS_PORT !== undefined) {
+  const app = express();
+  app.get('/metrics', metricsRoute(registry));
+  const server = app.listen(env.WORKER_METRICS_PORT);
+  shutdown.register('metrics http', () => new Promise((resolve) => server.close(resolve)));
+}
+shutdown.register('workers', () => workerSet.close());
+shutdown.register('queues', () => deliveries.close());
+shutdown.register('http dispatcher', () => dispatcher.close());
+shutdown.register('redis', () => redis.quit());
+shutdown.listen();

@@ -1,0 +1,43 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface WorkerMetrics {
+  attempts: Counter<'outcome'>;
+  attemptSeconds: Histogram;
+  evaluations: Counter<'outcome'>;
+  untriggered: Counter;
+  queueDepth: Gauge<'queue' | 'state'>;
+}
+
+export function createWorkerMetrics(registry: Registry): WorkerMetrics {
+  return {
+    attempts: new Counter({
+      name: 'delivery_attempts_total',
+      help: 'Delivery attempts by recorded status (succeeded, retrying, failed)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    attemptSeconds: new Histogram({
+      name: 'delivery_attempt_seconds',
+      help: 'Duration of one delivery attempt',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    evaluations: new Counter({
+      name: 'push_evaluations_total',
+      help: 'Push events evaluated, by whether any trigger matched',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    untriggered: new Counter({
+      name: 'untriggered_records_total',
+      help: 'Untriggered records written',
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'queue_jobs',
+      help: 'Jobs per queue and state, read when scraped',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+    }),
+  };
+}

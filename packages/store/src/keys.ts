@@ -1,0 +1,29 @@
+/**
+ * Every Redis key the product uses, in one place. Each key carries a hash tag so
+ * that every request and every multi-key script stays inside one Redis Cluster slot:
+ * tenant data is tagged by namespace, queues by queue name and partition.
+ */
+const ROOT = 'rt';
+
+const tenant = (namespace: string) => `${ROOT}:{ns:${namespace}}`;
+
+export const keys = {
+  /** Hash: sha256(token secret) → JSON { createdAt }. */
+  namespaceTokens: (namespace: string) => `${tenant(namespace)}:tokens`,
+  /** Sorted set of repository names (score 0, lexicographic order). */
+  repositoryIndex: (namespace: string) => `${tenant(namespace)}:repos`,
+  /** Hash of one repository's metadata. */
+  repository: (namespace: string, repository: string) => `${tenant(namespace)}:repo:${repository}`,
+  /** Hash: trigger id → JSON trigger, for one repository. */
+  triggers: (namespace: string, repository: string) => `${tenant(namespace)}:triggers:${repository}`,
+  /** Stream holding every access-log record of a namespace (the record id is its entry id). */
+  recordLog: (namespace: string) => `${tenant(namespace)}:log`,
+  /** Index stream per trigger: same entry ids as the namespace log, with status and tag only. */
+  triggerRecordIndex: (namespace: string, repository: string, triggerId: string) =>
+    `${tenant(namespace)}:log:trigger:${repository}:${triggerId}`,
+  /** Index stream per repository, like the trigger index. */
+  repositoryRecordIndex: (namespace: string, repository: string) =>
+    `${tenant(namespace)}:log:repo:${repository}`,
+  /** BullMQ prefix of one queue partition; BullMQ appends `:<queue name>:...`. */
+  queuePrefix: (queueName: string, partition: number) => `${ROOT}:{q:${queueName}:${partition}}`,
+} as const;

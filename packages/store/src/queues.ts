@@ -1,0 +1,102 @@
+/**
+ * The queue catalog: queue names, partitions, job payload schemas and job options,
+ * shared by the api (producer) and the worker (consumer) so neither spells them alone.
+ */
+import { Queue, type QueueOptions } from 'bullmq';
+import { z } from 'zod';
+import type { RedisConnection } from './connection.js';
+import { keys } from './keys.js';
+
+export const queueNames = { pushEvents: 'push-events', deliveries: 'deliveries' } as const;
+export type QueueName = (typeof queueNames)[keyof typeof queueNames];
+
+/** How long an event id is remembered to drop duplicates (contract: 24 hours). */
+export const EVENT_DEDUPE_TTL_MS = 24 * 60 * 60 * 1000;
+
+export const pushEventJobSchema = z.object({
+  eventId: z.string().min(1),
+  namespace: z.string().min(1),
+  repository: z.string().min(1),
+  tag: z.string().min(1),
+  digest: z.string().min(1),
+  pushedAt: z.number().int(),
+  receivedAt: z.number().int(),
+});
+export type PushEventJob = z.infer<typeof pushEventJobSchema>;
+
+export const deliveryJobSchema = z.object({
+  deliveryId: z.string().min(1),
+  eventId: z.string().min(1),
+  namespace: z.string().min(1),
+  repository: z.string().min(1),
+  triggerId: z.string().min(1),
+  tag: z.string(),
+  digest: z.string(),
+  pushedAt: z.number().int(),
+  /** The exact request body, built once (at fan-out, or by the first attempt) so every retry sends the same bytes. */
+  body: z.string().optional(),
+  /** Single-attempt deliveries (the trigger test) are not retried. */
+  singleAttempt: z.boolean().optional(),
+});
+export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
+
+/** Job options per queue; retries of deliveries are driven by the core retry policy. */
+export const pushEventJobOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+} as const;
+
+export const deliveryJobOptions = (maxAttempts: number) =>
+  ({
+    attempts: maxAttempts,
+    backoff: { type: 'delivery-policy' },
+    // Completed jobs are kept for an hour so a retried fan-out with the same job id is a no-op.
+    removeOnComplete: { age: 3600, count: 50_000 },
+    removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
+  }) as const;
+
+/** FNV-1a: cheap and stable, so one repository's work always lands in one partition. */
+export function partitionFor(namespace: string, repository: string, partitions: number): number {
+  if (partitions <= 1) return 0;
+  let hash = 0x811c9dc5;
+  const text = `${namespace}/${repository}`;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % partitions;
+}
+
+export const queueEnvSchema = z.object({
+  QUEUE_PARTITIONS: z.coerce.number().int().min(1).max(64).default(1),
+});
+
+export function queueOptions(name: QueueName, partition: number, connection: RedisConnection): QueueOptions {
+  return { connection, prefix: keys.queuePrefix(name, partition) };
+}
+
+/** One BullMQ Queue per partition of a queue. */
+export class PartitionedQueue<Data> {
+  readonly partitions: Queue<Data>[];
+
+  constructor(
+    readonly name: QueueName,
+    partitionCount: number,
+    connection: RedisConnection,
+  ) {
+    this.partitions = Array.from(
+      { length: partitionCount },
+      (_, partition) => new Queue<Data>(name, queueOptions(name, partition, connection)),
+    );
+  }
+
+  forRepository(namespace: string, repository: string): Queue<Data> {
+    return this.partitions[partitionFor(namespace, repository, this.partitions.length)]!;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.partitions.map((queue) => queue.close()));
+  }
+}

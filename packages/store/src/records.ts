@@ -1,0 +1,218 @@
+/**
+ * The access log in Redis streams. Each namespace has one stream holding whole records
+ * (a record's id is its entry id); each trigger and each repository has an index stream
+ * with the same entry ids and just the fields that queries filter on. All three live
+ * under the namespace hash tag, so one script writes them atomically.
+ */
+import type { AccessRecord, RecordStatus } from '@registry-triggers/core';
+import { z } from 'zod';
+import type { RedisConnection } from './connection.js';
+import { keys } from './keys.js';
+import { runScript } from './scripts.js';
+
+export type NewAccessRecord = Omit<AccessRecord, 'id'>;
+
+export const retentionEnvSchema = z.object({
+  LOG_RETENTION_DAYS: z.coerce.number().positive().max(365).default(7),
+  LOG_MAX_RECORDS_PER_NAMESPACE: z.coerce.number().int().min(100).default(100_000),
+});
+
+export interface Retention {
+  maxAgeMs: number;
+  maxRecordsPerNamespace: number;
+}
+
+export function retentionFromEnv(env: z.infer<typeof retentionEnvSchema>): Retention {
+  return {
+    maxAgeMs: env.LOG_RETENTION_DAYS * 24 * 3600 * 1000,
+    maxRecordsPerNamespace: env.LOG_MAX_RECORDS_PER_NAMESPACE,
+  };
+}
+
+export const defaultRetention: Retention = retentionFromEnv(retentionEnvSchema.parse({}));
+
+// Approximate trimming (~) keeps the write path cheap: Redis trims whole macro nodes only.
+const APPEND_SCRIPT = `
+local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', 'r', ARGV[3])
+redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2])
+redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[1], id, 's', ARGV[4], 'g', ARGV[5])
+redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[1], id, 's', ARGV[4], 'g', ARGV[5])
+return id`;
+
+export interface RecordQuery {
+  namespace: string;
+  scope: { repository: string; triggerId?: string | undefined } | { all: true };
+  limit: number;
+  cursor?: string | undefined;
+  status?: RecordStatus | undefined;
+  tag?: string | undefined;
+  /** Epoch ms bounds on the time a record was written, inclusive. */
+  since?: number | undefined;
+  until?: number | undefined;
+}
+
+export interface RecordPage {
+  records: AccessRecord[];
+  nextCursor: string | null;
+}
+
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+export const isRecordId = (id: string) => STREAM_ID.test(id);
+
+/** How many index entries one page may scan when filters skip most of them. */
+const MAX_SCAN = 5000;
+
+function fieldsToObject(fields: string[]): Record<string, string> {
+  const object: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) object[fields[i]!] = fields[i + 1]!;
+  return object;
+}
+
+function decodeRecord(id: string, fields: string[]): AccessRecord | undefined {
+  const raw = fieldsToObject(fields).r;
+  return raw ? { id, ...(JSON.parse(raw) as NewAccessRecord) } : undefined;
+}
+
+const idTime = (id: string) => Number(id.slice(0, id.indexOf('-')));
+
+export class RecordStore {
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly retention: Retention = defaultRetention,
+  ) {}
+
+  async append(record: NewAccessRecord, now = Date.now()): Promise<string> {
+    const minId = String(Math.max(0, now - this.retention.maxAgeMs));
+    return (await runScript(
+      this.redis,
+      APPEND_SCRIPT,
+      [
+        keys.recordLog(record.namespace),
+        keys.triggerRecordIndex(record.namespace, record.repository, record.triggerId),
+        keys.repositoryRecordIndex(record.namespace, record.repository),
+      ],
+      [minId, this.retention.maxRecordsPerNamespace, JSON.stringify(record), record.status, record.tag],
+    )) as string;
+  }
+
+  async get(namespace: string, id: string): Promise<AccessRecord | undefined> {
+    if (!isRecordId(id)) return undefined;
+    const entries = (await this.redis.xrange(keys.recordLog(namespace), id, id)) as Array<[string, string[]]>;
+    const entry = entries[0];
+    return entry ? decodeRecord(entry[0], entry[1]) : undefined;
+  }
+
+  /** Newest first. The cursor is the last id returned, so new records never shift a page. */
+  async list(query: RecordQuery): Promise<RecordPage> {
+    const { namespace } = query;
+    const stream =
+      'all' in query.scope
+        ? keys.recordLog(namespace)
+        : query.scope.triggerId !== undefined
+          ? keys.triggerRecordIndex(namespace, query.scope.repository, query.scope.triggerId)
+          : keys.repositoryRecordIndex(namespace, query.scope.repository);
+    const fullRecords = 'all' in query.scope;
+
+    let upper = query.cursor
+      ? `(${query.cursor}`
+      : query.until !== undefined
+        ? `${query.until}-18446744073709551615`
+        : '+';
+    const lower = query.since !== undefined ? `${query.since}-0` : '-';
+    const matchedIds: string[] = [];
+    const matchedRecords: AccessRecord[] = [];
+    let scanned = 0;
+    let exhausted = false;
+    let lastScanned: string | undefined;
+    const batch = Math.min(Math.max(query.limit * 2, 50), 1000);
+
+    while (matchedIds.length < query.limit && scanned < MAX_SCAN) {
+      const entries = (await this.redis.xrevrange(stream, upper, lower, 'COUNT', batch)) as Array<
+        [string, string[]]
+      >;
+      for (const [id, fields] of entries) {
+        scanned++;
+        lastScanned = id;
+        if (query.until !== undefined && idTime(id) > query.until) continue;
+        const f = fieldsToObject(fields);
+        if (fullRecords) {
+          const record = decodeRecord(id, fields);
+          if (!record) continue;
+          if (query.status && record.status !== query.status) continue;
+          if (query.tag !== undefined && record.tag !== query.tag) continue;
+          matchedRecords.push(record);
+          matchedIds.push(id);
+        } else {
+          if (query.status && f.s !== query.status) continue;
+          if (query.tag !== undefined && f.g !== query.tag) continue;
+          matchedIds.push(id);
+        }
+        if (matchedIds.length === query.limit) break;
+      }
+      if (entries.length < batch && matchedIds.length < query.limit) {
+        exhausted = true;
+        break;
+      }
+      if (lastScanned) upper = `(${lastScanned}`;
+    }
+
+    const records = fullRecords ? matchedRecords : await this.fetch(namespace, matchedIds);
+    const last = matchedIds.length === query.limit ? matchedIds.at(-1) : lastScanned;
+    const nextCursor = exhausted || !last || !(await this.hasOlder(stream, last, lower)) ? null : last;
+    return { records, nextCursor };
+  }
+
+  private async hasOlder(stream: string, id: string, lower: string): Promise<boolean> {
+    const older = await this.redis.xrevrange(stream, `(${id}`, lower, 'COUNT', 1);
+    return older.length > 0;
+  }
+
+  /** Whole records for index ids; ids whose record was trimmed from the log are skipped. */
+  private async fetch(namespace: string, ids: string[]): Promise<AccessRecord[]> {
+    if (ids.length === 0) return [];
+    const log = keys.recordLog(namespace);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.xrange(log, id, id);
+    const results = (await pipeline.exec()) ?? [];
+    const records: AccessRecord[] = [];
+    for (const [error, value] of results) {
+      if (error) throw error;
+      const entry = (value as Array<[string, string[]]>)[0];
+      const record = entry && decodeRecord(entry[0], entry[1]);
+      if (record) records.push(record);
+    }
+    return records;
+  }
+
+  /** Records newer than `afterId`, oldest first, waiting up to `blockMs` for one (use a dedicated connection). */
+  static async readAfter(
+    blocking: RedisConnection,
+    namespace: string,
+    afterId: string,
+    blockMs: number,
+    count = 100,
+  ): Promise<AccessRecord[]> {
+    const result = (await blocking.xread(
+      'COUNT',
+      count,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      keys.recordLog(namespace),
+      afterId,
+    )) as Array<[string, Array<[string, string[]]>]> | null;
+    const entries = result?.[0]?.[1] ?? [];
+    return entries.flatMap(([id, fields]) => {
+      const record = decodeRecord(id, fields);
+      return record ? [record] : [];
+    });
+  }
+
+  /** The id of the newest record of a namespace, or '0-0'. */
+  async lastId(namespace: string): Promise<string> {
+    const newest = (await this.redis.xrevrange(keys.recordLog(namespace), '+', '-', 'COUNT', 1)) as Array<
+      [string, string[]]
+    >;
+    return newest[0]?.[0] ?? '0-0';
+  }
+}

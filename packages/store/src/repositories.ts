@@ -1,0 +1,116 @@
+/** Repositories: the metadata that goes into the payload, created on first push. */
+import type { RedisConnection } from './connection.js';
+import { keys } from './keys.js';
+import { runScript } from './scripts.js';
+
+export type RepoType = 'PUBLIC' | 'PRIVATE';
+
+export interface Repository {
+  namespace: string;
+  name: string;
+  repoType: RepoType;
+  authenticationType: string;
+  originType: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RepositoryMetadata {
+  repoType: RepoType;
+  authenticationType?: string | undefined;
+  originType?: string | undefined;
+}
+
+export const DEFAULT_REPOSITORY_METADATA = {
+  repoType: 'PRIVATE',
+  authenticationType: 'NO_CERTIFIED',
+  originType: 'NO_CERTIFIED',
+} as const;
+
+export function parseRepository(namespace: string, name: string, hash: Record<string, string>): Repository {
+  return {
+    namespace,
+    name,
+    repoType: hash.repoType === 'PUBLIC' ? 'PUBLIC' : 'PRIVATE',
+    authenticationType: hash.authenticationType ?? DEFAULT_REPOSITORY_METADATA.authenticationType,
+    originType: hash.originType ?? DEFAULT_REPOSITORY_METADATA.originType,
+    createdAt: Number(hash.createdAt),
+    updatedAt: Number(hash.updatedAt ?? hash.createdAt),
+  };
+}
+
+// Sets metadata; answers 1 when the repository was created by this call.
+const PUT_SCRIPT = `
+local created = 0
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  created = 1
+  redis.call('HSET', KEYS[1], 'createdAt', ARGV[1])
+  redis.call('ZADD', KEYS[2], 0, ARGV[5])
+end
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'repoType', ARGV[2], 'authenticationType', ARGV[3], 'originType', ARGV[4])
+return created`;
+
+function pairsToHash(pairs: string[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) hash[pairs[i]!] = pairs[i + 1]!;
+  return hash;
+}
+
+export class RepositoryStore {
+  constructor(private readonly redis: RedisConnection) {}
+
+  async get(namespace: string, name: string): Promise<Repository | undefined> {
+    const hash = await this.redis.hgetall(keys.repository(namespace, name));
+    return hash.createdAt ? parseRepository(namespace, name, hash) : undefined;
+  }
+
+  async put(
+    namespace: string,
+    name: string,
+    metadata: RepositoryMetadata,
+    now: number,
+  ): Promise<{ created: boolean; repository: Repository }> {
+    const created = await runScript(
+      this.redis,
+      PUT_SCRIPT,
+      [keys.repository(namespace, name), keys.repositoryIndex(namespace)],
+      [
+        String(now),
+        metadata.repoType,
+        metadata.authenticationType ?? DEFAULT_REPOSITORY_METADATA.authenticationType,
+        metadata.originType ?? DEFAULT_REPOSITORY_METADATA.originType,
+        name,
+      ],
+    );
+    const repository = await this.get(namespace, name);
+    if (!repository) throw new Error(`repository ${namespace}/${name} vanished after write`);
+    return { created: created === 1, repository };
+  }
+
+  /** Names in lexicographic order after `cursor`, at most `limit`. */
+  async list(
+    namespace: string,
+    options: { limit: number; cursor?: string | undefined },
+  ): Promise<{ repositories: Repository[]; nextCursor: string | null }> {
+    const start = options.cursor ? `(${options.cursor}` : '-';
+    const names = await this.redis.zrangebylex(
+      keys.repositoryIndex(namespace),
+      start,
+      '+',
+      'LIMIT',
+      0,
+      options.limit + 1,
+    );
+    const page = names.slice(0, options.limit);
+    const pipeline = this.redis.pipeline();
+    for (const name of page) pipeline.hgetall(keys.repository(namespace, name));
+    const results = (await pipeline.exec()) ?? [];
+    const repositories = page.flatMap((name, i) => {
+      const hash = results[i]?.[1] as Record<string, string> | undefined;
+      return hash?.createdAt ? [parseRepository(namespace, name, hash)] : [];
+    });
+    return { repositories, nextCursor: names.length > options.limit ? (page.at(-1) ?? null) : null };
+  }
+}
+
+export { pairsToHash };

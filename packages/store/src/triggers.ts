@@ -1,0 +1,135 @@
+/** Triggers of one repository, kept in one hash so evaluation reads them in one command. */
+import type { Trigger } from '@registry-triggers/core';
+import type { RedisConnection } from './connection.js';
+import { keys } from './keys.js';
+import {
+  DEFAULT_REPOSITORY_METADATA,
+  pairsToHash,
+  parseRepository,
+  type Repository,
+} from './repositories.js';
+import { runScript } from './scripts.js';
+
+export class TriggerLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`a repository holds at most ${limit} triggers`);
+    this.name = 'TriggerLimitError';
+  }
+}
+
+// Adds a trigger unless the repository is full; answers -1 when full.
+const CREATE_SCRIPT = `
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
+// Replaces a trigger only if it still exists.
+const REPLACE_SCRIPT = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
+// Disables a trigger with a reason, keeping everything else as it is.
+const DISABLE_SCRIPT = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local trigger = cjson.decode(raw)
+trigger['enabled'] = false
+trigger['disabledReason'] = ARGV[2]
+trigger['updatedAt'] = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(trigger))
+return 1`;
+
+// What evaluation needs, in one round trip: the repository (created on first push) and its triggers.
+const CONTEXT_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'createdAt', ARGV[1], 'updatedAt', ARGV[1], 'repoType', ARGV[2],
+    'authenticationType', ARGV[3], 'originType', ARGV[4])
+  redis.call('ZADD', KEYS[2], 0, ARGV[5])
+end
+return { redis.call('HGETALL', KEYS[1]), redis.call('HVALS', KEYS[3]) }`;
+
+export interface RepositoryContext {
+  repository: Repository;
+  triggers: Trigger[];
+}
+
+export class TriggerStore {
+  constructor(private readonly redis: RedisConnection) {}
+
+  async create(trigger: Trigger, limit: number): Promise<void> {
+    const result = await runScript(
+      this.redis,
+      CREATE_SCRIPT,
+      [keys.triggers(trigger.namespace, trigger.repository)],
+      [trigger.id, JSON.stringify(trigger), limit],
+    );
+    if (result === -1) throw new TriggerLimitError(limit);
+  }
+
+  async replace(trigger: Trigger): Promise<boolean> {
+    const result = await runScript(
+      this.redis,
+      REPLACE_SCRIPT,
+      [keys.triggers(trigger.namespace, trigger.repository)],
+      [trigger.id, JSON.stringify(trigger)],
+    );
+    return result === 1;
+  }
+
+  async get(namespace: string, repository: string, id: string): Promise<Trigger | undefined> {
+    const raw = await this.redis.hget(keys.triggers(namespace, repository), id);
+    return raw ? (JSON.parse(raw) as Trigger) : undefined;
+  }
+
+  async list(namespace: string, repository: string): Promise<Trigger[]> {
+    const values = await this.redis.hvals(keys.triggers(namespace, repository));
+    return values.map((raw) => JSON.parse(raw) as Trigger).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async delete(namespace: string, repository: string, id: string): Promise<boolean> {
+    return (await this.redis.hdel(keys.triggers(namespace, repository), id)) === 1;
+  }
+
+  async disable(
+    namespace: string,
+    repository: string,
+    id: string,
+    reason: string,
+    now: number,
+  ): Promise<boolean> {
+    const result = await runScript(
+      this.redis,
+      DISABLE_SCRIPT,
+      [keys.triggers(namespace, repository)],
+      [id, reason, now],
+    );
+    return result === 1;
+  }
+
+  /** The repository (created now if this is its first push) and all of its triggers. */
+  async loadContext(namespace: string, repository: string, pushedAt: number): Promise<RepositoryContext> {
+    const [repoPairs, triggerValues] = (await runScript(
+      this.redis,
+      CONTEXT_SCRIPT,
+      [
+        keys.repository(namespace, repository),
+        keys.repositoryIndex(namespace),
+        keys.triggers(namespace, repository),
+      ],
+      [
+        pushedAt,
+        DEFAULT_REPOSITORY_METADATA.repoType,
+        DEFAULT_REPOSITORY_METADATA.authenticationType,
+        DEFAULT_REPOSITORY_METADATA.originType,
+        repository,
+      ],
+    )) as [string[], string[]];
+    return {
+      repository: parseRepository(namespace, repository, pairsToHash(repoPairs)),
+      triggers: triggerValues
+        .map((raw) => JSON.parse(raw) as Trigger)
+        .sort((a, b) => a.createdAt - b.createdAt),
+    };
+  }
+}
