@@ -1,0 +1,138 @@
+/**
+ * The whole product as a user runs it: a real Redis and the api, worker and logs apps as
+ * real processes started with the README's commands, plus a small client for their APIs.
+ */
+import {
+  type AppProcess,
+  getFreePorts,
+  type RedisHandle,
+  startApp,
+  startRedis,
+  waitFor,
+} from '@registry-triggers/testing';
+
+export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
+export const INGEST_TOKEN = 'e2e-ingest-token-0123456789';
+
+export interface StackOptions {
+  /** Extra settings for every app. */
+  env?: Record<string, string>;
+  workerEnv?: Record<string, string>;
+  workers?: number;
+  redis?: RedisHandle;
+}
+
+export interface Stack {
+  redis: RedisHandle;
+  apiUrl: string;
+  logsUrl: string;
+  api: AppProcess;
+  logs: AppProcess;
+  workers: AppProcess[];
+  env: Record<string, string>;
+  startWorker(extraEnv?: Record<string, string>): Promise<AppProcess>;
+  call(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
+  logsCall(path: string, token?: string): Promise<{ status: number; body: any }>;
+  createTrigger(namespace: string, repository: string, trigger: Record<string, unknown>): Promise<{ id: string }>;
+  push(events: unknown): Promise<{ status: number; body: any }>;
+  /** Waits until the trigger has at least `count` records (optionally of one status). */
+  records(
+    namespace: string,
+    repository: string,
+    triggerId: string,
+    count: number,
+    status?: string,
+  ): Promise<any[]>;
+  stop(): Promise<void>;
+}
+
+async function request(url: string, method: string, body: unknown, token: string) {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  // biome-ignore lint/suspicious/noExplicitAny: test responses are asserted field by field
+  let parsed: any = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, body: parsed };
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const redis = options.redis ?? (await startRedis());
+  const [apiPort, logsPort] = await getFreePorts(2);
+  const env: Record<string, string> = {
+    REDIS_URL: redis.url,
+    ADMIN_TOKEN,
+    INGEST_TOKEN,
+    API_PORT: String(apiPort),
+    LOGS_PORT: String(logsPort),
+    DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const logsUrl = `http://127.0.0.1:${logsPort}`;
+  const startWorker = (extraEnv: Record<string, string> = {}) =>
+    startApp({
+      name: 'worker',
+      env: { ...env, LOG_LEVEL: 'info', ...options.workerEnv, ...extraEnv },
+      readyLine: /worker started/,
+    });
+  const [api, logs, ...workers] = await Promise.all([
+    startApp({ name: 'api', env, readyUrl: `${apiUrl}/healthz` }),
+    startApp({ name: 'logs', env, readyUrl: `${logsUrl}/healthz` }),
+    ...Array.from({ length: options.workers ?? 1 }, () => startWorker()),
+  ]);
+
+  const stack: Stack = {
+    redis,
+    apiUrl,
+    logsUrl,
+    api: api!,
+    logs: logs!,
+    workers,
+    env,
+    startWorker: async (extraEnv) => {
+      const worker = await startWorker(extraEnv);
+      workers.push(worker);
+      return worker;
+    },
+    call: (method, path, body, token = ADMIN_TOKEN) => request(`${apiUrl}${path}`, method, body, token),
+    logsCall: (path, token = ADMIN_TOKEN) => request(`${logsUrl}${path}`, 'GET', undefined, token),
+    async createTrigger(namespace, repository, trigger) {
+      const created = await stack.call(
+        'POST',
+        `/v1/namespaces/${namespace}/repositories/${encodeURIComponent(repository)}/triggers`,
+        trigger,
+      );
+      if (created.status !== 201) throw new Error(`trigger not created: ${JSON.stringify(created.body)}`);
+      return created.body;
+    },
+    push: (events) => stack.call('POST', '/v1/events/push', events, INGEST_TOKEN),
+    async records(namespace, repository, triggerId, count, status) {
+      const query = new URLSearchParams({ limit: '200', ...(status ? { status } : {}) });
+      const path = `/v1/namespaces/${namespace}/repositories/${encodeURIComponent(repository)}/triggers/${triggerId}/records?${query}`;
+      return waitFor(
+        async () => {
+          const page = await stack.logsCall(path);
+          return page.status === 200 && page.body.records.length >= count ? page.body.records : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 50, message: `${count} ${status ?? ''} records of trigger ${triggerId}` },
+      );
+    },
+    async stop() {
+      await Promise.all([api!.stop(), logs!.stop(), ...workers.map((worker) => worker.stop())]);
+      if (!options.redis) await redis.stop();
+    },
+  };
+  return stack;
+}
