@@ -1,0 +1,151 @@
+// Spawning helpers shared by every server we start: output kept in memory for error
+// messages, registration for last-resort cleanup, and stop-with-deadline.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { trackProcess, untrackProcess } from './cleanup.js';
+import { waitFor, withTimeout } from './wait.js';
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface TrackedChild {
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Settles when the process has exited (never rejects). */
+  readonly exited: Promise<ExitStatus>;
+  /** The exit status once the process has exited, else undefined. */
+  exitStatus(): ExitStatus | undefined;
+  /** stdout and stderr lines in arrival order (the oldest are dropped past `maxLines`). */
+  output(): string[];
+  /** Calls `listener` for every later line; returns an unsubscribe function. */
+  onLine(listener: (line: string) => void): () => void;
+}
+
+export interface SpawnOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * true: the child leads a new process group (so a wrapper such as npm and the node
+   * process it starts can be signalled together) and the group is killed when the leader
+   * exits. false: an ordinary child.
+   */
+  group?: boolean;
+  maxLines?: number;
+}
+
+export async function spawnTracked(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions = {},
+): Promise<TrackedChild> {
+  const group = options.group ?? false;
+  const maxLines = options.maxLines ?? 5000;
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    detached: group,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // 'spawn' or 'error' (ENOENT, EACCES) always comes first.
+  await once(child, 'spawn');
+  const pid = child.pid!;
+  trackProcess(pid, { group });
+
+  const lines: string[] = [];
+  const listeners = new Set<(line: string) => void>();
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream!, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+      lines.push(line);
+      if (lines.length > maxLines) lines.shift();
+      for (const listener of listeners) listener(line);
+    });
+  }
+
+  let status: ExitStatus | undefined;
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.once('exit', (code, signal) => {
+      status = { code, signal };
+      if (group) killGroup(pid, 'SIGKILL'); // nothing the wrapper started may outlive it
+      untrackProcess(pid);
+      resolve(status);
+    });
+  });
+
+  return {
+    pid,
+    child,
+    exited,
+    exitStatus: () => status,
+    output: () => [...lines],
+    onLine(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+/**
+ * Sends `signal` (to `target`, default the child itself or its group) and waits up to
+ * `timeoutMs` for the exit; past the deadline the child (or group) gets SIGKILL.
+ * Resolves with the exit status, or null when SIGKILL was needed.
+ */
+export async function stopChild(
+  tracked: TrackedChild,
+  options: { signal?: NodeJS.Signals; timeoutMs?: number; target?: number; group?: boolean } = {},
+): Promise<ExitStatus | null> {
+  const { signal = 'SIGTERM', timeoutMs = 10_000, group = false } = options;
+  const done = tracked.exitStatus();
+  if (done) return done;
+  sendSignal(options.target ?? (group ? -tracked.pid : tracked.pid), signal);
+  try {
+    return await withTimeout(tracked.exited, timeoutMs, `pid ${tracked.pid} to exit after ${signal}`);
+  } catch {
+    sendSignal(group ? -tracked.pid : tracked.pid, 'SIGKILL');
+    await tracked.exited;
+    return null;
+  }
+}
+
+export function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  sendSignal(-pgid, signal);
+}
+
+function sendSignal(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // ESRCH: already gone
+  }
+}
+
+/** The last `count` lines, as one block for an error message. */
+export function tail(lines: readonly string[], count = 50): string {
+  return lines.slice(-count).join('\n');
+}
+
+/**
+ * Polls `check` until it is true, giving up at once if the process exits; the error
+ * carries the process's last output lines.
+ */
+export async function waitUntilReady(
+  tracked: TrackedChild,
+  check: () => Promise<boolean>,
+  options: { timeoutMs: number; message: string },
+): Promise<void> {
+  const exitedEarly = new AbortController();
+  void tracked.exited.then(() => exitedEarly.abort());
+  try {
+    await waitFor(check, { ...options, intervalMs: 50, signal: exitedEarly.signal });
+  } catch (error) {
+    const status = tracked.exitStatus();
+    const reason = status
+      ? `the process exited (code ${status.code}, signal ${status.signal})`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+    throw new Error(`${options.message}: ${reason}\n--- last output ---\n${tail(tracked.output())}`);
+  }
+}

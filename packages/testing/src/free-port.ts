@@ -1,0 +1,33 @@
+import { createServer } from 'node:net';
+
+/**
+ * A port that was free a moment ago: the kernel picks it for a listener on port 0, which
+ * is then closed. Another process can still take it before the caller binds, so callers
+ * that spawn servers retry on "address in use".
+ */
+export async function getFreePort(host = '127.0.0.1'): Promise<number> {
+  return (await getFreePorts(1, host))[0]!;
+}
+
+/** `count` distinct free ports: all listeners stay open until every port is known. */
+export async function getFreePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.unref();
+          server.once('error', reject);
+          server.listen(0, host, () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('listener has no port');
+    return address.port;
+  });
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}

@@ -1,0 +1,48 @@
+export { cleanupNow } from './cleanup.js';
+export { getFreePort, getFreePorts } from './free-port.js';
+export {
+  type AppName,
+  type AppProcess,
+  type ReadinessOptions,
+  repoRoot,
+  type StartAppOptions,
+  type StartProcessOptions,
+  startApp,
+  startProcess,
+} from './processes.js';
+export {
+  type HttpsReceiver,
+  type ReceivedRequest,
+  type Receiver,
+  type ReceiverHandler,
+  type ReceiverOptions,
+  type ReceiverResponse,
+  startHttpsReceiver,
+  startReceiver,
+} from './receiver.js';
+export {
+  type ClusterHandle,
+  type ClusterNode,
+  type StartRedisClusterOptions,
+  startRedisCluster,
+} from './redis-cluster.js';
+export { redisCommand } from './redis-command.js';
+export {
+  containerRuntimeAvailable,
+  type RedisHandle,
+  type RedisKind,
+  type StartRedisOptions,
+  startRedis,
+} from './redis-server.js';
+export {
+  buildTinyImage,
+  type DistributionRegistry,
+  pushImage,
+  registryToolsAvailable,
+  type StartDistributionRegistryOptions,
+  startDistributionRegistry,
+} from './registry.js';
+export { type SelfSignedCertificate, selfSignedCertificate } from './self-signed-cert.js';
+export { uniqueName } from './unique.js';
+export { useRedis } from './vitest-hooks.js';
+export { sleep, type WaitForOptions, WaitTimeoutError, waitFor, withTimeout } from './wait.js';

@@ -1,0 +1,184 @@
+// App processes started exactly as the README tells a user to start them
+// (`npm start -w @registry-triggers/<app>` at the repository root).
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  type ExitStatus,
+  spawnTracked,
+  stopChild,
+  type TrackedChild,
+  tail,
+  waitUntilReady,
+} from './child-process.js';
+
+export { getFreePort, getFreePorts } from './free-port.js';
+
+/** The repository root, found from this file (packages/testing/{src,dist}/processes.*). */
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+export type AppName = 'api' | 'worker' | 'logs';
+
+export interface ReadinessOptions {
+  /** Ready once a GET here answers 200. */
+  readyUrl?: string;
+  /** Ready once a line of stdout or stderr matches. */
+  readyLine?: RegExp;
+  /** Default 30 s: npm plus a TypeScript start-up on two busy cores is slow. */
+  readyTimeoutMs?: number;
+}
+
+export interface StartAppOptions extends ReadinessOptions {
+  name: AppName;
+  /** Merged over process.env. */
+  env?: Record<string, string>;
+}
+
+export interface StartProcessOptions extends ReadinessOptions {
+  command: string;
+  args: readonly string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  /** For messages, e.g. "api". */
+  label?: string;
+}
+
+export interface AppProcess {
+  /** pid of the npm process, which leads the process group. */
+  readonly pid: number;
+  /** Settles when npm has exited; its exit code is the app's. */
+  readonly exited: Promise<ExitStatus>;
+  /** stdout and stderr lines so far. */
+  output(): string[];
+  /**
+   * Sends `signal` to the app's process and resolves with the exit code (the app's, as
+   * npm passes it on); past `timeoutMs` the whole group gets SIGKILL and this resolves null.
+   */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+  /** SIGKILL to the whole process group, as in a crash. */
+  kill(): Promise<void>;
+}
+
+export function startApp(options: StartAppOptions): Promise<AppProcess> {
+  const { name, env, ...readiness } = options;
+  return startProcess({
+    command: 'npm',
+    args: ['start', '-w', `@registry-triggers/${name}`],
+    cwd: repoRoot,
+    label: name,
+    ...(env ? { env } : {}),
+    ...readiness,
+  });
+}
+
+/**
+ * Starts a command in its own process group (npm start runs `sh -c` and the app below it,
+ * and nothing of the three may outlive the test) and waits until it is ready.
+ */
+export async function startProcess(options: StartProcessOptions): Promise<AppProcess> {
+  const label = options.label ?? options.command;
+  const tracked = await spawnTracked(options.command, options.args, {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, ...options.env },
+    group: true,
+  });
+  try {
+    await waitUntilReady(tracked, readinessCheck(tracked, options), {
+      timeoutMs: options.readyTimeoutMs ?? 30_000,
+      message: `${label} (pid ${tracked.pid}) to become ready`,
+    });
+  } catch (error) {
+    await stopChild(tracked, { signal: 'SIGKILL', group: true, timeoutMs: 5000 });
+    console.error(`[testing] ${label} did not start; last output:\n${tail(tracked.output())}`);
+    throw error;
+  }
+
+  return {
+    pid: tracked.pid,
+    exited: tracked.exited,
+    output: () => tracked.output(),
+    async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
+      // Signalling the whole group would kill npm at once (exit by signal, the app's own
+      // exit code lost, and stop() returning before the app has finished shutting down),
+      // so the signal goes to the app process only; npm exits when it does.
+      const target = appProcessOf(tracked.pid);
+      const status = await stopChild(tracked, {
+        signal,
+        timeoutMs,
+        group: true,
+        ...(target !== undefined ? { target } : {}),
+      });
+      return status?.code ?? null;
+    },
+    async kill() {
+      await stopChild(tracked, { signal: 'SIGKILL', group: true, timeoutMs: 5000 });
+    },
+  };
+}
+
+function readinessCheck(tracked: TrackedChild, options: ReadinessOptions): () => Promise<boolean> {
+  const { readyUrl, readyLine } = options;
+  let lineSeen = readyLine === undefined || tracked.output().some((line) => readyLine.test(line));
+  if (!lineSeen && readyLine) {
+    const unsubscribe = tracked.onLine((line) => {
+      if (!readyLine.test(line)) return;
+      lineSeen = true;
+      unsubscribe();
+    });
+  }
+  let urlAnswered = readyUrl === undefined;
+  return async () => {
+    if (!urlAnswered && readyUrl) {
+      const response = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
+      urlAnswered = response.status === 200;
+    }
+    return lineSeen && urlAnswered;
+  };
+}
+
+const SHELLS = new Set(['sh', 'bash', 'dash']);
+
+/**
+ * The process the npm script runs (npm → sh → node, or npm → node), found in /proc.
+ * Undefined where /proc is missing or the tree is not a simple chain.
+ */
+function appProcessOf(leader: number): number | undefined {
+  let current = leader;
+  for (let depth = 0; depth < 4; depth++) {
+    const children = childrenOf(current);
+    if (children.length !== 1) return undefined;
+    current = children[0]!;
+    if (!SHELLS.has(commandName(current))) return current;
+  }
+  return undefined;
+}
+
+function childrenOf(parent: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const children: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so cut after the last ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) children.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return children;
+}
+
+function commandName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
