@@ -26,10 +26,11 @@ import {
   type RepositoryStore,
   type TriggerStore,
 } from '@registry-triggers/store';
-import { type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Dispatcher } from 'undici';
 import { type AttemptReport, attemptDelivery } from './http-delivery.js';
 import type { WorkerMetrics } from './metrics.js';
+import type { AttemptHealth, OriginGuard } from './origin-guard.js';
 
 /** Thrown to have BullMQ retry the job after `delayMs` (read by the backoff strategy). */
 export class RetryLater extends Error {
@@ -47,6 +48,7 @@ export interface DeliverDeps {
   repositories: RepositoryStore;
   records: RecordStore;
   dispatcher: Dispatcher;
+  guard: OriginGuard;
   policy: RetryPolicy;
   region: string;
   timeZone: string;
@@ -106,31 +108,14 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     };
   }
 
-  return async (job: Job<DeliveryJob>): Promise<AccessRecord | { recordId: string }> => {
-    const parsed = deliveryJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid delivery job: ${parsed.error.message}`);
-    const data = parsed.data;
-    const attempt = job.attemptsMade + 1;
-    const trigger = await deps.triggers.get(data.namespace, data.repository, data.triggerId);
-    if (!trigger) throw new UnrecoverableError('the trigger was deleted');
-
-    const requestTime = now();
-    if (!trigger.enabled && !data.singleAttempt) {
-      const record: NewAccessRecord = {
-        ...baseRecord(trigger, data, attempt, requestTime),
-        status: 'failed',
-        statusCode: 'TRIGGER_DISABLED',
-        durationMs: 0,
-        requestHeaders: {},
-        requestBody: '',
-        responseHeaders: {},
-        responseBody: '',
-        note: `not sent: the trigger is disabled${trigger.disabledReason ? ` (${trigger.disabledReason})` : ''}`,
-      };
-      await deps.records.append(record, requestTime);
-      throw new UnrecoverableError(record.note);
-    }
-
+  /** Sends one attempt and records it; says how the receiver behaved for the origin guard. */
+  async function sendAndRecord(
+    job: Job<DeliveryJob>,
+    data: DeliveryJob,
+    trigger: Trigger,
+    attempt: number,
+    requestTime: number,
+  ): Promise<{ outcome: DeliveryOutcome; retry: boolean; record: NewAccessRecord; recordId: string }> {
     const body = await bodyFor(job, data);
     const headers: Record<string, string> = {
       ...trigger.headers,
@@ -169,13 +154,68 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     const recordId = await deps.records.append(record, now());
     deps.metrics.attempts.inc({ outcome: record.status });
     deps.metrics.attemptSeconds.observe(report.durationMs / 1000);
-
     if (outcome.type === 'final' && outcome.disableTrigger) {
       await deps.triggers.disable(trigger.namespace, trigger.repository, trigger.id, outcome.reason, now());
     }
-    if (data.singleAttempt) return { id: recordId, ...record };
-    if (outcome.type === 'succeeded') return { recordId };
-    if (retry) throw new RetryLater(outcome.reason, retryDelayMs(deps.policy, attempt, outcome, random()));
-    throw new UnrecoverableError(outcome.reason);
+    return { outcome, retry, record, recordId };
+  }
+
+  return async (job: Job<DeliveryJob>, token?: string): Promise<AccessRecord | { recordId: string }> => {
+    const parsed = deliveryJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid delivery job: ${parsed.error.message}`);
+    const data = parsed.data;
+    const attempt = job.attemptsMade + 1;
+    const trigger = await deps.triggers.get(data.namespace, data.repository, data.triggerId);
+    if (!trigger) throw new UnrecoverableError('the trigger was deleted');
+
+    const requestTime = now();
+    if (!trigger.enabled && !data.singleAttempt) {
+      const record: NewAccessRecord = {
+        ...baseRecord(trigger, data, attempt, requestTime),
+        status: 'failed',
+        statusCode: 'TRIGGER_DISABLED',
+        durationMs: 0,
+        requestHeaders: {},
+        requestBody: '',
+        responseHeaders: {},
+        responseBody: '',
+        note: `not sent: the trigger is disabled${trigger.disabledReason ? ` (${trigger.disabledReason})` : ''}`,
+      };
+      await deps.records.append(record, requestTime);
+      throw new UnrecoverableError(record.note);
+    }
+
+    // A saturated or failing receiver: postpone without an attempt, freeing this slot for others.
+    const admission = data.singleAttempt ? undefined : deps.guard.admit(originOf(trigger.url));
+    if (admission && !admission.admitted) {
+      deps.metrics.postponed.inc({ reason: admission.reason });
+      await job.moveToDelayed(admission.retryAt, token);
+      throw new DelayedError();
+    }
+    let health: AttemptHealth = 'healthy';
+    try {
+      const { outcome, retry, record, recordId } = await sendAndRecord(
+        job,
+        data,
+        trigger,
+        attempt,
+        requestTime,
+      );
+      if (outcome.type === 'retryable') health = 'failing';
+      if (data.singleAttempt) return { id: recordId, ...record };
+      if (outcome.type === 'succeeded') return { recordId };
+      if (retry) throw new RetryLater(outcome.reason, retryDelayMs(deps.policy, attempt, outcome, random()));
+      throw new UnrecoverableError(outcome.reason);
+    } finally {
+      if (admission?.admitted) admission.release(health);
+    }
   };
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
 }

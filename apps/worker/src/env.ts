@@ -22,6 +22,8 @@ export const workerEnvSchema = redisEnvSchema
     DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     /** Attempts in flight to one origin across this process; the rest wait without holding a slot. */
     DELIVERY_MAX_IN_FLIGHT_PER_ORIGIN: z.coerce.number().int().min(1).default(16),
+    /** How long a job stays locked by a worker that stopped answering before another takes it over. */
+    WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),
   });

@@ -9,6 +9,7 @@ import {
   createRedis,
   type DeliveryJob,
   PartitionedQueue,
+  type PushEventJob,
   queueNames,
   RecordStore,
   RepositoryStore,
@@ -22,6 +23,7 @@ import { readWorkerEnv } from './env.js';
 import { createPushEventProcessor } from './evaluate-push.js';
 import { createDeliveryDispatcher } from './http-delivery.js';
 import { createWorkerMetrics } from './metrics.js';
+import { OriginGuard } from './origin-guard.js';
 import { startWorkers } from './workers.js';
 
 const env = readWorkerEnv();
@@ -33,11 +35,26 @@ if (env.DELIVERY_ALLOW_PRIVATE_NETWORKS) {
 
 const redis = createRedis(env, { role: 'worker', name: 'worker' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
-const registry = createMetricsRegistry('worker');
-const metrics = createWorkerMetrics(registry);
 const triggers = new TriggerStore(redis);
 const records = new RecordStore(redis, retentionFromEnv(env));
 const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, env.QUEUE_PARTITIONS, redis);
+const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, env.QUEUE_PARTITIONS, redis);
+const guard = new OriginGuard({ maxInFlight: env.DELIVERY_MAX_IN_FLIGHT_PER_ORIGIN });
+const registry = createMetricsRegistry('worker');
+const metrics = createWorkerMetrics(registry, {
+  queueDepths: async () => {
+    const depths = await Promise.all(
+      [pushEvents, deliveries].flatMap((queue) =>
+        queue.partitions.map(async (partition) => {
+          const counts = await partition.getJobCounts('waiting', 'active', 'delayed', 'failed');
+          return Object.entries(counts).map(([state, count]) => ({ queue: queue.name, state, count }));
+        }),
+      ),
+    );
+    return depths.flat();
+  },
+  circuits: () => guard.openCircuits(),
+});
 const dispatcher = createDeliveryDispatcher({
   allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
   connectTimeoutMs: env.DELIVERY_CONNECT_TIMEOUT_MS,
@@ -58,6 +75,7 @@ const processDelivery = createDeliveryProcessor({
   repositories: new RepositoryStore(redis),
   records,
   dispatcher,
+  guard,
   policy: defaultRetryPolicy,
   region: env.REGION,
   timeZone: env.PAYLOAD_TIMEZONE,
@@ -72,8 +90,9 @@ const workerSet = startWorkers({
   evaluationConcurrency: env.EVALUATION_CONCURRENCY,
   deliveryConcurrency: env.WORKER_CONCURRENCY,
   policy: defaultRetryPolicy,
-  processPushEvent: (job) => processPushEvent(job as Job),
-  processDelivery: (job) => processDelivery(job as Job),
+  lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+  processPushEvent: (job) => processPushEvent(job as Job<PushEventJob>),
+  processDelivery: (job, token) => processDelivery(job as Job<DeliveryJob>, token),
   onError: (queue, error) => logger.warn({ queue, err: error.message }, 'worker error'),
 });
 logger.info(
@@ -88,7 +107,7 @@ if (env.WORKER_METRICS_PORT !== undefined) {
   shutdown.register('metrics http', () => new Promise((resolve) => server.close(resolve)));
 }
 shutdown.register('workers', () => workerSet.close());
-shutdown.register('queues', () => deliveries.close());
+shutdown.register('queues', () => Promise.all([deliveries.close(), pushEvents.close()]));
 shutdown.register('http dispatcher', () => dispatcher.close());
 shutdown.register('redis', () => redis.quit());
 shutdown.listen();

@@ -6,9 +6,17 @@ export interface WorkerMetrics {
   evaluations: Counter<'outcome'>;
   untriggered: Counter;
   queueDepth: Gauge<'queue' | 'state'>;
+  postponed: Counter<'reason'>;
+  openCircuits: Gauge<'state'>;
 }
 
-export function createWorkerMetrics(registry: Registry): WorkerMetrics {
+export interface MetricSources {
+  /** Job counts per queue and state, read at scrape time. */
+  queueDepths: () => Promise<Array<{ queue: string; state: string; count: number }>>;
+  circuits: () => Array<{ state: string }>;
+}
+
+export function createWorkerMetrics(registry: Registry, sources?: MetricSources): WorkerMetrics {
   return {
     attempts: new Counter({
       name: 'delivery_attempts_total',
@@ -33,11 +41,33 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       help: 'Untriggered records written',
       registers: [registry],
     }),
+    postponed: new Counter({
+      name: 'delivery_postponed_total',
+      help: 'Deliveries postponed without an attempt because their receiver was saturated or its circuit open',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    openCircuits: new Gauge({
+      name: 'delivery_circuits',
+      help: 'Receiver origins whose circuit breaker is open or half-open',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        if (!sources) return;
+        this.reset();
+        for (const { state } of sources.circuits()) this.inc({ state });
+      },
+    }),
     queueDepth: new Gauge({
       name: 'queue_jobs',
       help: 'Jobs per queue and state, read when scraped',
       labelNames: ['queue', 'state'],
       registers: [registry],
+      async collect() {
+        if (!sources) return;
+        this.reset();
+        for (const { queue, state, count } of await sources.queueDepths()) this.inc({ queue, state }, count);
+      },
     }),
   };
 }

@@ -15,8 +15,9 @@ export interface StartWorkersOptions {
   evaluationConcurrency: number;
   deliveryConcurrency: number;
   policy: RetryPolicy;
-  processPushEvent: (job: Job) => Promise<unknown>;
-  processDelivery: (job: Job) => Promise<unknown>;
+  lockDurationMs: number;
+  processPushEvent: (job: Job, token?: string) => Promise<unknown>;
+  processDelivery: (job: Job, token?: string) => Promise<unknown>;
   onError: (queue: QueueName, error: Error) => void;
 }
 
@@ -25,9 +26,9 @@ export function startWorkers(options: StartWorkersOptions): WorkerSet {
   for (const partition of options.partitions) {
     const common = {
       connection: options.connection,
-      // Jobs of a killed worker return to the queue after the lock expires.
-      lockDuration: 30_000,
-      stalledInterval: 15_000,
+      // Jobs of a killed worker return to the queue once its lock expires and a stall check runs.
+      lockDuration: options.lockDurationMs,
+      stalledInterval: Math.max(1000, Math.round(options.lockDurationMs / 2)),
       maxStalledCount: 2,
     };
     workers.push(
