@@ -13,6 +13,8 @@ export interface ExitStatus {
 
 export interface TrackedChild {
   readonly pid: number;
+  /** Leads its own process group: signals for "the whole thing" go to the group. */
+  readonly group: boolean;
   readonly child: ChildProcess;
   /** Settles when the process has exited (never rejects). */
   readonly exited: Promise<ExitStatus>;
@@ -76,6 +78,7 @@ export async function spawnTracked(
 
   return {
     pid,
+    group,
     child,
     exited,
     exitStatus: () => status,
@@ -88,22 +91,23 @@ export async function spawnTracked(
 }
 
 /**
- * Sends `signal` (to `target`, default the child itself or its group) and waits up to
+ * Sends `signal` (to `target`, default the child, or its whole group) and waits up to
  * `timeoutMs` for the exit; past the deadline the child (or group) gets SIGKILL.
  * Resolves with the exit status, or null when SIGKILL was needed.
  */
 export async function stopChild(
   tracked: TrackedChild,
-  options: { signal?: NodeJS.Signals; timeoutMs?: number; target?: number; group?: boolean } = {},
+  options: { signal?: NodeJS.Signals; timeoutMs?: number; target?: number } = {},
 ): Promise<ExitStatus | null> {
-  const { signal = 'SIGTERM', timeoutMs = 10_000, group = false } = options;
+  const { signal = 'SIGTERM', timeoutMs = 10_000 } = options;
   const done = tracked.exitStatus();
   if (done) return done;
-  sendSignal(options.target ?? (group ? -tracked.pid : tracked.pid), signal);
+  const everything = tracked.group ? -tracked.pid : tracked.pid;
+  sendSignal(options.target ?? everything, signal);
   try {
     return await withTimeout(tracked.exited, timeoutMs, `pid ${tracked.pid} to exit after ${signal}`);
   } catch {
-    sendSignal(group ? -tracked.pid : tracked.pid, 'SIGKILL');
+    sendSignal(everything, 'SIGKILL');
     await tracked.exited;
     return null;
   }
@@ -127,8 +131,8 @@ export function tail(lines: readonly string[], count = 50): string {
 }
 
 /**
- * Polls `check` until it is true, giving up at once if the process exits; the error
- * carries the process's last output lines.
+ * Polls `check` until it is true, giving up at once if the process exits. On failure the
+ * process is killed (it is of no use half started) and the error carries its last lines.
  */
 export async function waitUntilReady(
   tracked: TrackedChild,
@@ -141,6 +145,7 @@ export async function waitUntilReady(
     await waitFor(check, { ...options, intervalMs: 50, signal: exitedEarly.signal });
   } catch (error) {
     const status = tracked.exitStatus();
+    await stopChild(tracked, { signal: 'SIGKILL', timeoutMs: 5000 });
     const reason = status
       ? `the process exited (code ${status.code}, signal ${status.signal})`
       : error instanceof Error

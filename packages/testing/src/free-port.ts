@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 /**
  * A port that was free a moment ago: the kernel picks it for a listener on port 0, which
  * is then closed. Another process can still take it before the caller binds, so callers
- * that spawn servers retry on "address in use".
+ * that spawn servers wrap the start in `retryOnAddressInUse`.
  */
 export async function getFreePort(host = '127.0.0.1'): Promise<number> {
   return (await getFreePorts(1, host))[0]!;
@@ -30,4 +30,18 @@ export async function getFreePorts(count: number, host = '127.0.0.1'): Promise<n
   });
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   return ports;
+}
+
+/**
+ * Runs `start` (which picks its own free ports) again, up to `attempts` times in all,
+ * when it failed because a port was taken between probing and binding.
+ */
+export async function retryOnAddressInUse<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= attempts || !/address already in use/i.test(String(error))) throw error;
+    }
+  }
 }

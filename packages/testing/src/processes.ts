@@ -10,6 +10,7 @@ import {
   tail,
   waitUntilReady,
 } from './child-process.js';
+import { answersOk } from './http-check.js';
 
 export { getFreePort, getFreePorts } from './free-port.js';
 
@@ -87,7 +88,6 @@ export async function startProcess(options: StartProcessOptions): Promise<AppPro
       message: `${label} (pid ${tracked.pid}) to become ready`,
     });
   } catch (error) {
-    await stopChild(tracked, { signal: 'SIGKILL', group: true, timeoutMs: 5000 });
     console.error(`[testing] ${label} did not start; last output:\n${tail(tracked.output())}`);
     throw error;
   }
@@ -104,13 +104,12 @@ export async function startProcess(options: StartProcessOptions): Promise<AppPro
       const status = await stopChild(tracked, {
         signal,
         timeoutMs,
-        group: true,
         ...(target !== undefined ? { target } : {}),
       });
       return status?.code ?? null;
     },
     async kill() {
-      await stopChild(tracked, { signal: 'SIGKILL', group: true, timeoutMs: 5000 });
+      await stopChild(tracked, { signal: 'SIGKILL', timeoutMs: 5000 });
     },
   };
 }
@@ -127,11 +126,7 @@ function readinessCheck(tracked: TrackedChild, options: ReadinessOptions): () =>
   }
   let urlAnswered = readyUrl === undefined;
   return async () => {
-    if (!urlAnswered && readyUrl) {
-      const response = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) });
-      await response.body?.cancel();
-      urlAnswered = response.status === 200;
-    }
+    if (!urlAnswered && readyUrl) urlAnswered = await answersOk(readyUrl);
     return lineSeen && urlAnswered;
   };
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { spawnTracked, stopChild, type TrackedChild, waitUntilReady } from './child-process.js';
 import { trackDir, untrackDir } from './cleanup.js';
-import { getFreePorts } from './free-port.js';
+import { getFreePorts, retryOnAddressInUse } from './free-port.js';
 import { redisCommand, redisInfo, redisPing } from './redis-command.js';
 import { waitFor } from './wait.js';
 
@@ -133,8 +133,8 @@ export async function startRedisCluster(_options: StartRedisClusterOptions = {})
   };
 }
 
-async function startNodes(dir: string, count: number): Promise<RunningNode[]> {
-  for (let attempt = 1; ; attempt++) {
+function startNodes(dir: string, count: number): Promise<RunningNode[]> {
+  return retryOnAddressInUse(async () => {
     // Bus ports are chosen too: the default (port + 10000) may be above 65535 or taken.
     const ports = await getFreePorts(count * 2);
     const started: RunningNode[] = [];
@@ -173,9 +173,9 @@ async function startNodes(dir: string, count: number): Promise<RunningNode[]> {
       await Promise.all(
         started.map((node) => stopChild(node.process, { signal: 'SIGKILL', timeoutMs: 5000 })),
       );
-      if (attempt >= 3 || !String(error).includes('Address already in use')) throw error;
+      throw error;
     }
-  }
+  });
 }
 
 async function nodeState(port: number): Promise<{ clusterOk: boolean; role: string; linkUp: boolean }> {

@@ -6,7 +6,7 @@ import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { spawnTracked, stopChild, type TrackedChild, waitUntilReady } from './child-process.js';
 import { trackDir, untrackDir } from './cleanup.js';
-import { getFreePort } from './free-port.js';
+import { getFreePort, retryOnAddressInUse } from './free-port.js';
 import { redisPing } from './redis-command.js';
 import { withTimeout } from './wait.js';
 
@@ -156,23 +156,19 @@ async function startLocalRedis(options: StartRedisOptions): Promise<RedisHandle>
     return server;
   };
 
-  // The free port can be taken between probing and binding: retry with another.
-  let port = 0;
-  let server: TrackedChild | undefined;
-  for (let attempt = 1; !server; attempt++) {
-    port = await getFreePort();
-    try {
-      server = await launch(port);
-    } catch (error) {
-      if (attempt >= 3 || !String(error).includes('Address already in use')) {
-        await rm(dir, { recursive: true, force: true });
-        untrackDir(dir);
-        throw error;
-      }
-    }
+  let port: number;
+  let running: TrackedChild | undefined;
+  try {
+    ({ port, running } = await retryOnAddressInUse(async () => {
+      const port = await getFreePort();
+      return { port, running: await launch(port) };
+    }));
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    untrackDir(dir);
+    throw error;
   }
 
-  let running: TrackedChild | undefined = server;
   const stop = async () => {
     const current = running;
     running = undefined;

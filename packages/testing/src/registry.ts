@@ -9,7 +9,8 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { spawnTracked, stopChild, type TrackedChild, waitUntilReady } from './child-process.js';
 import { trackDir, untrackDir } from './cleanup.js';
-import { getFreePort } from './free-port.js';
+import { getFreePort, retryOnAddressInUse } from './free-port.js';
+import { answersOk } from './http-check.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -47,32 +48,25 @@ export async function startDistributionRegistry(
     untrackDir(dir);
   };
 
-  let server: TrackedChild | undefined;
-  let port = 0;
+  let port: number;
+  let running: TrackedChild;
   try {
-    // The free port can be taken between probing and binding: retry with another.
-    for (let attempt = 1; !server; attempt++) {
-      port = await getFreePort();
+    ({ port, running } = await retryOnAddressInUse(async () => {
+      const port = await getFreePort();
       const configPath = join(dir, 'config.yml');
       await writeFile(configPath, registryConfig(join(dir, 'storage'), port, options));
-      const candidate = await spawnTracked(tool('docker-registry'), ['serve', configPath]);
-      try {
-        await waitUntilReady(candidate, () => answers(`http://${HOST}:${port}/v2/`), {
-          timeoutMs: 15_000,
-          message: `docker-registry on port ${port} to answer GET /v2/`,
-        });
-        server = candidate;
-      } catch (error) {
-        await stopChild(candidate, { signal: 'SIGKILL', timeoutMs: 5000 });
-        if (attempt >= 3 || !String(error).includes('address already in use')) throw error;
-      }
-    }
+      const running = await spawnTracked(tool('docker-registry'), ['serve', configPath]);
+      await waitUntilReady(running, () => answersOk(`http://${HOST}:${port}/v2/`), {
+        timeoutMs: 15_000,
+        message: `docker-registry on port ${port} to answer GET /v2/`,
+      });
+      return { port, running };
+    }));
   } catch (error) {
     await remove();
     throw error;
   }
 
-  const running = server;
   return {
     url: `${HOST}:${port}`,
     port,
@@ -123,13 +117,14 @@ export async function buildTinyImage(dir: string): Promise<string> {
   const bundle = join(dir, `bundle-${id}`);
   const umoci = tool('umoci');
   await mkdir(dir, { recursive: true });
-  await run(umoci, ['init', '--layout', layout]);
-  await run(umoci, ['new', '--image', `${layout}:latest`]);
+  const options = { timeout: 30_000 };
+  await run(umoci, ['init', '--layout', layout], options);
+  await run(umoci, ['new', '--image', `${layout}:latest`], options);
   try {
     // --rootless: no root needed, and no attempt to chown files to the image's users.
-    await run(umoci, ['unpack', '--rootless', '--image', `${layout}:latest`, bundle]);
+    await run(umoci, ['unpack', '--rootless', '--image', `${layout}:latest`, bundle], options);
     await writeFile(join(bundle, 'rootfs', 'hello.txt'), `tiny image ${id}\n`);
-    await run(umoci, ['repack', '--image', `${layout}:latest`, bundle]);
+    await run(umoci, ['repack', '--image', `${layout}:latest`, bundle], options);
   } finally {
     await rm(bundle, { recursive: true, force: true });
   }
@@ -163,12 +158,6 @@ export async function pushImage(ociLayoutDir: string, ref: string): Promise<{ di
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-}
-
-async function answers(url: string): Promise<boolean> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-  await response.body?.cancel();
-  return response.status === 200;
 }
 
 function tool(name: string): string {
