@@ -113,7 +113,7 @@ export async function stopChild(
   }
 }
 
-export function killGroup(pgid: number, signal: NodeJS.Signals): void {
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
   sendSignal(-pgid, signal);
 }
 
