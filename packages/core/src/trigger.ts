@@ -1,0 +1,207 @@
+/**
+ * The trigger model: what a user writes (TriggerInput), what is stored
+ * (Trigger) and what is shown back (toPublicTrigger, which hides the secret).
+ */
+import { z } from 'zod';
+import { checkCustomHeaders } from './header-rules.js';
+import { checkExpression, MAX_EXPRESSION_LENGTH } from './match.js';
+import { tagSchema } from './names.js';
+import { checkTriggerUrl, REDACTED } from './url-rules.js';
+import { checkWebhookSecret } from './webhook-secret.js';
+
+export const triggerTypeSchema = z.enum(['ALL', 'TAG_LIST', 'TAG_REG_EXP'], {
+  error: 'type must be one of ALL, TAG_LIST, TAG_REG_EXP',
+});
+export type TriggerType = z.infer<typeof triggerTypeSchema>;
+
+export const MAX_TRIGGER_NAME_LENGTH = 64;
+export const MAX_TRIGGER_TAGS = 10;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+const triggerNameSchema = z
+  .string({ error: 'name must be a string' })
+  .min(1, `name must be 1 to ${MAX_TRIGGER_NAME_LENGTH} characters`)
+  .max(MAX_TRIGGER_NAME_LENGTH, `name must be 1 to ${MAX_TRIGGER_NAME_LENGTH} characters`)
+  .refine((name) => !CONTROL_CHARACTERS.test(name), 'name must not contain control characters');
+
+// The descriptions end up in the OpenAPI document (z.toJSONSchema), where the
+// custom checks themselves cannot be expressed.
+const triggerUrlSchema = z
+  .string({ error: 'url must be a string' })
+  .superRefine((url, ctx) => {
+    const check = checkTriggerUrl(url);
+    if (!check.ok) ctx.addIssue({ code: 'custom', message: check.rule });
+  })
+  .meta({
+    description:
+      'http or https, no user-info; http ports 80, 21, 70, 210, 280, 443, 488, 591, 777 or 1025-65535; https port 443 only',
+  });
+
+const triggerTagsSchema = z
+  .array(tagSchema, { error: 'tags must be an array of tags' })
+  .min(1, `tags must hold 1 to ${MAX_TRIGGER_TAGS} tags`)
+  .max(MAX_TRIGGER_TAGS, `tags must hold 1 to ${MAX_TRIGGER_TAGS} tags`)
+  .superRefine((tags, ctx) => {
+    const seen = new Set<string>();
+    tags.forEach((tag, index) => {
+      if (seen.has(tag))
+        ctx.addIssue({ code: 'custom', path: [index], message: `tag "${tag}" is listed twice` });
+      seen.add(tag);
+    });
+  });
+
+const triggerExpressionSchema = z
+  .string({ error: 'expression must be a string' })
+  .meta({
+    description: `RE2 syntax, at most ${MAX_EXPRESSION_LENGTH} characters, must match the whole tag; no look-around or back-references`,
+  })
+  .superRefine((expr, ctx) => {
+    const check = checkExpression(expr);
+    if (!check.ok) ctx.addIssue({ code: 'custom', message: check.rule });
+  });
+
+const triggerSecretSchema = z
+  .string({ error: 'secret must be a string' })
+  .meta({
+    description:
+      'signs deliveries (Standard Webhooks): whsec_ + base64 of the key, or any string of at least 8 characters; never shown again',
+  })
+  .superRefine((secret, ctx) => {
+    const check = checkWebhookSecret(secret);
+    if (!check.ok) ctx.addIssue({ code: 'custom', message: check.rule });
+  });
+
+const triggerHeadersSchema = z
+  .record(z.string(), z.string({ error: 'header values must be strings' }), {
+    error: 'headers must be an object of header names to string values',
+  })
+  .meta({
+    description:
+      'at most 20 extra request headers; not Host, Content-Type, Content-Length, Transfer-Encoding, Connection, Keep-Alive, Upgrade, TE, Trailer, Expect, Proxy-* or webhook-*',
+  })
+  .superRefine((headers, ctx) => {
+    for (const issue of checkCustomHeaders(headers)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: issue.name === undefined ? [] : [issue.name],
+        message: issue.rule,
+      });
+    }
+  });
+
+const TRIGGER_INPUT_KEYS = ['name', 'url', 'type', 'tags', 'expression', 'enabled', 'secret', 'headers'];
+
+/** The body of POST and PUT trigger. Every issue's message names the rule that failed. */
+export const triggerInputSchema = z
+  .strictObject(
+    {
+      name: triggerNameSchema,
+      url: triggerUrlSchema,
+      type: triggerTypeSchema,
+      // exactOptional: an absent field stays absent, which is what the stored
+      // Trigger (exactOptionalPropertyTypes) expects.
+      tags: triggerTagsSchema.exactOptional(),
+      expression: triggerExpressionSchema.exactOptional(),
+      enabled: z.boolean({ error: 'enabled must be true or false' }).default(true),
+      secret: triggerSecretSchema.exactOptional(),
+      headers: triggerHeadersSchema.exactOptional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}; a trigger has ${TRIGGER_INPUT_KEYS.join(', ')}`
+          : undefined,
+    },
+  )
+  // Runs even when a field failed, so one answer lists every problem; it only
+  // looks at which fields are present, never trusts their values.
+  .superRefine((input, ctx) => {
+    const { type } = input;
+    // An unknown type is reported on its own; which fields it allows is moot.
+    if (!triggerTypeSchema.options.includes(type)) return;
+    if (type === 'TAG_LIST' && input.tags === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tags'], message: 'tags are required when type is TAG_LIST' });
+    }
+    if (type !== 'TAG_LIST' && input.tags !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tags'],
+        message: 'tags are only allowed when type is TAG_LIST',
+      });
+    }
+    if (type === 'TAG_REG_EXP' && input.expression === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expression'],
+        message: `expression is required when type is TAG_REG_EXP (at most ${MAX_EXPRESSION_LENGTH} characters)`,
+      });
+    }
+    if (type !== 'TAG_REG_EXP' && input.expression !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expression'],
+        message: 'expression is only allowed when type is TAG_REG_EXP',
+      });
+    }
+  });
+
+export type TriggerInput = z.infer<typeof triggerInputSchema>;
+
+export interface Trigger {
+  id: string;
+  namespace: string;
+  repository: string;
+  name: string;
+  url: string;
+  type: TriggerType;
+  tags?: string[];
+  expression?: string;
+  enabled: boolean;
+  secret?: string;
+  headers?: Record<string, string>;
+  createdAt: number;
+  updatedAt: number;
+  disabledReason?: string;
+}
+
+/**
+ * The stored shape, for readers that get a trigger back from storage. It
+ * checks structure only: the write rules above already ran when it was saved.
+ */
+export const triggerSchema = z.object({
+  id: z.string().min(1),
+  namespace: z.string().min(1),
+  repository: z.string().min(1),
+  name: z.string(),
+  url: z.string(),
+  type: triggerTypeSchema,
+  tags: z.array(z.string()).exactOptional(),
+  expression: z.string().exactOptional(),
+  enabled: z.boolean(),
+  secret: z.string().exactOptional(),
+  headers: z.record(z.string(), z.string()).exactOptional(),
+  createdAt: z.number().int().nonnegative(),
+  updatedAt: z.number().int().nonnegative(),
+  disabledReason: z.string().exactOptional(),
+});
+
+export type PublicTrigger = Omit<Trigger, 'secret'> & { secret?: typeof REDACTED };
+
+export function toPublicTrigger(t: Trigger): PublicTrigger {
+  const { secret, ...rest } = t;
+  return secret === undefined ? rest : { ...rest, secret: REDACTED };
+}
+
+/** The access-log field `triggerTag`: what the trigger filters on. */
+export function describeTriggerFilter(t: Pick<Trigger, 'type' | 'tags' | 'expression'>): string {
+  switch (t.type) {
+    case 'ALL':
+      return '';
+    case 'TAG_LIST':
+      return (t.tags ?? []).join(',');
+    case 'TAG_REG_EXP':
+      return t.expression ?? '';
+  }
+}
