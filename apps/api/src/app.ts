@@ -30,7 +30,8 @@ import { tokenRoutes } from './routes/tokens.js';
 import { triggerRoutes } from './routes/triggers.js';
 
 export interface ApiDeps {
-  env: Pick<ApiEnv, 'ADMIN_TOKEN' | 'INGEST_TOKEN' | 'MAX_BODY_BYTES' | 'TRIGGERS_PER_REPOSITORY'>;
+  env: Pick<ApiEnv, 'ADMIN_TOKEN' | 'INGEST_TOKEN' | 'MAX_BODY_BYTES' | 'TRIGGERS_PER_REPOSITORY'> &
+    Partial<Pick<ApiEnv, 'INGEST_MIN_REPLICAS' | 'INGEST_REPLICA_TIMEOUT_MS' | 'REDIS_CLUSTER_NODES'>>;
   redis: RedisConnection;
   pushEvents: PartitionedQueue<PushEventJob>;
   deliveries: PartitionedQueue<DeliveryJob>;
@@ -45,12 +46,6 @@ export function createApiApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(httpMetrics(deps.metrics));
-  app.use(
-    express.json({
-      limit: deps.env.MAX_BODY_BYTES,
-      type: ['application/json', 'application/*+json', ...DISTRIBUTION_MEDIA_TYPES],
-    }),
-  );
   app.use(healthRoutes(deps.redis));
   app.get('/metrics', metricsRoute(deps.metrics));
   app.get('/openapi.json', (_req, res) => {
@@ -60,6 +55,15 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use(
     '/v1',
     authenticate({ adminToken: deps.env.ADMIN_TOKEN, ingestToken: deps.env.INGEST_TOKEN, redis: deps.redis }),
+  );
+  // Bodies are read only once the caller is known: without a token the answer is 401,
+  // and an anonymous client cannot make the api buffer and parse megabytes.
+  app.use(
+    '/v1',
+    express.json({
+      limit: deps.env.MAX_BODY_BYTES,
+      type: ['application/json', 'application/*+json', ...DISTRIBUTION_MEDIA_TYPES],
+    }),
   );
   app.use(tokenRoutes(deps.redis));
   app.use(repositoryRoutes(new RepositoryStore(deps.redis)));
@@ -71,7 +75,12 @@ export function createApiApp(deps: ApiDeps): Express {
       triggersPerRepository: deps.env.TRIGGERS_PER_REPOSITORY,
     }),
   );
-  app.use(eventRoutes(deps.pushEvents, createApiMetrics(deps.metrics)));
+  const replicas = deps.env.INGEST_MIN_REPLICAS ?? (deps.env.REDIS_CLUSTER_NODES ? 1 : 0);
+  const durability =
+    replicas > 0
+      ? { redis: deps.redis, replicas, timeoutMs: deps.env.INGEST_REPLICA_TIMEOUT_MS ?? 500 }
+      : undefined;
+  app.use(eventRoutes(deps.pushEvents, createApiMetrics(deps.metrics), durability));
   app.use(routeNotFound);
   app.use(problemHandler(deps.logger));
   return app;

@@ -16,6 +16,9 @@ export const apiEnvSchema = redisEnvSchema.extend(queueEnvSchema.shape).extend({
   /** How long `POST .../test` waits for the worker to report the delivery. */
   TEST_DELIVERY_WAIT_MS: z.coerce.number().int().min(100).default(30_000),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).default(500),
+  /** Replicas that must hold an event before 202; default 1 on a Redis Cluster, 0 on a single server. */
+  INGEST_MIN_REPLICAS: z.coerce.number().int().min(0).max(5).optional(),
+  INGEST_REPLICA_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(500),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 

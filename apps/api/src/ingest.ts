@@ -4,11 +4,17 @@
  * job, so no crash between "remember" and "enqueue" can lose or double an event.
  */
 import { randomUUID } from 'node:crypto';
+import { HttpError } from '@registry-triggers/http-kit';
 import {
   EVENT_DEDUPE_TTL_MS,
+  keys,
   type PartitionedQueue,
   type PushEventJob,
   pushEventJobOptions,
+  queueNames,
+  type RedisConnection,
+  ReplicationTimeoutError,
+  waitForReplicas,
 } from '@registry-triggers/store';
 import type { Queue } from 'bullmq';
 
@@ -27,10 +33,18 @@ export interface IngestResult {
   eventIds: string[];
 }
 
+/** With replicas > 0, 202 is answered only once that many replicas hold the events. */
+export interface Durability {
+  redis: RedisConnection;
+  replicas: number;
+  timeoutMs: number;
+}
+
 export async function ingestPushEvents(
   queue: PartitionedQueue<PushEventJob>,
   events: IncomingPushEvent[],
   now: number,
+  durability?: Durability,
 ): Promise<IngestResult> {
   const eventIds = events.map((event) => event.eventId ?? randomUUID());
   // Group by partition so each group is one atomic addBulk on one hash slot.
@@ -76,6 +90,24 @@ export async function ingestPushEvents(
       added.forEach((job, i) => {
         if (job.id !== members[i]!.jobId) duplicates++;
       });
+      if (durability) {
+        // A duplicate waits too: its first copy may not have reached a replica yet.
+        const slotKey = keys.queuePrefix(queueNames.pushEvents, queue.partitions.indexOf(partition));
+        await waitForReplicas(durability.redis, slotKey, durability.replicas, durability.timeoutMs).catch(
+          (error) => {
+            if (!(error instanceof ReplicationTimeoutError)) throw error;
+            throw new HttpError(
+              503,
+              'not-replicated',
+              `${error.message}; retry with the same eventId`,
+              undefined,
+              {
+                'Retry-After': '1',
+              },
+            );
+          },
+        );
+      }
     }),
   );
   return { accepted: events.length - duplicates, duplicates, eventIds };

@@ -147,7 +147,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       durationMs: report.durationMs,
       requestHeaders: redactHeaders(headers),
       requestBody: body,
-      responseHeaders: report.responseHeaders,
+      responseHeaders: redactHeaders(report.responseHeaders),
       responseBody: report.responseBody,
       ...(notes.length > 0 ? { note: [...new Set(notes)].join('; ') } : {}),
     };

@@ -72,12 +72,12 @@ export interface RetryPolicy {
 }
 
 /**
- * 8 attempts: 7 waits of 1, 2, 4 … 64 s (each between half and all of that),
- * so 64 to 127 s in total before Retry-After; maxDelayMs only bites for longer
- * policies or a larger base.
+ * 12 attempts: 11 waits of 1, 2, 4 … 512 s, capped at 10 min (each between half
+ * and all of that), about 17 to 34 minutes in total before Retry-After: enough to
+ * ride out a receiver's restart or a short outage.
  */
 export const defaultRetryPolicy: RetryPolicy = {
-  maxAttempts: 8,
+  maxAttempts: 12,
   baseDelayMs: 1000,
   maxDelayMs: 10 * 60 * 1000,
 };

@@ -1,4 +1,5 @@
 export * from './connection.js';
+export * from './durability.js';
 export * from './keys.js';
 export * from './queues.js';
 export * from './records.js';

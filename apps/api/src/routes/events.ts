@@ -4,7 +4,7 @@ import type { PartitionedQueue, PushEventJob } from '@registry-triggers/store';
 import { Router } from 'express';
 import { z } from 'zod';
 import { DISTRIBUTION_MEDIA_TYPES, envelopeSchema, readEnvelope } from '../distribution-envelope.js';
-import { type IncomingPushEvent, ingestPushEvents } from '../ingest.js';
+import { type Durability, type IncomingPushEvent, ingestPushEvents } from '../ingest.js';
 import type { ApiMetrics } from '../metrics.js';
 import { handle, requireMediaType } from './params.js';
 
@@ -24,10 +24,12 @@ export const pushEventSchema = z.strictObject({
     .optional(),
 });
 
-export const pushEventsBodySchema = z.union([
-  pushEventSchema,
-  z.array(pushEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST),
-]);
+export const pushEventBatchSchema = z
+  .array(pushEventSchema)
+  .min(1, 'a batch must hold at least one event')
+  .max(MAX_EVENTS_PER_REQUEST, `a batch holds at most ${MAX_EVENTS_PER_REQUEST} events`);
+
+export const pushEventsBodySchema = z.union([pushEventSchema, pushEventBatchSchema]);
 
 /** The ingest token and the admin may post for any namespace; a namespace token only for its own. */
 function checkNamespaces(principal: Principal, events: IncomingPushEvent[]): void {
@@ -37,12 +39,16 @@ function checkNamespaces(principal: Principal, events: IncomingPushEvent[]): voi
     throw new HttpError(403, 'forbidden', `this token cannot post events for namespace ${foreign.namespace}`);
 }
 
-export function eventRoutes(queue: PartitionedQueue<PushEventJob>, metrics: ApiMetrics): Router {
+export function eventRoutes(
+  queue: PartitionedQueue<PushEventJob>,
+  metrics: ApiMetrics,
+  durability?: Durability,
+): Router {
   const router = Router();
 
   async function ingest(events: IncomingPushEvent[]) {
     const end = metrics.enqueueSeconds.startTimer();
-    const result = await ingestPushEvents(queue, events, Date.now());
+    const result = await ingestPushEvents(queue, events, Date.now(), durability);
     end();
     metrics.events.inc({ outcome: 'accepted' }, result.accepted);
     metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
@@ -54,8 +60,12 @@ export function eventRoutes(queue: PartitionedQueue<PushEventJob>, metrics: ApiM
     requireMediaType(['application/json']),
     handle(async (req, res) => {
       const principal = principalOf(res);
-      const body = parseOr400(pushEventsBodySchema, req.body);
-      const events = (Array.isArray(body) ? body : [body]).map((event) => ({
+      // Parsed by shape, not through the union: a failed union only says "Invalid input",
+      // where the answer must name the field and the rule.
+      const body = Array.isArray(req.body)
+        ? parseOr400(pushEventBatchSchema, req.body)
+        : [parseOr400(pushEventSchema, req.body)];
+      const events = body.map((event) => ({
         ...event,
         pushedAt: event.pushedAt ? Date.parse(event.pushedAt) : undefined,
       }));

@@ -54,7 +54,9 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
         if (error instanceof TriggerLimitError) throw new HttpError(409, 'trigger-limit', error.message);
         throw error;
       }
-      res.status(201).location(`${req.originalUrl}/${trigger.id}`).json(toPublicTrigger(trigger));
+      // The collection's path as the client sent it (repo stays %2F-encoded), without its query string.
+      const collection = (req.originalUrl.split('?')[0] ?? '').replace(/\/+$/, '');
+      res.status(201).location(`${collection}/${trigger.id}`).json(toPublicTrigger(trigger));
     }),
   );
 
