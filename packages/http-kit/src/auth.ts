@@ -69,8 +69,3 @@ export function requireNamespace(res: Response, namespace: string): void {
   if (principal.namespace !== namespace)
     throw new HttpError(404, 'not-found', `namespace ${namespace} was not found`);
 }
-
-/** Ingest or admin. Namespace tokens may post events for their own namespace only (checked per event). */
-export function requireIngest(res: Response): Principal {
-  return principalOf(res);
-}

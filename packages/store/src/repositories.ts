@@ -1,9 +1,8 @@
 /** Repositories: the metadata that goes into the payload, created on first push. */
+import type { RepoType } from '@registry-triggers/core';
 import type { RedisConnection } from './connection.js';
 import { keys } from './keys.js';
 import { runScript } from './scripts.js';
-
-export type RepoType = 'PUBLIC' | 'PRIVATE';
 
 export interface Repository {
   namespace: string;
