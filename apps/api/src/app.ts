@@ -66,7 +66,8 @@ export function createApiApp(deps: ApiDeps): Express {
     }),
   );
   app.use(tokenRoutes(deps.redis));
-  app.use(repositoryRoutes(new RepositoryStore(deps.redis)));
+  const repositories = new RepositoryStore(deps.redis);
+  app.use(repositoryRoutes(repositories));
   app.use(
     triggerRoutes({
       triggers: new TriggerStore(deps.redis),
@@ -80,7 +81,7 @@ export function createApiApp(deps: ApiDeps): Express {
     replicas > 0
       ? { redis: deps.redis, replicas, timeoutMs: deps.env.INGEST_REPLICA_TIMEOUT_MS ?? 500 }
       : undefined;
-  app.use(eventRoutes(deps.pushEvents, createApiMetrics(deps.metrics), durability));
+  app.use(eventRoutes({ queue: deps.pushEvents, repositories, durability }, createApiMetrics(deps.metrics)));
   app.use(routeNotFound);
   app.use(problemHandler(deps.logger));
   return app;

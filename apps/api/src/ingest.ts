@@ -14,6 +14,7 @@ import {
   queueNames,
   type RedisConnection,
   ReplicationTimeoutError,
+  type RepositoryStore,
   waitForReplicas,
 } from '@registry-triggers/store';
 import type { Queue } from 'bullmq';
@@ -40,11 +41,17 @@ export interface Durability {
   timeoutMs: number;
 }
 
+export interface IngestTarget {
+  queue: PartitionedQueue<PushEventJob>;
+  /** Repositories are created on their first push, so they can be read as soon as 202 is answered. */
+  repositories: RepositoryStore;
+  durability?: Durability | undefined;
+}
+
 export async function ingestPushEvents(
-  queue: PartitionedQueue<PushEventJob>,
+  { queue, repositories, durability }: IngestTarget,
   events: IncomingPushEvent[],
   now: number,
-  durability?: Durability,
 ): Promise<IngestResult> {
   const eventIds = events.map((event) => event.eventId ?? randomUUID());
   // Group by partition so each group is one atomic addBulk on one hash slot.
@@ -69,9 +76,21 @@ export async function ingestPushEvents(
     };
   });
 
+  const firstPushes = new Map<string, { namespace: string; repository: string; pushedAt: number }>();
+  for (const { data } of jobs) {
+    const key = `${data.namespace}/${data.repository}`;
+    if (!firstPushes.has(key)) firstPushes.set(key, data);
+  }
+
   let duplicates = 0;
-  await Promise.all(
-    [...groups].map(async ([partition, members]) => {
+  const ensured = Promise.all(
+    [...firstPushes.values()].map((push) =>
+      repositories.ensure(push.namespace, push.repository, push.pushedAt),
+    ),
+  );
+  await Promise.all([
+    ensured,
+    ...[...groups].map(async ([partition, members]) => {
       const added = await partition.addBulk(
         members.map(({ jobId, index }) => {
           const data = jobs[index]!.data;
@@ -109,6 +128,6 @@ export async function ingestPushEvents(
         );
       }
     }),
-  );
+  ]);
   return { accepted: events.length - duplicates, duplicates, eventIds };
 }

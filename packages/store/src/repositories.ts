@@ -38,14 +38,40 @@ export function parseRepository(namespace: string, name: string, hash: Record<st
   };
 }
 
-// Sets metadata; answers 1 when the repository was created by this call.
-const PUT_SCRIPT = `
-local created = 0
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  created = 1
-  redis.call('HSET', KEYS[1], 'createdAt', ARGV[1])
+/**
+ * Lua shared by every script that may create a repository: KEYS[1] the repository hash,
+ * KEYS[2] the namespace's repository index; ARGV[1] the time, ARGV[2..4] repoType,
+ * authenticationType and originType, ARGV[5] the name. Answers 1 when it created it.
+ */
+export const CREATE_REPOSITORY_LUA = `
+local function createRepository()
+  if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+  redis.call('HSET', KEYS[1], 'createdAt', ARGV[1], 'updatedAt', ARGV[1], 'repoType', ARGV[2],
+    'authenticationType', ARGV[3], 'originType', ARGV[4])
   redis.call('ZADD', KEYS[2], 0, ARGV[5])
-end
+  return 1
+end`;
+
+/** KEYS and ARGV of CREATE_REPOSITORY_LUA for a repository created with default metadata. */
+export function createRepositoryArgs(namespace: string, name: string, createdAt: number) {
+  return {
+    keys: [keys.repository(namespace, name), keys.repositoryIndex(namespace)],
+    args: [
+      createdAt,
+      DEFAULT_REPOSITORY_METADATA.repoType,
+      DEFAULT_REPOSITORY_METADATA.authenticationType,
+      DEFAULT_REPOSITORY_METADATA.originType,
+      name,
+    ],
+  };
+}
+
+const ENSURE_SCRIPT = `${CREATE_REPOSITORY_LUA}
+return createRepository()`;
+
+// Sets metadata; answers 1 when the repository was created by this call.
+const PUT_SCRIPT = `${CREATE_REPOSITORY_LUA}
+local created = createRepository()
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'repoType', ARGV[2], 'authenticationType', ARGV[3], 'originType', ARGV[4])
 return created`;
 
@@ -61,6 +87,12 @@ export class RepositoryStore {
   async get(namespace: string, name: string): Promise<Repository | undefined> {
     const hash = await this.redis.hgetall(keys.repository(namespace, name));
     return hash.createdAt ? parseRepository(namespace, name, hash) : undefined;
+  }
+
+  /** Creates the repository with default metadata on its first push; true when this call created it. */
+  async ensure(namespace: string, name: string, createdAt: number): Promise<boolean> {
+    const { keys: scriptKeys, args } = createRepositoryArgs(namespace, name, createdAt);
+    return (await runScript(this.redis, ENSURE_SCRIPT, scriptKeys, args)) === 1;
   }
 
   async put(

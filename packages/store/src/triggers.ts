@@ -3,7 +3,8 @@ import type { Trigger } from '@registry-triggers/core';
 import type { RedisConnection } from './connection.js';
 import { keys } from './keys.js';
 import {
-  DEFAULT_REPOSITORY_METADATA,
+  CREATE_REPOSITORY_LUA,
+  createRepositoryArgs,
   pairsToHash,
   parseRepository,
   type Repository,
@@ -41,12 +42,8 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(trigger))
 return 1`;
 
 // What evaluation needs, in one round trip: the repository (created on first push) and its triggers.
-const CONTEXT_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'createdAt', ARGV[1], 'updatedAt', ARGV[1], 'repoType', ARGV[2],
-    'authenticationType', ARGV[3], 'originType', ARGV[4])
-  redis.call('ZADD', KEYS[2], 0, ARGV[5])
-end
+const CONTEXT_SCRIPT = `${CREATE_REPOSITORY_LUA}
+createRepository()
 return { redis.call('HGETALL', KEYS[1]), redis.call('HVALS', KEYS[3]) }`;
 
 export interface RepositoryContext {
@@ -109,21 +106,12 @@ export class TriggerStore {
 
   /** The repository (created now if this is its first push) and all of its triggers. */
   async loadContext(namespace: string, repository: string, pushedAt: number): Promise<RepositoryContext> {
+    const create = createRepositoryArgs(namespace, repository, pushedAt);
     const [repoPairs, triggerValues] = (await runScript(
       this.redis,
       CONTEXT_SCRIPT,
-      [
-        keys.repository(namespace, repository),
-        keys.repositoryIndex(namespace),
-        keys.triggers(namespace, repository),
-      ],
-      [
-        pushedAt,
-        DEFAULT_REPOSITORY_METADATA.repoType,
-        DEFAULT_REPOSITORY_METADATA.authenticationType,
-        DEFAULT_REPOSITORY_METADATA.originType,
-        repository,
-      ],
+      [...create.keys, keys.triggers(namespace, repository)],
+      create.args,
     )) as [string[], string[]];
     return {
       repository: parseRepository(namespace, repository, pairsToHash(repoPairs)),

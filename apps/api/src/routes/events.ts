@@ -1,10 +1,9 @@
 import { digestSchema, namespaceNameSchema, repositoryNameSchema, tagSchema } from '@registry-triggers/core';
 import { HttpError, type Principal, parseOr400, principalOf } from '@registry-triggers/http-kit';
-import type { PartitionedQueue, PushEventJob } from '@registry-triggers/store';
 import { Router } from 'express';
 import { z } from 'zod';
 import { DISTRIBUTION_MEDIA_TYPES, envelopeSchema, readEnvelope } from '../distribution-envelope.js';
-import { type Durability, type IncomingPushEvent, ingestPushEvents } from '../ingest.js';
+import { type IncomingPushEvent, type IngestTarget, ingestPushEvents } from '../ingest.js';
 import type { ApiMetrics } from '../metrics.js';
 import { handle, requireMediaType } from './params.js';
 
@@ -39,16 +38,12 @@ function checkNamespaces(principal: Principal, events: IncomingPushEvent[]): voi
     throw new HttpError(403, 'forbidden', `this token cannot post events for namespace ${foreign.namespace}`);
 }
 
-export function eventRoutes(
-  queue: PartitionedQueue<PushEventJob>,
-  metrics: ApiMetrics,
-  durability?: Durability,
-): Router {
+export function eventRoutes(target: IngestTarget, metrics: ApiMetrics): Router {
   const router = Router();
 
   async function ingest(events: IncomingPushEvent[]) {
     const end = metrics.enqueueSeconds.startTimer();
-    const result = await ingestPushEvents(queue, events, Date.now(), durability);
+    const result = await ingestPushEvents(target, events, Date.now());
     end();
     metrics.events.inc({ outcome: 'accepted' }, result.accepted);
     metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
