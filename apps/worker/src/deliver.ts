@@ -54,6 +54,8 @@ export interface DeliverDeps {
   timeZone: string;
   allowPrivateNetworks: boolean;
   timeoutMs: number;
+  /** Disable a trigger whose deliveries failed continuously for this long; 0 never does. */
+  autoDisableAfterMs?: number;
   metrics: WorkerMetrics;
   now?: () => number;
   random?: () => number;
@@ -108,6 +110,13 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     };
   }
 
+  function failingTooLong(failingSince: number | undefined): string | undefined {
+    if (!deps.autoDisableAfterMs || failingSince === undefined) return undefined;
+    const failingFor = now() - failingSince;
+    if (failingFor < deps.autoDisableAfterMs) return undefined;
+    return `every delivery failed for ${Math.round(failingFor / 60_000)} min (since ${new Date(failingSince).toISOString()}): the trigger is disabled`;
+  }
+
   /** Sends one attempt and records it; says how the receiver behaved for the origin guard. */
   async function sendAndRecord(
     job: Job<DeliveryJob>,
@@ -151,11 +160,16 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       responseBody: report.responseBody,
       ...(notes.length > 0 ? { note: [...new Set(notes)].join('; ') } : {}),
     };
-    const recordId = await deps.records.append(record, now());
+    const written = await deps.records.appendAttempt(record, now());
+    const recordId = written.id;
     deps.metrics.attempts.inc({ outcome: record.status });
     deps.metrics.attemptSeconds.observe(report.durationMs / 1000);
-    if (outcome.type === 'final' && outcome.disableTrigger) {
-      await deps.triggers.disable(trigger.namespace, trigger.repository, trigger.id, outcome.reason, now());
+    const disableReason =
+      outcome.type === 'final' && outcome.disableTrigger
+        ? outcome.reason
+        : failingTooLong(written.failingSince);
+    if (disableReason) {
+      await deps.triggers.disable(trigger.namespace, trigger.repository, trigger.id, disableReason, now());
     }
     return { outcome, retry, record, recordId };
   }

@@ -24,6 +24,8 @@ export const workerEnvSchema = redisEnvSchema
     DELIVERY_MAX_IN_FLIGHT_PER_ORIGIN: z.coerce.number().int().min(1).default(16),
     /** How long a job stays locked by a worker that stopped answering before another takes it over. */
     WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
+    /** Disable a trigger whose deliveries have failed without a success for this long; 0 never does. */
+    TRIGGER_AUTO_DISABLE_AFTER_MS: z.coerce.number().int().min(0).default(0),
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),
   });

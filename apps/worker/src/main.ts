@@ -81,6 +81,7 @@ const processDelivery = createDeliveryProcessor({
   timeZone: env.PAYLOAD_TIMEZONE,
   allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
   timeoutMs: env.DELIVERY_TIMEOUT_MS,
+  autoDisableAfterMs: env.TRIGGER_AUTO_DISABLE_AFTER_MS,
   metrics,
 });
 

@@ -24,6 +24,9 @@ export const keys = {
   /** Index stream per repository, like the trigger index. */
   repositoryRecordIndex: (namespace: string, repository: string) =>
     `${tenant(namespace)}:log:repo:${repository}`,
+  /** Hash: trigger id → epoch ms since which its deliveries have failed with no success in between. */
+  triggerHealth: (namespace: string, repository: string) =>
+    `${tenant(namespace)}:trigger-health:${repository}`,
   /** BullMQ prefix of one queue partition; BullMQ appends `:<queue name>:...`. */
   queuePrefix: (queueName: string, partition: number) => `${ROOT}:{q:${queueName}:${partition}}`,
 } as const;

@@ -32,12 +32,26 @@ export function retentionFromEnv(env: z.infer<typeof retentionEnvSchema>): Reten
 export const defaultRetention: Retention = retentionFromEnv(retentionEnvSchema.parse({}));
 
 // Approximate trimming (~) keeps the write path cheap: Redis trims whole macro nodes only.
+// The count cap trims only the log, so the indexes follow its first id; an idle namespace
+// expires whole once its newest record is older than maxAgeMs (the LAST argument).
+// With a fourth key (the repository's trigger-health hash) a delivery attempt also tracks
+// since when its trigger has failed without a success in between: one round trip for both.
 const APPEND_SCRIPT = `
 local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', 'r', ARGV[3])
 redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2])
 redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[1], id, 's', ARGV[4], 'g', ARGV[5])
 redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[1], id, 's', ARGV[4], 'g', ARGV[5])
-return id`;
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
+redis.call('XTRIM', KEYS[2], 'MINID', '~', first)
+redis.call('XTRIM', KEYS[3], 'MINID', '~', first)
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[#ARGV]) end
+if #KEYS < 4 then return { id } end
+if ARGV[4] == 'succeeded' then
+  redis.call('HDEL', KEYS[4], ARGV[6])
+  return { id }
+end
+redis.call('HSETNX', KEYS[4], ARGV[6], ARGV[7])
+return { id, redis.call('HGET', KEYS[4], ARGV[6]) }`;
 
 export interface RecordQuery {
   namespace: string;
@@ -56,8 +70,13 @@ export interface RecordPage {
   nextCursor: string | null;
 }
 
-const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
-export const isRecordId = (id: string) => STREAM_ID.test(id);
+const STREAM_ID = /^(\d{1,20})-(\d{1,20})$/;
+const MAX_ID_PART = 18446744073709551615n;
+/** A stream id Redis accepts: both parts fit in 64 bits (a larger one is a Redis error, not a miss). */
+export const isRecordId = (id: string) => {
+  const parts = STREAM_ID.exec(id);
+  return parts !== null && BigInt(parts[1]!) <= MAX_ID_PART && BigInt(parts[2]!) <= MAX_ID_PART;
+};
 
 /** How many index entries one page may scan when filters skip most of them. */
 const MAX_SCAN = 5000;
@@ -75,24 +94,61 @@ function decodeRecord(id: string, fields: string[]): AccessRecord | undefined {
 
 const idTime = (id: string) => Number(id.slice(0, id.indexOf('-')));
 
+function compareIds(a: string, b: string): number {
+  const [aMs, aSeq] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bMs, bSeq] = b.split('-').map(BigInt) as [bigint, bigint];
+  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+  return aSeq === bSeq ? 0 : aSeq < bSeq ? -1 : 1;
+}
+
 export class RecordStore {
   constructor(
     private readonly redis: RedisConnection,
     private readonly retention: Retention = defaultRetention,
   ) {}
 
+  /** Appends a record; answers its id. */
   async append(record: NewAccessRecord, now = Date.now()): Promise<string> {
+    const [id] = await this.write(record, now, false);
+    return id;
+  }
+
+  /**
+   * Appends the record of a delivery attempt and answers, besides its id, since when
+   * (epoch ms) the trigger has failed without a success in between (undefined after a success).
+   */
+  async appendAttempt(
+    record: NewAccessRecord,
+    now = Date.now(),
+  ): Promise<{ id: string; failingSince?: number }> {
+    const [id, since] = await this.write(record, now, true);
+    return since === undefined ? { id } : { id, failingSince: Number(since) };
+  }
+
+  private async write(
+    record: NewAccessRecord,
+    now: number,
+    trackHealth: boolean,
+  ): Promise<[string, string?]> {
     const minId = String(Math.max(0, now - this.retention.maxAgeMs));
-    return (await runScript(
-      this.redis,
-      APPEND_SCRIPT,
-      [
-        keys.recordLog(record.namespace),
-        keys.triggerRecordIndex(record.namespace, record.repository, record.triggerId),
-        keys.repositoryRecordIndex(record.namespace, record.repository),
-      ],
-      [minId, this.retention.maxRecordsPerNamespace, JSON.stringify(record), record.status, record.tag],
-    )) as string;
+    const scriptKeys = [
+      keys.recordLog(record.namespace),
+      keys.triggerRecordIndex(record.namespace, record.repository, record.triggerId),
+      keys.repositoryRecordIndex(record.namespace, record.repository),
+    ];
+    const args: Array<string | number> = [
+      minId,
+      this.retention.maxRecordsPerNamespace,
+      JSON.stringify(record),
+      record.status,
+      record.tag,
+    ];
+    if (trackHealth) {
+      scriptKeys.push(keys.triggerHealth(record.namespace, record.repository));
+      args.push(record.triggerId, now);
+    }
+    args.push(Math.max(1, Math.ceil(this.retention.maxAgeMs)));
+    return (await runScript(this.redis, APPEND_SCRIPT, scriptKeys, args)) as [string, string?];
   }
 
   async get(namespace: string, id: string): Promise<AccessRecord | undefined> {
@@ -118,7 +174,14 @@ export class RecordStore {
       : query.until !== undefined
         ? `${query.until}-18446744073709551615`
         : '+';
-    const lower = query.since !== undefined ? `${query.since}-0` : '-';
+    let lower = query.since !== undefined ? `${query.since}-0` : '-';
+    if (!fullRecords) {
+      // Index entries older than the log's first record point at trimmed records: a page
+      // must not spend its scan on them, nor offer a cursor into them.
+      const first = await this.firstId(namespace);
+      if (first === undefined) return { records: [], nextCursor: null };
+      if (lower === '-' || compareIds(first, lower) > 0) lower = first;
+    }
     const matchedIds: string[] = [];
     const matchedRecords: AccessRecord[] = [];
     let scanned = 0;
@@ -160,6 +223,13 @@ export class RecordStore {
     const last = matchedIds.length === query.limit ? matchedIds.at(-1) : lastScanned;
     const nextCursor = exhausted || !last || !(await this.hasOlder(stream, last, lower)) ? null : last;
     return { records, nextCursor };
+  }
+
+  private async firstId(namespace: string): Promise<string | undefined> {
+    const first = (await this.redis.xrange(keys.recordLog(namespace), '-', '+', 'COUNT', 1)) as Array<
+      [string, string[]]
+    >;
+    return first[0]?.[0];
   }
 
   private async hasOlder(stream: string, id: string, lower: string): Promise<boolean> {
