@@ -96,9 +96,17 @@ describe('push event → worker → receiver → access log', () => {
 
   it('creates a repository on its first push, readable as soon as the push is accepted', async () => {
     const before = Date.now();
-    const pushed = await stack.push({ namespace: 'namespace', repository: 'team/fresh', tag: 'v1', digest: DIGEST });
+    const pushed = await stack.push({
+      namespace: 'namespace',
+      repository: 'team/fresh',
+      tag: 'v1',
+      digest: DIGEST,
+    });
     expect(pushed.status).toBe(202);
-    const repo = await stack.call('GET', `/v1/namespaces/namespace/repositories/${encodeURIComponent('team/fresh')}`);
+    const repo = await stack.call(
+      'GET',
+      `/v1/namespaces/namespace/repositories/${encodeURIComponent('team/fresh')}`,
+    );
     expect(repo.status).toBe(200);
     expect(repo.body).toMatchObject({ namespace: 'namespace', name: 'team/fresh', repoType: 'PRIVATE' });
     expect(repo.body.createdAt).toBeGreaterThanOrEqual(before - 1000);
@@ -106,7 +114,13 @@ describe('push event → worker → receiver → access log', () => {
 
   it('answers a repeated event id as a duplicate and delivers it once', async () => {
     const before = receiver.requests.length;
-    const event = { namespace: 'namespace', repository: 'repo-test', tag: 'v2', digest: DIGEST, eventId: 'evt-dup' };
+    const event = {
+      namespace: 'namespace',
+      repository: 'repo-test',
+      tag: 'v2',
+      digest: DIGEST,
+      eventId: 'evt-dup',
+    };
     const first = await stack.push(event);
     const again = await stack.push([event, event]);
     expect(first.body).toMatchObject({ accepted: 1, duplicates: 0 });

@@ -27,7 +27,9 @@ describe('auto-disable of a trigger that keeps failing', () => {
   it('disables the failing trigger after the period and leaves the healthy one alone', async () => {
     const bad = await stack.createTrigger('auto', 'app', { name: 'bad', url: failing.url, type: 'ALL' });
     const good = await stack.createTrigger('auto', 'app', { name: 'good', url: healthy.url, type: 'ALL' });
-    expect((await stack.push({ namespace: 'auto', repository: 'app', tag: 'v1', digest: DIGEST })).status).toBe(202);
+    expect(
+      (await stack.push({ namespace: 'auto', repository: 'app', tag: 'v1', digest: DIGEST })).status,
+    ).toBe(202);
 
     // First attempt fails at once; the retry about a second later is past the 500 ms period.
     const records = await stack.records('auto', 'app', bad.id, 2);

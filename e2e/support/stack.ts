@@ -11,6 +11,10 @@ import {
   waitFor,
 } from '@registry-triggers/testing';
 
+/** A parsed JSON response. Tests assert it field by field, so a loose type keeps them readable. */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type Json = any;
+
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 export const INGEST_TOKEN = 'e2e-ingest-token-0123456789';
 
@@ -31,10 +35,14 @@ export interface Stack {
   workers: AppProcess[];
   env: Record<string, string>;
   startWorker(extraEnv?: Record<string, string>): Promise<AppProcess>;
-  call(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
-  logsCall(path: string, token?: string): Promise<{ status: number; body: any }>;
-  createTrigger(namespace: string, repository: string, trigger: Record<string, unknown>): Promise<{ id: string }>;
-  push(events: unknown): Promise<{ status: number; body: any }>;
+  call(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: Json }>;
+  logsCall(path: string, token?: string): Promise<{ status: number; body: Json }>;
+  createTrigger(
+    namespace: string,
+    repository: string,
+    trigger: Record<string, unknown>,
+  ): Promise<{ id: string }>;
+  push(events: unknown): Promise<{ status: number; body: Json }>;
   /** Waits until the trigger has at least `count` records (optionally of one status). */
   records(
     namespace: string,
@@ -42,7 +50,7 @@ export interface Stack {
     triggerId: string,
     count: number,
     status?: string,
-  ): Promise<any[]>;
+  ): Promise<Json[]>;
   stop(): Promise<void>;
 }
 
@@ -56,8 +64,7 @@ async function request(url: string, method: string, body: unknown, token: string
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  // biome-ignore lint/suspicious/noExplicitAny: test responses are asserted field by field
-  let parsed: any = text;
+  let parsed: Json = text;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
@@ -126,7 +133,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           const page = await stack.logsCall(path);
           return page.status === 200 && page.body.records.length >= count ? page.body.records : undefined;
         },
-        { timeoutMs: 20_000, intervalMs: 50, message: `${count} ${status ?? ''} records of trigger ${triggerId}` },
+        {
+          timeoutMs: 20_000,
+          intervalMs: 50,
+          message: `${count} ${status ?? ''} records of trigger ${triggerId}`,
+        },
       );
     },
     async stop() {
