@@ -185,7 +185,8 @@ const problemResponses: Record<number, { name: string; description: string; head
   415: { name: 'UnsupportedMediaType', description: 'The body is not of an accepted media type.' },
   503: {
     name: 'ServiceUnavailable',
-    description: 'Redis is unreachable; retry after the given number of seconds.',
+    description:
+      'Redis is unreachable (or, on a cluster, no replica confirmed the event in time); retry after the given number of seconds, with the same eventId.',
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
   },
 };

@@ -1,0 +1,410 @@
+// The OpenAPI document against the running api: structurally valid OpenAPI 3.1, one entry
+// for every route express serves (and no more), and every operation answering a
+// representative request with a documented status, media type and body shape.
+import { RecordStore } from '@registry-triggers/store';
+import { uniqueName, useRedis } from '@registry-triggers/testing';
+import type { Express } from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OpenApiDocument, openApiDocument } from '../src/openapi.js';
+import { type ApiHarness, type ApiResponse, digestOf, startApi } from './support/api-harness.js';
+import { resolveRef, type Schema, unknownKeywords, validate } from './support/json-schema.js';
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+const PATH_ITEM_KEYS = new Set<string>([
+  ...HTTP_METHODS,
+  'parameters',
+  'summary',
+  'description',
+  'servers',
+  '$ref',
+]);
+
+// biome-ignore lint/suspicious/noExplicitAny: the document is walked generically, as JSON
+type Json = any;
+
+interface Operation {
+  method: string;
+  path: string;
+  key: string;
+  operation: Json;
+  parameters: Json[];
+}
+
+const doc = openApiDocument() as Json as OpenApiDocument & Json;
+
+function operations(document: Json): Operation[] {
+  const found: Operation[] = [];
+  for (const [path, item] of Object.entries<Json>(document.paths)) {
+    for (const method of HTTP_METHODS) {
+      const operation = item[method];
+      if (!operation) continue;
+      found.push({
+        method: method.toUpperCase(),
+        path,
+        key: `${method.toUpperCase()} ${path}`,
+        operation,
+        parameters: [...(item.parameters ?? []), ...(operation.parameters ?? [])],
+      });
+    }
+  }
+  return found;
+}
+
+/** Every $ref in the document, with where it is. */
+function refs(node: Json, at = '#'): Array<[string, string]> {
+  if (node === null || typeof node !== 'object') return [];
+  const found: Array<[string, string]> = [];
+  for (const [key, value] of Object.entries<Json>(node)) {
+    if (key === '$ref' && typeof value === 'string') found.push([at, value]);
+    else found.push(...refs(value, `${at}/${key}`));
+  }
+  return found;
+}
+
+/** `METHOD /path/{param}` of every route the express app serves. */
+function appRoutes(app: Express): string[] {
+  const found: string[] = [];
+  const walk = (stack: Json[]) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        for (const method of Object.keys(layer.route.methods)) {
+          if (method === '_all') continue;
+          found.push(`${method.toUpperCase()} ${String(layer.route.path).replace(/:(\w+)/g, '{$1}')}`);
+        }
+      } else if (Array.isArray(layer.handle?.stack)) {
+        walk(layer.handle.stack);
+      }
+    }
+  };
+  walk((app as Json).router.stack);
+  return found.sort();
+}
+
+function documentedResponse(op: Operation, status: number): Json | undefined {
+  const response = op.operation.responses[String(status)];
+  return response?.$ref ? resolveRef(doc, response.$ref) : response;
+}
+
+function expectDocumented(op: Operation, response: ApiResponse) {
+  const documented = documentedResponse(op, response.status);
+  const codes = Object.keys(op.operation.responses).join(', ');
+  expect(
+    documented,
+    `${op.key} answered ${response.status} (documented: ${codes}): ${response.text}`,
+  ).toBeDefined();
+  const contentType = response.headers.get('content-type')?.split(';')[0]?.trim();
+  if (!documented.content) {
+    expect(response.text, `${op.key} ${response.status} documents no body`).toBe('');
+    return;
+  }
+  const media = documented.content[contentType ?? ''];
+  expect(media, `${op.key} ${response.status}: ${contentType} is not documented`).toBeDefined();
+  if (response.body !== undefined) {
+    expect(validate(response.body, media.schema as Schema, doc), `${op.key} ${response.status} body`).toEqual(
+      [],
+    );
+  }
+}
+
+describe('the OpenAPI document (structure)', () => {
+  it('is OpenAPI 3.1 with info, paths, components and the bearer scheme', () => {
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(typeof doc.info.title).toBe('string');
+    expect(typeof doc.info.version).toBe('string');
+    expect(doc.components.securitySchemes.bearer).toEqual(
+      expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    );
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    // What /openapi.json serves is this document.
+    expect(JSON.parse(JSON.stringify(openApiDocument()))).toEqual(doc);
+  });
+
+  it('has well-formed path items, operations and responses', () => {
+    const ids = new Set<string>();
+    for (const [path, item] of Object.entries<Json>(doc.paths)) {
+      expect(path).toMatch(/^\/[\w./{}-]*$/);
+      for (const key of Object.keys(item)) expect(PATH_ITEM_KEYS, `${path}: ${key}`).toContain(key);
+    }
+    for (const op of operations(doc)) {
+      const { operation } = op;
+      expect(typeof operation.operationId, op.key).toBe('string');
+      expect(ids.has(operation.operationId), `duplicate operationId ${operation.operationId}`).toBe(false);
+      ids.add(operation.operationId);
+      expect(Object.keys(operation.responses).length, op.key).toBeGreaterThan(0);
+      for (const [status, response] of Object.entries<Json>(operation.responses)) {
+        expect(status, op.key).toMatch(/^([1-5]\d\d|[1-5]XX|default)$/);
+        const resolved = response.$ref ? resolveRef(doc, response.$ref) : response;
+        expect(typeof resolved.description, `${op.key} ${status}`).toBe('string');
+        for (const [media, content] of Object.entries<Json>(resolved.content ?? {})) {
+          expect(media, op.key).toMatch(/^[\w.+-]+\/[\w.+-]+$/);
+          expect(content.schema, `${op.key} ${status} ${media}`).toBeDefined();
+        }
+      }
+      if (operation.requestBody) {
+        expect(Object.keys(operation.requestBody.content).length, op.key).toBeGreaterThan(0);
+        for (const content of Object.values<Json>(operation.requestBody.content))
+          expect(content.schema).toBeDefined();
+      }
+      for (const requirement of operation.security ?? doc.security) {
+        for (const scheme of Object.keys(requirement))
+          expect(doc.components.securitySchemes).toHaveProperty(scheme);
+      }
+    }
+  });
+
+  it('declares every path template parameter as a required path parameter, and no others', () => {
+    for (const op of operations(doc)) {
+      const templated = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+      const declared = op.parameters
+        .map((p) => (p.$ref ? resolveRef(doc, p.$ref) : p))
+        .filter((p: Json) => p.in === 'path');
+      expect(declared.map((p: Json) => p.name).sort(), op.key).toEqual(templated);
+      for (const parameter of declared) {
+        expect(parameter.required, `${op.key} ${parameter.name}`).toBe(true);
+        expect(parameter.schema, `${op.key} ${parameter.name}`).toBeDefined();
+      }
+      for (const parameter of op.parameters)
+        expect(['path', 'query', 'header', 'cookie']).toContain(parameter.in);
+    }
+    const repo = doc.paths['/v1/namespaces/{ns}/repositories/{repo}'].parameters.find(
+      (p: Json) => p.name === 'repo',
+    );
+    expect(repo.description).toContain('%2F');
+  });
+
+  it('resolves every $ref, and its schemas use only keywords the tests check', () => {
+    for (const [at, ref] of refs(doc)) expect(() => resolveRef(doc, ref), at).not.toThrow();
+    for (const [name, schema] of Object.entries<Json>(doc.components.schemas)) {
+      expect(unknownKeywords(schema), name).toEqual([]);
+      expect(schema, name).not.toHaveProperty('$schema');
+      expect(schema, name).not.toHaveProperty('$id');
+    }
+  });
+
+  it('documents the status codes of the contract', () => {
+    const statuses = (key: string) => {
+      const op = operations(doc).find((o) => o.key === key);
+      if (!op) throw new Error(`${key} is not documented`);
+      return Object.keys(op.operation.responses).map(Number).sort();
+    };
+    expect(statuses('GET /healthz')).toEqual([200]);
+    expect(statuses('GET /readyz')).toEqual([200, 503]);
+    expect(statuses('POST /v1/namespaces/{ns}/tokens')).toEqual([201, 400, 401, 403, 503]);
+    expect(statuses('PUT /v1/namespaces/{ns}/repositories/{repo}')).toEqual([
+      200, 201, 400, 401, 403, 404, 413, 415, 503,
+    ]);
+    expect(statuses('POST /v1/namespaces/{ns}/repositories/{repo}/triggers')).toEqual([
+      201, 400, 401, 403, 404, 409, 413, 415, 503,
+    ]);
+    expect(statuses('DELETE /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}')).toContain(204);
+    expect(statuses('POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/test')).toEqual(
+      expect.arrayContaining([200, 202]),
+    );
+    expect(statuses('POST /v1/events/push')).toEqual([202, 400, 401, 403, 413, 415, 503]);
+    expect(statuses('POST /v1/events/distribution')).toEqual([202, 400, 401, 403, 413, 415, 503]);
+    const unavailable = resolveRef(doc, '#/components/responses/ServiceUnavailable') as Json;
+    expect(unavailable.headers).toHaveProperty('Retry-After');
+  });
+
+  it('generates request bodies from the zod schemas the routes parse with', () => {
+    const body = (key: string) => {
+      const op = operations(doc).find((o) => o.key === key)!;
+      return op.operation.requestBody.content;
+    };
+    expect(Object.keys(body('POST /v1/events/distribution')).sort()).toEqual([
+      'application/json',
+      'application/vnd.docker.distribution.events.v1+json',
+      'application/vnd.docker.distribution.events.v2+json',
+    ]);
+    const trigger = doc.components.schemas.TriggerInput;
+    expect([...trigger.required].sort()).toEqual(['name', 'type', 'url']);
+    expect(trigger.additionalProperties).toBe(false);
+    expect(trigger.properties.type.enum).toEqual(['ALL', 'TAG_LIST', 'TAG_REG_EXP']);
+    expect(trigger.properties.tags.maxItems).toBe(10);
+    expect(trigger.properties.url.description).toMatch(/443/);
+    const pushEvents = doc.components.schemas.PushEvents;
+    expect(pushEvents.anyOf).toContainEqual(expect.objectContaining({ type: 'array', maxItems: 1000 }));
+    // Valid and invalid bodies are told apart by the document as by the api.
+    const good = { namespace: 'ns', repository: 'team/app', tag: 'v1', digest: digestOf(1) };
+    expect(validate(good, pushEvents, doc)).toEqual([]);
+    expect(validate([good, good], pushEvents, doc)).toEqual([]);
+    expect(validate({ ...good, tag: '-x' }, pushEvents, doc)).not.toEqual([]);
+    expect(validate({ ...good, extra: 1 }, pushEvents, doc)).not.toEqual([]);
+    expect(validate({ name: 'x', url: 'https://h.example.com', type: 'ALL' }, trigger, doc)).toEqual([]);
+    expect(validate({ name: 'x', url: 'https://h.example.com', type: 'SOME' }, trigger, doc)).not.toEqual([]);
+  });
+});
+
+describe('the OpenAPI document against the running api', () => {
+  const redisServer = useRedis();
+  let api: ApiHarness;
+  let ns: string;
+  let token: string;
+  let triggerId: string;
+  let recordId: string;
+  let deletableId: string;
+
+  beforeAll(async () => {
+    api = await startApi(redisServer(), { testDeliveryWaitMs: 200, maxBodyBytes: 64 * 1024 });
+    ns = uniqueName();
+    token = await api.issueToken(ns);
+    const repo = `/v1/namespaces/${ns}/repositories/team%2Fapp`;
+    await api.request('PUT', repo, { token, body: { repoType: 'PUBLIC' } });
+    const created = await api.request('POST', `${repo}/triggers`, {
+      token,
+      body: { name: 'doc', url: 'https://hooks.example.com/x', type: 'ALL', secret: 'a-secret-value' },
+    });
+    triggerId = created.body.id;
+    const deletable = await api.request('POST', `${repo}/triggers`, {
+      token,
+      body: { name: 'gone', url: 'https://hooks.example.com/y', type: 'ALL' },
+    });
+    deletableId = deletable.body.id;
+    recordId = await new RecordStore(api.redis).append({
+      triggerId,
+      triggerName: 'doc',
+      triggerUrl: 'https://hooks.example.com/x',
+      triggerType: 'ALL',
+      triggerTag: '',
+      eventId: 'evt-doc',
+      deliveryId: 'msg_doc',
+      namespace: ns,
+      repository: 'team/app',
+      tag: 'v1',
+      digest: digestOf(1),
+      status: 'failed',
+      statusCode: '500',
+      attempt: 1,
+      requestTime: Date.now(),
+      durationMs: 2,
+      requestHeaders: {},
+      requestBody: '{}',
+      responseHeaders: {},
+      responseBody: 'oops',
+    });
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  /** A representative, valid request for each documented operation. */
+  const representative = (): Record<
+    string,
+    { path: string; body?: unknown; contentType?: string; token?: string }
+  > => {
+    const repo = `/v1/namespaces/${ns}/repositories/team%2Fapp`;
+    const trigger = `${repo}/triggers/${triggerId}`;
+    return {
+      'GET /healthz': { path: '/healthz' },
+      'GET /readyz': { path: '/readyz' },
+      'GET /metrics': { path: '/metrics' },
+      'GET /openapi.json': { path: '/openapi.json' },
+      'POST /v1/namespaces/{ns}/tokens': { path: `/v1/namespaces/${ns}/tokens`, token: api.adminToken },
+      'GET /v1/namespaces/{ns}/repositories': { path: `/v1/namespaces/${ns}/repositories?limit=10` },
+      'PUT /v1/namespaces/{ns}/repositories/{repo}': { path: repo, body: { repoType: 'PRIVATE' } },
+      'GET /v1/namespaces/{ns}/repositories/{repo}': { path: repo },
+      'POST /v1/namespaces/{ns}/repositories/{repo}/triggers': {
+        path: `${repo}/triggers`,
+        body: { name: 'n', url: 'http://hooks.example.com:8080/', type: 'TAG_LIST', tags: ['v1'] },
+      },
+      'GET /v1/namespaces/{ns}/repositories/{repo}/triggers': { path: `${repo}/triggers` },
+      'GET /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': { path: trigger },
+      'PUT /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': {
+        path: trigger,
+        body: { name: 'doc', url: 'https://hooks.example.com/x', type: 'ALL', secret: '***' },
+      },
+      'DELETE /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': {
+        path: `${repo}/triggers/${deletableId}`,
+      },
+      'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/test': { path: `${trigger}/test` },
+      'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records/{recordId}/redeliver': {
+        path: `${trigger}/records/${recordId}/redeliver`,
+      },
+      'POST /v1/events/push': {
+        path: '/v1/events/push',
+        body: [
+          {
+            namespace: ns,
+            repository: 'team/app',
+            tag: 'v1',
+            digest: digestOf(2),
+            pushedAt: new Date().toISOString(),
+          },
+        ],
+      },
+      'POST /v1/events/distribution': {
+        path: '/v1/events/distribution',
+        contentType: 'application/vnd.docker.distribution.events.v2+json',
+        body: {
+          events: [
+            { id: 'd1', action: 'push', target: { repository: `${ns}/app`, tag: 'v1', digest: digestOf(3) } },
+          ],
+        },
+      },
+    };
+  };
+
+  it('documents exactly the routes the app serves', () => {
+    const documented = operations(doc)
+      .map((op) => op.key)
+      .sort();
+    expect(appRoutes(api.app)).toEqual(documented);
+    expect(Object.keys(representative()).sort()).toEqual(documented);
+  });
+
+  it('every operation answers a representative request with a documented status, media type and body', async () => {
+    for (const op of operations(doc)) {
+      const request = representative()[op.key]!;
+      if (op.operation.requestBody && request.body !== undefined) {
+        const media = op.operation.requestBody.content[request.contentType ?? 'application/json'];
+        expect(media, `${op.key} takes ${request.contentType}`).toBeDefined();
+        expect(validate(request.body, media.schema, doc), `${op.key} request body`).toEqual([]);
+      }
+      const secured = (op.operation.security ?? doc.security).length > 0;
+      const response = await api.request(op.method, request.path, {
+        token: secured ? (request.token ?? token) : undefined,
+        body: request.body,
+        ...(request.contentType ? { contentType: request.contentType } : {}),
+      });
+      expect(response.body?.code, `${op.key} is not routed`).not.toBe('route-not-found');
+      expect(response.status, `${op.key}: ${response.text}`).toBeLessThan(300);
+      expectDocumented(op, response);
+    }
+  });
+
+  it('the generic failures of each operation are documented ones, with the Problem schema', async () => {
+    const foreign = await api.issueToken(uniqueName());
+    for (const op of operations(doc)) {
+      const request = representative()[op.key]!;
+      const secured = (op.operation.security ?? doc.security).length > 0;
+      const send = (options: Parameters<ApiHarness['request']>[2]) =>
+        api.request(op.method, request.path, options);
+      if (!secured) continue;
+      const unauthorized = await send({ body: request.body });
+      expect(unauthorized.status, op.key).toBe(401);
+      expectDocumented(op, unauthorized);
+      if (op.path.startsWith('/v1/namespaces/')) {
+        const other = await send({ token: foreign, body: request.body });
+        expect([403, 404], op.key).toContain(other.status);
+        expectDocumented(op, other);
+      }
+      if (op.operation.requestBody) {
+        for (const [options, status] of [
+          [{ token, body: '{}', contentType: 'text/plain' }, 415],
+          [{ token, body: '{"a":', contentType: 'application/json' }, 400],
+          [{ token, body: JSON.stringify({ pad: 'x'.repeat(70_000) }) }, 413],
+        ] as const) {
+          const failed = await send({ ...options, token: request.token ?? token });
+          expect(failed.status, op.key).toBe(status);
+          expectDocumented(op, failed);
+        }
+      }
+    }
+  });
+
+  it('serves the document at /openapi.json without a token', async () => {
+    const response = await api.request('GET', '/openapi.json');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual(doc);
+  });
+});
