@@ -1,5 +1,6 @@
 import { defaultRetryPolicy } from '@registry-triggers/core';
 import {
+  awaitFirstConnection,
   closeServer,
   createLogger,
   createMetricsRegistry,
@@ -54,6 +55,8 @@ const app = createApiApp({
   logger,
   metrics: createMetricsRegistry('api'),
 });
+if (!(await awaitFirstConnection(redis)))
+  logger.warn('Redis is not reachable yet: answering 503 until it is');
 const server = await listen(app, env.API_PORT, env.API_HOST);
 logger.info({ port: env.API_PORT }, `api listening on http://${env.API_HOST}:${env.API_PORT}`);
 

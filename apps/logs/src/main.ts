@@ -1,4 +1,5 @@
 import {
+  awaitFirstConnection,
   closeServer,
   createLogger,
   createMetricsRegistry,
@@ -28,6 +29,8 @@ const app = createLogsApp({
   logger,
   metrics: createMetricsRegistry('logs'),
 });
+if (!(await awaitFirstConnection(redis)))
+  logger.warn('Redis is not reachable yet: answering 503 until it is');
 const server = await listen(app, env.LOGS_PORT, env.LOGS_HOST);
 logger.info({ port: env.LOGS_PORT }, `logs listening on http://${env.LOGS_HOST}:${env.LOGS_PORT}`);
 

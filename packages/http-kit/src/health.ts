@@ -18,3 +18,23 @@ export function healthRoutes(redis: RedisConnection, timeoutMs = 500): Router {
   });
   return router;
 }
+
+/**
+ * Waits (up to a deadline) for the first Redis connection, so a process that starts
+ * alongside Redis does not answer its first requests with 503. Past the deadline the
+ * process starts anyway: /readyz tells, and requests answer 503 until Redis is there.
+ */
+export async function awaitFirstConnection(redis: RedisConnection, timeoutMs = 5000): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), timeoutMs);
+    timer.unref();
+    const onReady = () => done(true);
+    function done(ready: boolean) {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ready);
+    }
+    redis.once('ready', onReady);
+  });
+}
