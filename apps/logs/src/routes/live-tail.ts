@@ -37,7 +37,14 @@ export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => v
         { path: 'Last-Event-ID', message: 'must be a record id such as 1732665000000-0' },
       ]);
     }
+    // A client that leaves while the position is read has already fired 'close': without
+    // this, its loop would hold a Redis connection and a stream slot for ever.
+    let left = false;
+    req.once('close', () => {
+      left = true;
+    });
     let position = resumeFrom ?? (await deps.records.lastId(ns));
+    if (left) return;
 
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',

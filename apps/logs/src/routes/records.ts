@@ -5,9 +5,13 @@ import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 
 const recordId = z.string().refine(isRecordId, 'must be a record id such as 1732665000000-0');
+// Epoch ms, or an ISO-8601 time; either way not before 1970 (stream ids have no negative times).
 const time = z.union([
   z.coerce.number().int().min(0),
-  z.iso.datetime({ offset: true }).transform((value) => Date.parse(value)),
+  z.iso
+    .datetime({ offset: true })
+    .transform((value) => Date.parse(value))
+    .pipe(z.number().min(0, 'must not be before 1970-01-01T00:00:00Z')),
 ]);
 
 export const recordQuerySchema = z.strictObject({
