@@ -160,14 +160,17 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       responseBody: report.responseBody,
       ...(notes.length > 0 ? { note: [...new Set(notes)].join('; ') } : {}),
     };
+    // A 410 disables the trigger before its record is written, so whoever reads "trigger disabled"
+    // in the access log finds the trigger disabled too.
+    const gone = outcome.type === 'final' && outcome.disableTrigger;
+    if (gone) {
+      await deps.triggers.disable(trigger.namespace, trigger.repository, trigger.id, outcome.reason, now());
+    }
     const written = await deps.records.appendAttempt(record, now());
     const recordId = written.id;
     deps.metrics.attempts.inc({ outcome: record.status });
     deps.metrics.attemptSeconds.observe(report.durationMs / 1000);
-    const disableReason =
-      outcome.type === 'final' && outcome.disableTrigger
-        ? outcome.reason
-        : failingTooLong(written.failingSince);
+    const disableReason = gone ? undefined : failingTooLong(written.failingSince);
     if (disableReason) {
       await deps.triggers.disable(trigger.namespace, trigger.repository, trigger.id, disableReason, now());
     }
