@@ -2,7 +2,7 @@
  * TRIGGER_AUTO_DISABLE_AFTER_MS: a trigger whose deliveries keep failing with no success in
  * between is disabled once that period has passed, and the access log says why.
  */
-import { type Receiver, startReceiver } from '@registry-triggers/testing';
+import { type Receiver, startReceiver, waitFor } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from './support/stack.js';
 
@@ -34,8 +34,14 @@ describe('auto-disable of a trigger that keeps failing', () => {
     // First attempt fails at once; the retry about a second later is past the 500 ms period.
     const records = await stack.records('auto', 'app', bad.id, 2);
     expect(records.map((r) => r.status)).toEqual(['retrying', 'retrying']);
-    const trigger = await stack.call('GET', `/v1/namespaces/auto/repositories/app/triggers/${bad.id}`);
-    expect(trigger.body).toMatchObject({ enabled: false });
+    // The trigger is disabled right after the record that found it failing too long is written.
+    const trigger = await waitFor(
+      async () => {
+        const read = await stack.call('GET', `/v1/namespaces/auto/repositories/app/triggers/${bad.id}`);
+        return read.body.enabled === false ? read : undefined;
+      },
+      { timeoutMs: 10_000, message: 'the failing trigger to be disabled' },
+    );
     expect(trigger.body.disabledReason).toMatch(/failed/);
 
     const goodTrigger = await stack.call('GET', `/v1/namespaces/auto/repositories/app/triggers/${good.id}`);
