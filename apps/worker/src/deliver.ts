@@ -236,3 +236,49 @@ function originOf(url: string): string {
     return url;
   }
 }
+
+/** BullMQ's reason for a job whose worker died while running it more often than allowed. */
+export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
+
+/**
+ * A delivery whose worker process died during it too many times is failed by BullMQ
+ * without our processor running: this writes its record, so no accepted event ends
+ * without a trace in the access log.
+ */
+export function createLostDeliveryRecorder(deps: Pick<DeliverDeps, 'triggers' | 'records' | 'now'>) {
+  const now = deps.now ?? Date.now;
+  return async (job: Job<DeliveryJob>): Promise<void> => {
+    const parsed = deliveryJobSchema.safeParse(job.data);
+    if (!parsed.success) return;
+    const data = parsed.data;
+    const trigger = await deps.triggers.get(data.namespace, data.repository, data.triggerId);
+    if (!trigger) return;
+    const at = now();
+    await deps.records.append(
+      {
+        triggerId: trigger.id,
+        triggerName: trigger.name,
+        triggerUrl: redactUrl(trigger.url),
+        triggerType: trigger.type,
+        triggerTag: describeTriggerFilter(trigger),
+        eventId: data.eventId,
+        deliveryId: data.deliveryId,
+        namespace: data.namespace,
+        repository: data.repository,
+        tag: data.tag,
+        digest: data.digest,
+        attempt: job.attemptsMade + 1,
+        requestTime: at,
+        status: 'failed',
+        statusCode: 'WORKER_LOST',
+        durationMs: 0,
+        requestHeaders: {},
+        requestBody: data.body ?? '',
+        responseHeaders: {},
+        responseBody: '',
+        note: 'the worker process running this delivery stopped too many times; redeliver it from the access log',
+      },
+      at,
+    );
+  };
+}

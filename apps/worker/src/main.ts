@@ -18,7 +18,7 @@ import {
 } from '@registry-triggers/store';
 import type { Job } from 'bullmq';
 import express from 'express';
-import { createDeliveryProcessor } from './deliver.js';
+import { createDeliveryProcessor, createLostDeliveryRecorder } from './deliver.js';
 import { readWorkerEnv } from './env.js';
 import { createPushEventProcessor } from './evaluate-push.js';
 import { createDeliveryDispatcher } from './http-delivery.js';
@@ -85,6 +85,8 @@ const processDelivery = createDeliveryProcessor({
   metrics,
 });
 
+const recordLostDelivery = createLostDeliveryRecorder({ triggers, records });
+
 const workerSet = startWorkers({
   connection: redis,
   partitions: Array.from({ length: env.QUEUE_PARTITIONS }, (_, i) => i),
@@ -95,6 +97,7 @@ const workerSet = startWorkers({
   processPushEvent: (job) => processPushEvent(job as Job<PushEventJob>),
   processDelivery: (job, token) => processDelivery(job as Job<DeliveryJob>, token),
   onError: (queue, error) => logger.warn({ queue, err: error.message }, 'worker error'),
+  onDeliveryLost: (job) => recordLostDelivery(job as Job<DeliveryJob>),
 });
 logger.info(
   { concurrency: env.WORKER_CONCURRENCY, partitions: env.QUEUE_PARTITIONS },

@@ -2,7 +2,7 @@
 import type { RetryPolicy } from '@registry-triggers/core';
 import { keys, type QueueName, queueNames, type RedisConnection } from '@registry-triggers/store';
 import { type Job, Worker } from 'bullmq';
-import { RetryLater } from './deliver.js';
+import { RetryLater, STALLED_TOO_OFTEN } from './deliver.js';
 
 export interface WorkerSet {
   workers: Worker[];
@@ -19,6 +19,8 @@ export interface StartWorkersOptions {
   processPushEvent: (job: Job, token?: string) => Promise<unknown>;
   processDelivery: (job: Job, token?: string) => Promise<unknown>;
   onError: (queue: QueueName, error: Error) => void;
+  /** A delivery failed by BullMQ because its workers kept dying during it. */
+  onDeliveryLost: (job: Job) => Promise<void>;
 }
 
 export function startWorkers(options: StartWorkersOptions): WorkerSet {
@@ -50,6 +52,13 @@ export function startWorkers(options: StartWorkersOptions): WorkerSet {
   }
   for (const worker of workers) {
     worker.on('error', (error) => options.onError(worker.name as QueueName, error));
+    if (worker.name === queueNames.deliveries) {
+      worker.on('failed', (job, error) => {
+        if (job && error.message === STALLED_TOO_OFTEN) {
+          options.onDeliveryLost(job).catch((lost) => options.onError(queueNames.deliveries, lost as Error));
+        }
+      });
+    }
   }
   return {
     workers,

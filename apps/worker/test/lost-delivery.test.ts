@@ -1,0 +1,111 @@
+/**
+ * A delivery whose workers kept dying is failed by BullMQ without our processor running;
+ * its record must still reach the access log. The stall script's mark (`defa` on the
+ * job hash) is set directly, which is exactly what BullMQ does after the third stall.
+ */
+import { defaultRetryPolicy } from '@registry-triggers/core';
+import {
+  createRedis,
+  type DeliveryJob,
+  deliveryJobOptions,
+  keys,
+  PartitionedQueue,
+  queueNames,
+  RecordStore,
+  TriggerStore,
+} from '@registry-triggers/store';
+import { type RedisHandle, startRedis, waitFor } from '@registry-triggers/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createLostDeliveryRecorder, STALLED_TOO_OFTEN } from '../src/deliver.js';
+import { startWorkers } from '../src/workers.js';
+
+let redisServer: RedisHandle;
+beforeAll(async () => {
+  redisServer = await startRedis();
+});
+afterAll(async () => {
+  await redisServer?.stop();
+});
+
+it('writes a failed WORKER_LOST record for a delivery BullMQ failed after too many stalls', async () => {
+  const redis = createRedis({ REDIS_URL: redisServer.url }, { role: 'worker' });
+  const triggers = new TriggerStore(redis);
+  const records = new RecordStore(redis);
+  const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, 1, redis);
+  await triggers.create(
+    {
+      id: 't1',
+      namespace: 'lost',
+      repository: 'app',
+      name: 'redeploy',
+      url: 'https://hooks.example.com/x?token=abc',
+      type: 'ALL',
+      enabled: true,
+      createdAt: 1,
+      updatedAt: 1,
+    },
+    10,
+  );
+  const job = await deliveries.partitions[0]!.add(
+    'deliver',
+    {
+      deliveryId: 'msg_lost',
+      eventId: 'evt-lost',
+      namespace: 'lost',
+      repository: 'app',
+      triggerId: 't1',
+      tag: 'v1',
+      digest: `sha256:${'0'.repeat(64)}`,
+      pushedAt: 1,
+      body: '{"push_data":{}}',
+    },
+    { ...deliveryJobOptions(defaultRetryPolicy.maxAttempts), jobId: 'msg_lost' },
+  );
+  await redis.hset(
+    `${keys.queuePrefix(queueNames.deliveries, 0)}:${queueNames.deliveries}:${job.id}`,
+    'defa',
+    STALLED_TOO_OFTEN,
+  );
+
+  let processed = 0;
+  const workers = startWorkers({
+    connection: redis,
+    partitions: [0],
+    evaluationConcurrency: 1,
+    deliveryConcurrency: 1,
+    policy: defaultRetryPolicy,
+    lockDurationMs: 30_000,
+    processPushEvent: async () => undefined,
+    processDelivery: async () => {
+      processed++;
+    },
+    onError: () => {},
+    onDeliveryLost: (lostJob) => createLostDeliveryRecorder({ triggers, records })(lostJob),
+  });
+  try {
+    const page = await waitFor(
+      async () => {
+        const result = await records.list({
+          namespace: 'lost',
+          scope: { repository: 'app', triggerId: 't1' },
+          limit: 10,
+        });
+        return result.records.length > 0 ? result : undefined;
+      },
+      { timeoutMs: 10_000, message: 'the lost delivery record' },
+    );
+    expect(processed).toBe(0);
+    expect(page.records[0]).toMatchObject({
+      status: 'failed',
+      statusCode: 'WORKER_LOST',
+      deliveryId: 'msg_lost',
+      eventId: 'evt-lost',
+      triggerUrl: 'https://hooks.example.com/x?token=***',
+      requestBody: '{"push_data":{}}',
+    });
+  } finally {
+    await workers.close();
+    await deliveries.close();
+    redis.disconnect();
+  }
+});
