@@ -132,4 +132,38 @@ describe('push event → worker → receiver → access log', () => {
     const tags = all.slice(before).map((r) => JSON.parse(r.body).push_data.tag);
     expect(tags.sort()).toEqual(['v2', 'v3']);
   });
+
+  it('sends a test delivery and answers with its record; redelivers a record with a new webhook-id', async () => {
+    const trigger = await stack.createTrigger('namespace', 'manual', {
+      name: 'manual',
+      url: receiver.url,
+      type: 'ALL',
+    });
+    const base = `/v1/namespaces/namespace/repositories/manual/triggers/${trigger.id}`;
+    const before = receiver.requests.length;
+
+    const tested = await stack.call('POST', `${base}/test`);
+    expect(tested.status).toBe(200);
+    expect(tested.body).toMatchObject({
+      triggerId: trigger.id,
+      tag: 'test',
+      status: 'succeeded',
+      statusCode: '200',
+    });
+    const [testRequest] = (await receiver.waitForRequests(before + 1, 20_000)).slice(before);
+    expect(JSON.parse(testRequest!.body).push_data.tag).toBe('test');
+    expect(testRequest!.headers['webhook-id']).toBe(tested.body.deliveryId);
+
+    const redelivered = await stack.call('POST', `${base}/records/${tested.body.id}/redeliver`);
+    expect(redelivered.status).toBe(202);
+    const [again] = (await receiver.waitForRequests(before + 2, 20_000)).slice(before + 1);
+    expect(again!.body).toBe(testRequest!.body);
+    expect(again!.headers['webhook-id']).toBe(redelivered.body.deliveryId);
+    expect(again!.headers['webhook-id']).not.toBe(testRequest!.headers['webhook-id']);
+    const records = await stack.records('namespace', 'manual', trigger.id, 2);
+    expect(records[0]).toMatchObject({ deliveryId: redelivered.body.deliveryId, status: 'succeeded' });
+
+    const unknown = await stack.call('POST', `${base}/records/1-0/redeliver`);
+    expect(unknown.status).toBe(404);
+  });
 });
