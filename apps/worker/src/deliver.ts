@@ -210,6 +210,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       throw new DelayedError();
     }
     let health: AttemptHealth = 'healthy';
+    let durationMs: number | undefined;
     try {
       const { outcome, retry, record, recordId } = await sendAndRecord(
         job,
@@ -219,12 +220,13 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
         requestTime,
       );
       if (outcome.type === 'retryable') health = 'failing';
+      durationMs = record.durationMs;
       if (data.singleAttempt) return { id: recordId, ...record };
       if (outcome.type === 'succeeded') return { recordId };
       if (retry) throw new RetryLater(outcome.reason, retryDelayMs(deps.policy, attempt, outcome, random()));
       throw new UnrecoverableError(outcome.reason);
     } finally {
-      if (admission?.admitted) admission.release(health);
+      if (admission?.admitted) admission.release(health, durationMs);
     }
   };
 }

@@ -20,8 +20,11 @@ export const workerEnvSchema = redisEnvSchema
     DELIVERY_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
     /** Whole attempt: connect, send, response headers and the kept part of the body. */
     DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-    /** Attempts in flight to one origin across this process; the rest wait without holding a slot. */
-    DELIVERY_MAX_IN_FLIGHT_PER_ORIGIN: z.coerce.number().int().min(1).default(16),
+    /**
+     * Ceiling of the attempts in flight to one receiver origin in this process (default:
+     * WORKER_CONCURRENCY). Each origin starts lower and earns its slots by answering.
+     */
+    DELIVERY_MAX_IN_FLIGHT_PER_ORIGIN: z.coerce.number().int().min(1).optional(),
     /** How long a job stays locked by a worker that stopped answering before another takes it over. */
     WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
     /** Disable a trigger whose deliveries have failed without a success for this long; 0 never does. */

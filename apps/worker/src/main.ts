@@ -39,7 +39,9 @@ const triggers = new TriggerStore(redis);
 const records = new RecordStore(redis, retentionFromEnv(env));
 const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, env.QUEUE_PARTITIONS, redis);
 const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, env.QUEUE_PARTITIONS, redis);
-const guard = new OriginGuard({ maxInFlight: env.DELIVERY_MAX_IN_FLIGHT_PER_ORIGIN });
+const guard = new OriginGuard({
+  maxInFlight: env.DELIVERY_MAX_IN_FLIGHT_PER_ORIGIN ?? env.WORKER_CONCURRENCY,
+});
 const registry = createMetricsRegistry('worker');
 const metrics = createWorkerMetrics(registry, {
   queueDepths: async () => {

@@ -3,10 +3,11 @@ import { OriginGuard } from './origin-guard.js';
 
 const ORIGIN = 'https://hooks.example.com';
 
-function guardAt(start = 1_000_000) {
+function guardAt(start = 1_000_000, maxInFlight = 8) {
   const clock = { now: start };
   const guard = new OriginGuard({
-    maxInFlight: 2,
+    maxInFlight,
+    initialInFlight: 2,
     failureThreshold: 3,
     baseCooldownMs: 1000,
     maxCooldownMs: 4000,
@@ -16,28 +17,77 @@ function guardAt(start = 1_000_000) {
   return { guard, clock };
 }
 
+function fail(guard: OriginGuard, times: number) {
+  for (let i = 0; i < times; i++) {
+    const slot = guard.admit(ORIGIN);
+    if (slot.admitted) slot.release('failing');
+  }
+}
+
 describe('OriginGuard', () => {
-  it('bounds attempts in flight per origin and frees the slot on release', () => {
+  it('starts an origin at the initial limit and frees the slot on release', () => {
     const { guard } = guardAt();
     const a = guard.admit(ORIGIN);
     const b = guard.admit(ORIGIN);
-    const c = guard.admit(ORIGIN);
     expect(a.admitted && b.admitted).toBe(true);
-    expect(c).toMatchObject({ admitted: false, reason: 'saturated' });
+    expect(guard.admit(ORIGIN)).toMatchObject({ admitted: false, reason: 'saturated' });
     expect(guard.admit('https://other.example.com').admitted).toBe(true);
-    if (a.admitted) a.release('healthy');
+    if (a.admitted) a.release('healthy', 10);
     expect(guard.admit(ORIGIN).admitted).toBe(true);
+  });
+
+  it('grows the limit of an origin that answers, up to the maximum', () => {
+    const { guard } = guardAt(1_000_000, 8);
+    for (let i = 0; i < 20; i++) {
+      const slot = guard.admit(ORIGIN);
+      if (slot.admitted) slot.release('healthy', 5);
+    }
+    expect(guard.limitOf(ORIGIN)).toBe(8);
+    const slots = Array.from({ length: 9 }, () => guard.admit(ORIGIN));
+    expect(slots.filter((slot) => slot.admitted)).toHaveLength(8);
+  });
+
+  it('never grows an origin that does not answer: its slots stay few while others get theirs', () => {
+    const { guard } = guardAt(1_000_000, 64);
+    const hanging = Array.from({ length: 10 }, () => guard.admit(ORIGIN));
+    expect(hanging.filter((slot) => slot.admitted)).toHaveLength(2);
+    const healthy = Array.from({ length: 2 }, () => guard.admit('https://healthy.example.com'));
+    expect(healthy.every((slot) => slot.admitted)).toBe(true);
+  });
+
+  it('halves the limit on a failure', () => {
+    const { guard } = guardAt(1_000_000, 16);
+    for (let i = 0; i < 10; i++) {
+      const slot = guard.admit(ORIGIN);
+      if (slot.admitted) slot.release('healthy');
+    }
+    expect(guard.limitOf(ORIGIN)).toBe(12);
+    fail(guard, 1);
+    expect(guard.limitOf(ORIGIN)).toBe(6);
+  });
+
+  it('postpones a saturated origin by about one typical attempt', () => {
+    const { guard, clock } = guardAt();
+    const first = guard.admit(ORIGIN);
+    if (first.admitted) first.release('healthy', 400);
+    guard.admit(ORIGIN);
+    guard.admit(ORIGIN);
+    guard.admit(ORIGIN);
+    const refused = guard.admit(ORIGIN);
+    expect(refused.admitted).toBe(false);
+    // typical = 100 * 0.8 + 400 * 0.2 = 160 ms; random 0 → half of it.
+    if (!refused.admitted) expect(refused.retryAt - clock.now).toBe(80);
   });
 
   it('opens after consecutive failures, half-opens after the cooldown and closes on a healthy probe', () => {
     const { guard, clock } = guardAt();
-    for (let i = 0; i < 3; i++) {
-      const slot = guard.admit(ORIGIN);
-      if (slot.admitted) slot.release('failing');
-    }
+    fail(guard, 3);
     expect(guard.stateOf(ORIGIN)).toBe('open');
-    const refused = guard.admit(ORIGIN);
-    expect(refused).toMatchObject({ admitted: false, reason: 'circuit-open', retryAt: clock.now + 1000 });
+    expect(guard.admit(ORIGIN)).toMatchObject({
+      admitted: false,
+      reason: 'circuit-open',
+      retryAt: clock.now + 1000,
+    });
 
     clock.now += 1000;
     expect(guard.stateOf(ORIGIN)).toBe('half-open');
@@ -50,10 +100,7 @@ describe('OriginGuard', () => {
 
   it('doubles the cooldown while the probe keeps failing, up to the maximum', () => {
     const { guard, clock } = guardAt();
-    for (let i = 0; i < 3; i++) {
-      const slot = guard.admit(ORIGIN);
-      if (slot.admitted) slot.release('failing');
-    }
+    fail(guard, 3);
     const cooldowns: number[] = [];
     for (let round = 0; round < 4; round++) {
       const refused = guard.admit(ORIGIN);

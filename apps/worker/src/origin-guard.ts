@@ -1,48 +1,65 @@
 /**
- * Keeps one bad receiver from hurting the others. Per origin (scheme://host:port) it
- * bounds the attempts in flight and runs a circuit breaker: after `failureThreshold`
- * failures in a row the origin is left alone for a cooldown that doubles while it keeps
- * failing; then one probe at a time decides whether it is healthy again. A delivery that
- * is turned away is postponed, not attempted, so it costs no attempt and holds no slot.
- * State is per process: every worker learns for itself, with no coordination.
+ * Keeps one bad receiver from hurting the others, without slowing the good ones.
+ *
+ * Per origin (scheme://host:port) the attempts in flight are bounded by a limit that adapts
+ * like TCP congestion control: an origin starts at `initialInFlight`, every answered
+ * attempt raises its limit by one (so a healthy origin reaches `maxInFlight` within a few
+ * round trips), every failed one halves it. A receiver that hangs never answers, so it
+ * never grows past its first few slots. On top, a circuit breaker: after
+ * `failureThreshold` failures in a row the origin is left alone for a cooldown that
+ * doubles while it keeps failing; then one probe at a time decides whether it is back.
+ *
+ * A delivery that is turned away is postponed, not attempted: it costs no attempt and
+ * holds no worker slot. State is per process; every worker learns for itself.
  */
 
 export type AttemptHealth = 'healthy' | 'failing';
 
 export type OriginAdmission =
-  | { admitted: true; release: (health: AttemptHealth) => void }
+  | { admitted: true; release: (health: AttemptHealth, durationMs?: number) => void }
   | { admitted: false; reason: 'saturated' | 'circuit-open'; retryAt: number };
 
 export interface OriginGuardOptions {
+  /** Ceiling of the adaptive limit; the worker's concurrency by default. */
   maxInFlight: number;
+  initialInFlight?: number;
   failureThreshold?: number;
   baseCooldownMs?: number;
   maxCooldownMs?: number;
+  /** Origins remembered at most; idle ones are forgotten first. */
+  maxOrigins?: number;
   now?: () => number;
   random?: () => number;
 }
 
 interface OriginState {
   inFlight: number;
+  limit: number;
   consecutiveFailures: number;
   openUntil: number;
   cooldownMs: number;
+  /** Smoothed duration of answered attempts: how long a freed slot takes to come. */
+  typicalMs: number;
 }
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
 export class OriginGuard {
   private readonly origins = new Map<string, OriginState>();
+  private readonly initialInFlight: number;
   private readonly failureThreshold: number;
   private readonly baseCooldownMs: number;
   private readonly maxCooldownMs: number;
+  private readonly maxOrigins: number;
   private readonly now: () => number;
   private readonly random: () => number;
 
   constructor(private readonly options: OriginGuardOptions) {
+    this.initialInFlight = Math.min(options.initialInFlight ?? 8, options.maxInFlight);
     this.failureThreshold = options.failureThreshold ?? 5;
     this.baseCooldownMs = options.baseCooldownMs ?? 5_000;
     this.maxCooldownMs = options.maxCooldownMs ?? 60_000;
+    this.maxOrigins = options.maxOrigins ?? 10_000;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
   }
@@ -51,6 +68,11 @@ export class OriginGuard {
     const state = this.origins.get(origin);
     if (!state || state.consecutiveFailures < this.failureThreshold) return 'closed';
     return state.openUntil > this.now() ? 'open' : 'half-open';
+  }
+
+  /** The current in-flight limit of an origin. */
+  limitOf(origin: string): number {
+    return this.origins.get(origin)?.limit ?? this.initialInFlight;
   }
 
   admit(origin: string): OriginAdmission {
@@ -64,9 +86,10 @@ export class OriginGuard {
         retryAt: state.openUntil + Math.round(this.random() * 1000),
       };
     }
-    const limit = circuit === 'half-open' ? 1 : this.options.maxInFlight;
+    const limit = circuit === 'half-open' ? 1 : state.limit;
     if (state.inFlight >= limit) {
-      const wait = circuit === 'half-open' ? state.cooldownMs / 2 : 100 + this.random() * 200;
+      // Come back about when a slot should be free: one typical attempt later, with jitter.
+      const wait = Math.min(Math.max(state.typicalMs, 20), 2_000) * (0.5 + this.random());
       return {
         admitted: false,
         reason: circuit === 'half-open' ? 'circuit-open' : 'saturated',
@@ -77,11 +100,11 @@ export class OriginGuard {
     let released = false;
     return {
       admitted: true,
-      release: (health) => {
+      release: (health, durationMs) => {
         if (released) return;
         released = true;
         state.inFlight--;
-        this.record(origin, state, health);
+        this.record(state, health, durationMs);
       },
     };
   }
@@ -96,23 +119,37 @@ export class OriginGuard {
   private stateFor(origin: string): OriginState {
     let state = this.origins.get(origin);
     if (!state) {
-      state = { inFlight: 0, consecutiveFailures: 0, openUntil: 0, cooldownMs: this.baseCooldownMs };
+      if (this.origins.size >= this.maxOrigins) this.forgetIdle();
+      state = {
+        inFlight: 0,
+        limit: this.initialInFlight,
+        consecutiveFailures: 0,
+        openUntil: 0,
+        cooldownMs: this.baseCooldownMs,
+        typicalMs: 100,
+      };
       this.origins.set(origin, state);
     }
     return state;
   }
 
-  private record(origin: string, state: OriginState, health: AttemptHealth): void {
+  private forgetIdle(): void {
+    for (const [origin, state] of this.origins) {
+      if (state.inFlight === 0 && state.consecutiveFailures === 0) this.origins.delete(origin);
+      if (this.origins.size < this.maxOrigins * 0.9) return;
+    }
+  }
+
+  private record(state: OriginState, health: AttemptHealth, durationMs: number | undefined): void {
+    if (durationMs !== undefined) state.typicalMs = state.typicalMs * 0.8 + durationMs * 0.2;
     if (health === 'healthy') {
-      // Forget healthy idle origins so the map stays as small as the set of busy ones.
-      if (state.inFlight === 0) this.origins.delete(origin);
-      else {
-        state.consecutiveFailures = 0;
-        state.cooldownMs = this.baseCooldownMs;
-        state.openUntil = 0;
-      }
+      state.consecutiveFailures = 0;
+      state.cooldownMs = this.baseCooldownMs;
+      state.openUntil = 0;
+      state.limit = Math.min(this.options.maxInFlight, state.limit + 1);
       return;
     }
+    state.limit = Math.max(1, Math.floor(state.limit / 2));
     state.consecutiveFailures++;
     if (state.consecutiveFailures >= this.failureThreshold) {
       state.openUntil = this.now() + state.cooldownMs;
