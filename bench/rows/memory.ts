@@ -1,0 +1,208 @@
+/**
+ * Row 9: memory. The worker's resident set over the run (sampled every 500 ms, flat under
+ * steady load?) and Redis used_memory while access records are written straight through
+ * RecordStore.append with a small per-namespace retention (bounded by retention?).
+ */
+import { type NewAccessRecord, RecordStore } from '@registry-triggers/store';
+import { Redis } from 'ioredis';
+import { type BenchContext, fmt, type RowResult } from '../lib/context.js';
+import { DIGEST } from '../lib/load.js';
+import { nowMs } from '../lib/protocol.js';
+import { usedMemory } from '../lib/redis-info.js';
+import type { RssSample } from '../lib/stack.js';
+import { median, round, slope } from '../lib/stats.js';
+
+export const RETENTION_RECORDS = 1000;
+const NAMESPACES = 4;
+const REPOSITORIES = 5;
+const TRIGGERS = 5;
+const BATCH = 2000;
+
+/**
+ * Flat = no growth under load: the median of the last fifth of the samples taken after the
+ * warm-up against the first fifth, within 10% (a drop after a GC counts as flat).
+ */
+export function rssRow(samples: RssSample[]): RowResult {
+  const worker = samples.filter(
+    (s) => s.rss.worker !== undefined && s.phase !== 'start' && s.phase !== 'warm-up',
+  );
+  const t0 = worker[0]?.t ?? 0;
+  const points = worker.map((s) => [(s.t - t0) / 60_000, s.rss.worker!] as const);
+  const fifth = Math.max(1, Math.floor(points.length / 5));
+  const first = median(points.slice(0, fifth).map((p) => p[1]));
+  const last = median(points.slice(-fifth).map((p) => p[1]));
+  const perMinute = slope(points);
+  const spanMin = points.at(-1)?.[0] ?? 0;
+  const growth = (last - first) / first;
+  const byPhase: Record<string, number> = {};
+  for (const s of samples) byPhase[s.phase] = Math.max(byPhase[s.phase] ?? 0, round(s.rss.worker ?? 0, 1));
+  return {
+    id: 'worker-rss',
+    figure:
+      'worker RSS from the end of the warm-up to the end of the load (every row above), sampled every 500 ms',
+    value: `${fmt(first, 1)} -> ${fmt(last, 1)} MiB (${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)}%, trend ${fmt(perMinute, 1)} MiB/min over ${fmt(spanMin, 1)} min)`,
+    baseline: 'none',
+    ratio: null,
+    target: 'flat: last fifth within +10% of the first fifth',
+    met: growth < 0.1,
+    rounds: [],
+    details: {
+      lifetimeMiB: {
+        min: round(Math.min(...points.map((p) => p[1])), 1),
+        max: round(Math.max(...points.map((p) => p[1])), 1),
+        end: round(points.at(-1)?.[1] ?? Number.NaN, 1),
+      },
+      maxRssPerPhaseMiB: byPhase,
+    },
+    notes: [
+      'The worker runs from TypeScript sources through tsx, as `npm start` does; tsx keeps compiled modules in memory, so a dist/ build has a lower floor.',
+    ],
+  };
+}
+
+function recordFor(i: number): NewAccessRecord {
+  const namespace = `mem${i % NAMESPACES}`;
+  const repository = `repo${Math.floor(i / NAMESPACES) % REPOSITORIES}`;
+  const trigger = `trigger-${Math.floor(i / (NAMESPACES * REPOSITORIES)) % TRIGGERS}`;
+  const tag = `v1.${i % 1000}`;
+  const body = `{"push_data":{"digest":"${DIGEST}","pushed_at":"2025-11-26 12:25:46","tag":"${tag}"},"repository":{"date_created":"2025-10-28 21:31:42","name":"${repository}","namespace":"${namespace}","region":"local","repo_authentication_type":"NO_CERTIFIED","repo_full_name":"${namespace}/${repository}","repo_origin_type":"NO_CERTIFIED","repo_type":"PRIVATE"}}`;
+  return {
+    triggerId: trigger,
+    triggerName: trigger,
+    triggerUrl: 'https://hooks.example.com/deploy',
+    triggerType: 'ALL',
+    triggerTag: '',
+    eventId: `event-${i}`,
+    deliveryId: `delivery-${i}`,
+    namespace,
+    repository,
+    tag,
+    digest: DIGEST,
+    status: 'succeeded',
+    statusCode: '200',
+    attempt: 1,
+    requestTime: Date.now(),
+    durationMs: 3,
+    requestHeaders: {
+      'content-type': 'application/json',
+      'user-agent': 'registry-triggers/0.1',
+      'webhook-id': `msg_${i}`,
+      'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+    },
+    requestBody: body,
+    responseHeaders: { 'content-type': 'text/plain', 'content-length': '2' },
+    responseBody: 'ok',
+  } as NewAccessRecord;
+}
+
+/**
+ * Every key of the access log by kind: count, entries (streams) and MEMORY USAGE. Streams
+ * (a few hundred) are measured exactly; other keys are grouped by shape (tenant and ids
+ * blurred, e.g. `rt:{ns}:log:write:<id>`) and their bytes extrapolated from a sample.
+ */
+async function keysByKind(redis: Redis) {
+  const SAMPLE = 200;
+  const kinds: Record<string, { keys: number; entries: number; bytes: number; sampled: number }> = {};
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', 'rt:*', 'COUNT', 2000);
+    cursor = next;
+    for (const key of found) {
+      const stream = key.includes(':log:trigger:')
+        ? 'trigger index'
+        : key.includes(':log:repo:')
+          ? 'repository index'
+          : key.endsWith(':log')
+            ? 'namespace log'
+            : undefined;
+      const kind =
+        stream ??
+        key
+          .replace(/\{ns:[^}]*\}/, '{ns}')
+          .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>')
+          .replace(/:(repo|trigger)[^:]*$/, ':<name>');
+      const entry = kinds[kind] ?? { keys: 0, entries: 0, bytes: 0, sampled: 0 };
+      kinds[kind] = entry;
+      entry.keys++;
+      if (stream) {
+        const length = await redis.xlen(key);
+        entry.entries += length;
+      }
+      if (stream || entry.sampled < SAMPLE) {
+        const bytes = Number((await redis.memory('USAGE', key)) ?? 0);
+        entry.bytes += bytes;
+        entry.sampled++;
+      }
+    }
+  } while (cursor !== '0');
+  const result: Record<string, { keys: number; entries: number; bytes: number }> = {};
+  for (const [kind, { keys, entries, bytes, sampled }] of Object.entries(kinds)) {
+    result[kind] = { keys, entries, bytes: Math.round((bytes / Math.max(1, sampled)) * keys) };
+  }
+  return result;
+}
+
+export async function redisMemoryRow(ctx: BenchContext): Promise<RowResult> {
+  const total = ctx.options.memoryRecords;
+  await ctx.redis.flushall();
+  const connection = new Redis(ctx.redisUrl, { connectionName: 'bench-records' });
+  const store = new RecordStore(connection, {
+    maxAgeMs: 7 * 24 * 3600 * 1000,
+    maxRecordsPerNamespace: RETENTION_RECORDS,
+  });
+  const empty = await usedMemory(ctx.redis);
+  const checkpoints = [0.1, 0.25, 0.5, 0.75, 1].map((f) => Math.round(f * total));
+  const points: Array<Record<string, unknown>> = [];
+  const started = nowMs();
+  let written = 0;
+  for (const checkpoint of checkpoints) {
+    while (written < checkpoint) {
+      const size = Math.min(BATCH, checkpoint - written);
+      const now = Date.now();
+      await Promise.all(Array.from({ length: size }, (_, i) => store.append(recordFor(written + i), now)));
+      written += size;
+    }
+    const used = await usedMemory(ctx.redis);
+    const streams = await keysByKind(ctx.redis);
+    points.push({ records: written, usedMemoryMiB: round((used - empty) / 2 ** 20, 1), streams });
+    ctx.log(
+      `  ${fmt(written)} records: used_memory +${((used - empty) / 2 ** 20).toFixed(1)} MiB; ` +
+        Object.entries(streams)
+          .map(
+            ([kind, s]) =>
+              `${kind}: ${fmt(s.keys)} keys${s.entries ? `, ${fmt(s.entries)} entries` : ''}, ${(s.bytes / 2 ** 20).toFixed(1)} MiB`,
+          )
+          .join(', '),
+    );
+  }
+  const seconds = (nowMs() - started) / 1000;
+  await connection.quit();
+  const mem = (i: number) => points[i]!.usedMemoryMiB as number;
+  const half = mem(2);
+  const full = mem(4);
+  // Bounded: the second half of the writes adds (almost) nothing.
+  const bounded = full - half <= Math.max(1, 0.05 * half);
+  const liveLimit = NAMESPACES * RETENTION_RECORDS;
+  // What grew in the second half, for the verdict.
+  const last = points[4]!.streams as Record<string, { keys: number; bytes: number }>;
+  const mid = points[2]!.streams as Record<string, { keys: number; bytes: number }>;
+  const growing = Object.entries(last)
+    .filter(([kind, s]) => s.bytes - (mid[kind]?.bytes ?? 0) > 0.05 * s.bytes + 65536)
+    .map(([kind, s]) => `${kind}: ${fmt(s.keys)} keys, ${fmt(s.bytes / 2 ** 20, 1)} MiB`);
+  await ctx.redis.flushall();
+  return {
+    id: 'redis-memory',
+    figure: `Redis used_memory after ${fmt(total)} access records (RecordStore.append, LOG_MAX_RECORDS_PER_NAMESPACE=${RETENTION_RECORDS}, ${NAMESPACES} namespaces x ${REPOSITORIES} repositories x ${TRIGGERS} triggers)`,
+    value: `+${fmt(full, 1)} MiB (at ${fmt(checkpoints[2]!)} records: +${fmt(half, 1)} MiB)`,
+    baseline: 'none',
+    ratio: null,
+    target: `bounded by retention (at most ~${fmt(liveLimit)} live records)`,
+    met: bounded,
+    rounds: [],
+    details: { checkpoints: points, appendsPerSecond: Math.round(total / seconds) },
+    notes:
+      growing.length > 0
+        ? [`Still growing at the end (not bounded by the retention setting): ${growing.join('; ')}.`]
+        : ['Every kind of key stopped growing once retention was reached.'],
+  };
+}
