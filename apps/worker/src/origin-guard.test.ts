@@ -79,6 +79,16 @@ describe('OriginGuard', () => {
     if (!refused.admitted) expect(refused.retryAt - clock.now).toBe(80);
   });
 
+  it('postpones deliveries to an origin that does not answer by about the age of its oldest attempt', () => {
+    const { guard, clock } = guardAt();
+    guard.admit(ORIGIN);
+    guard.admit(ORIGIN);
+    clock.now += 4000;
+    const refused = guard.admit(ORIGIN);
+    if (refused.admitted) throw new Error('expected a postponement');
+    expect(refused.retryAt - clock.now).toBe(2000);
+  });
+
   it('opens after consecutive failures, half-opens after the cooldown and closes on a healthy probe', () => {
     const { guard, clock } = guardAt();
     fail(guard, 3);

@@ -28,18 +28,21 @@ export interface OriginGuardOptions {
   maxCooldownMs?: number;
   /** Origins remembered at most; idle ones are forgotten first. */
   maxOrigins?: number;
+  /** The longest a turned-away delivery waits: an attempt cannot hold its slot longer (the delivery timeout). */
+  maxPostponeMs?: number;
   now?: () => number;
   random?: () => number;
 }
 
 interface OriginState {
-  inFlight: number;
   limit: number;
   consecutiveFailures: number;
   openUntil: number;
   cooldownMs: number;
   /** Smoothed duration of answered attempts: how long a freed slot takes to come. */
   typicalMs: number;
+  /** The attempts in flight, by start time. */
+  started: Set<{ at: number }>;
 }
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -51,6 +54,7 @@ export class OriginGuard {
   private readonly baseCooldownMs: number;
   private readonly maxCooldownMs: number;
   private readonly maxOrigins: number;
+  private readonly maxPostponeMs: number;
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -60,6 +64,7 @@ export class OriginGuard {
     this.baseCooldownMs = options.baseCooldownMs ?? 5_000;
     this.maxCooldownMs = options.maxCooldownMs ?? 60_000;
     this.maxOrigins = options.maxOrigins ?? 10_000;
+    this.maxPostponeMs = options.maxPostponeMs ?? 10_000;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
   }
@@ -87,26 +92,38 @@ export class OriginGuard {
       };
     }
     const limit = circuit === 'half-open' ? 1 : state.limit;
-    if (state.inFlight >= limit) {
-      // Come back about when a slot should be free: one typical attempt later, with jitter.
-      const wait = Math.min(Math.max(state.typicalMs, 20), 2_000) * (0.5 + this.random());
+    if (state.started.size >= limit) {
       return {
         admitted: false,
         reason: circuit === 'half-open' ? 'circuit-open' : 'saturated',
-        retryAt: now + Math.round(wait),
+        retryAt: now + this.postponement(state, now),
       };
     }
-    state.inFlight++;
+    const slot = { at: now };
+    state.started.add(slot);
     let released = false;
     return {
       admitted: true,
       release: (health, durationMs) => {
         if (released) return;
         released = true;
-        state.inFlight--;
+        state.started.delete(slot);
         this.record(state, health, durationMs);
       },
     };
+  }
+
+  /**
+   * How long a turned-away delivery waits: about when a slot should be free. That is one
+   * typical attempt for an origin that answers, but as long as its oldest attempt has
+   * already been running for one that does not, so a receiver that hangs is asked again
+   * a few times per timeout rather than every few milliseconds.
+   */
+  private postponement(state: OriginState, now: number): number {
+    let oldest = now;
+    for (const slot of state.started) oldest = Math.min(oldest, slot.at);
+    const expected = Math.max(state.typicalMs, now - oldest, 20);
+    return Math.round(Math.min(expected, this.maxPostponeMs) * (0.5 + this.random()));
   }
 
   /** Origins whose circuit is not closed, for metrics. */
@@ -121,12 +138,12 @@ export class OriginGuard {
     if (!state) {
       if (this.origins.size >= this.maxOrigins) this.forgetIdle();
       state = {
-        inFlight: 0,
         limit: this.initialInFlight,
         consecutiveFailures: 0,
         openUntil: 0,
         cooldownMs: this.baseCooldownMs,
         typicalMs: 100,
+        started: new Set(),
       };
       this.origins.set(origin, state);
     }
@@ -135,7 +152,7 @@ export class OriginGuard {
 
   private forgetIdle(): void {
     for (const [origin, state] of this.origins) {
-      if (state.inFlight === 0 && state.consecutiveFailures === 0) this.origins.delete(origin);
+      if (state.started.size === 0 && state.consecutiveFailures === 0) this.origins.delete(origin);
       if (this.origins.size < this.maxOrigins * 0.9) return;
     }
   }

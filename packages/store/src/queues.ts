@@ -44,7 +44,9 @@ export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
 export const pushEventJobOptions = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: { count: 1000 },
+  // Duplicates are caught by the deduplication key, not by keeping jobs: an evaluated
+  // event is removed at once (the cheapest completion BullMQ has).
+  removeOnComplete: true,
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 } as const;
 

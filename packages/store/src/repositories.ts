@@ -81,7 +81,12 @@ function pairsToHash(pairs: string[]): Record<string, string> {
   return hash;
 }
 
+/** Repositories this process already made sure exist, so a busy one costs no script per push. */
+const MAX_REMEMBERED_REPOSITORIES = 100_000;
+
 export class RepositoryStore {
+  private readonly ensured = new Set<string>();
+
   constructor(private readonly redis: RedisConnection) {}
 
   async get(namespace: string, name: string): Promise<Repository | undefined> {
@@ -91,8 +96,13 @@ export class RepositoryStore {
 
   /** Creates the repository with default metadata on its first push; true when this call created it. */
   async ensure(namespace: string, name: string, createdAt: number): Promise<boolean> {
+    const key = `${namespace}/${name}`;
+    if (this.ensured.has(key)) return false;
     const { keys: scriptKeys, args } = createRepositoryArgs(namespace, name, createdAt);
-    return (await runScript(this.redis, ENSURE_SCRIPT, scriptKeys, args)) === 1;
+    const created = (await runScript(this.redis, ENSURE_SCRIPT, scriptKeys, args)) === 1;
+    if (this.ensured.size >= MAX_REMEMBERED_REPOSITORIES) this.ensured.clear();
+    this.ensured.add(key);
+    return created;
   }
 
   async put(
