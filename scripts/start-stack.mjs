@@ -34,10 +34,15 @@ function redisAnswers(host, port) {
 }
 
 async function findRedis() {
-  if (process.env.REDIS_CLUSTER_NODES) return { env: {}, description: `cluster ${process.env.REDIS_CLUSTER_NODES}` };
-  if (process.env.REDIS_URL) return { env: { REDIS_URL: process.env.REDIS_URL }, description: process.env.REDIS_URL };
+  if (process.env.REDIS_CLUSTER_NODES)
+    return { env: {}, description: `cluster ${process.env.REDIS_CLUSTER_NODES}` };
+  if (process.env.REDIS_URL)
+    return { env: { REDIS_URL: process.env.REDIS_URL }, description: process.env.REDIS_URL };
   if (await redisAnswers('127.0.0.1', 6379)) {
-    return { env: { REDIS_URL: 'redis://127.0.0.1:6379' }, description: 'redis://127.0.0.1:6379 (already running)' };
+    return {
+      env: { REDIS_URL: 'redis://127.0.0.1:6379' },
+      description: 'redis://127.0.0.1:6379 (already running)',
+    };
   }
   const binary = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
   if (binary.error || binary.status !== 0) {
@@ -51,17 +56,33 @@ async function findRedis() {
   mkdirSync(join(dataDir, 'redis'), { recursive: true });
   const redis = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', join(dataDir, 'redis'), '--appendonly', 'yes',
-      '--maxmemory-policy', 'noeviction', '--save', ''],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      join(dataDir, 'redis'),
+      '--appendonly',
+      'yes',
+      '--maxmemory-policy',
+      'noeviction',
+      '--save',
+      '',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   track('redis', redis);
-  for (let i = 0; i < 50 && !(await redisAnswers('127.0.0.1', port)); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && !(await redisAnswers('127.0.0.1', port)); i++)
+    await new Promise((r) => setTimeout(r, 100));
   if (!(await redisAnswers('127.0.0.1', port))) {
     process.stderr.write(`redis-server did not start on 127.0.0.1:${port}\n`);
     shutdown(1);
   }
-  return { env: { REDIS_URL: `redis://127.0.0.1:${port}` }, description: `redis://127.0.0.1:${port} (started here, data in .data/redis)` };
+  return {
+    env: { REDIS_URL: `redis://127.0.0.1:${port}` },
+    description: `redis://127.0.0.1:${port} (started here, data in .data/redis)`,
+  };
 }
 
 /** Tokens generated on the first run and kept in .data/, so the walkthrough survives restarts. */
@@ -149,6 +170,8 @@ log(`logs:   http://127.0.0.1:${logsPort}  (web page to browse the access log)`)
 log(`ADMIN_TOKEN=${tokens.ADMIN_TOKEN}`);
 log(`INGEST_TOKEN=${tokens.INGEST_TOKEN}`);
 if (env.DELIVERY_ALLOW_PRIVATE_NETWORKS === 'true') {
-  log('DELIVERY_ALLOW_PRIVATE_NETWORKS=true: triggers may call loopback and private addresses (local stack only)');
+  log(
+    'DELIVERY_ALLOW_PRIVATE_NETWORKS=true: triggers may call loopback and private addresses (local stack only)',
+  );
 }
 log('Ctrl-C stops everything.');

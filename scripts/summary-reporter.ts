@@ -18,6 +18,8 @@ export default class SummaryReporter implements Reporter {
       // A module that failed outside its tests (a hook, an import) counts as one failure.
       counts.failed += testModule.state() === 'failed' ? Math.max(1, failedTests) : failedTests;
     }
-    process.stdout.write(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+    process.stdout.write(
+      `\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
+    );
   }
 }
