@@ -22,7 +22,7 @@ export type TestOutcome =
   | { kind: 'pending'; deliveryId: string };
 
 export class DeliveryRequests {
-  private readonly events = new Map<number, QueueEvents>();
+  private readonly events = new Map<number, Promise<QueueEvents>>();
 
   constructor(
     private readonly queue: PartitionedQueue<DeliveryJob>,
@@ -83,20 +83,44 @@ export class DeliveryRequests {
     return deliveryId;
   }
 
-  private async eventsFor(partition: number): Promise<QueueEvents> {
+  private eventsFor(partition: number): Promise<QueueEvents> {
     let events = this.events.get(partition);
     if (!events) {
-      events = new QueueEvents(queueNames.deliveries, {
-        connection: this.blockingConnection(),
-        prefix: keys.queuePrefix(queueNames.deliveries, partition),
-      });
+      events = this.startEvents(partition);
       this.events.set(partition, events);
-      await events.waitUntilReady();
+      events.catch(() => this.events.delete(partition));
     }
     return events;
   }
 
+  /**
+   * Follows the partition's events from the stream's current end, not from '$': '$' means
+   * "from when the first read reaches Redis", and on a cluster that read first waits for a
+   * new node connection, long enough for a fast test delivery to complete unseen.
+   */
+  private async startEvents(partition: number): Promise<QueueEvents> {
+    const connection = this.blockingConnection();
+    const eventsKey = this.queue.partitions[partition]!.keys.events!;
+    const [newest] = (await connection.xrevrange(eventsKey, '+', '-', 'COUNT', 1)) as Array<
+      [string, string[]]
+    >;
+    const events = new QueueEvents(queueNames.deliveries, {
+      connection,
+      prefix: keys.queuePrefix(queueNames.deliveries, partition),
+      lastEventId: newest?.[0] ?? '0-0',
+    });
+    await events.waitUntilReady();
+    return events;
+  }
+
   async close(): Promise<void> {
-    await Promise.all([...this.events.values()].map((events) => events.close()));
+    await Promise.all(
+      [...this.events.values()].map((events) =>
+        events.then(
+          (started) => started.close(),
+          () => {},
+        ),
+      ),
+    );
   }
 }

@@ -15,6 +15,7 @@ import {
   type RedisConnection,
   ReplicationTimeoutError,
   type RepositoryStore,
+  slotMaster,
   waitForReplicas,
 } from '@registry-triggers/store';
 import type { Queue } from 'bullmq';
@@ -91,6 +92,9 @@ export async function ingestPushEvents(
   await Promise.all([
     ensured,
     ...[...groups].map(async ([partition, members]) => {
+      const slotKey = keys.queuePrefix(queueNames.pushEvents, queue.partitions.indexOf(partition));
+      // WAIT only vouches for writes made on its own connection: note the master before writing.
+      const wroteVia = durability && (slotMaster(durability.redis, slotKey) ?? null);
       const added = await partition.addBulk(
         members.map(({ jobId, index }) => {
           const data = jobs[index]!.data;
@@ -111,21 +115,24 @@ export async function ingestPushEvents(
       });
       if (durability) {
         // A duplicate waits too: its first copy may not have reached a replica yet.
-        const slotKey = keys.queuePrefix(queueNames.pushEvents, queue.partitions.indexOf(partition));
-        await waitForReplicas(durability.redis, slotKey, durability.replicas, durability.timeoutMs).catch(
-          (error) => {
-            if (!(error instanceof ReplicationTimeoutError)) throw error;
-            throw new HttpError(
-              503,
-              'not-replicated',
-              `${error.message}; retry with the same eventId`,
-              undefined,
-              {
-                'Retry-After': '1',
-              },
-            );
-          },
-        );
+        await waitForReplicas(
+          durability.redis,
+          slotKey,
+          durability.replicas,
+          durability.timeoutMs,
+          wroteVia,
+        ).catch((error) => {
+          if (!(error instanceof ReplicationTimeoutError)) throw error;
+          throw new HttpError(
+            503,
+            'not-replicated',
+            `${error.message}; retry with the same eventId`,
+            undefined,
+            {
+              'Retry-After': '1',
+            },
+          );
+        });
       }
     }),
   ]);

@@ -23,8 +23,10 @@ import {
   deliveryJobSchema,
   type NewAccessRecord,
   type RecordStore,
+  type RedisConnection,
   type RepositoryStore,
   type TriggerStore,
+  waitForReplicas,
 } from '@registry-triggers/store';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Dispatcher } from 'undici';
@@ -57,6 +59,8 @@ export interface DeliverDeps {
   /** Disable a trigger whose deliveries failed continuously for this long; 0 never does. */
   autoDisableAfterMs?: number;
   metrics: WorkerMetrics;
+  /** On a Redis Cluster: a job's claim must be on this many replicas before its request goes out. */
+  claims?: { redis: RedisConnection; replicas: number; timeoutMs: number } | undefined;
   now?: () => number;
   random?: () => number;
 }
@@ -177,6 +181,31 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     return { outcome, retry, record, recordId };
   }
 
+  /**
+   * Whether this worker's claim on the job would survive a failover of the queue's master.
+   * BullMQ's move to active is acknowledged by the master before any replica has it; if the
+   * master dies then, the promoted replica still has the job waiting and another worker
+   * sends the same delivery again. So, before sending: WAIT for a replica ('unreplicated':
+   * not yet), then check that the master, a new one if it failed over meanwhile, holds our
+   * lock ('lost': another worker will run the job).
+   */
+  async function claimState(
+    job: Job<DeliveryJob>,
+    token?: string,
+  ): Promise<'held' | 'unreplicated' | 'lost'> {
+    const claims = deps.claims;
+    if (!claims || token === undefined) return 'held';
+    try {
+      await waitForReplicas(claims.redis, job.queueQualifiedName, claims.replicas, claims.timeoutMs);
+    } catch {
+      // Short of replicas, or the master died during the WAIT: nothing sent yet, try later.
+      return 'unreplicated';
+    }
+    // BullMQ's lock key of a job: <prefix>:<queue>:<job id>:lock, holding the worker's token.
+    const lock = await claims.redis.get(`${job.queueQualifiedName}:${job.id}:lock`);
+    return lock === token ? 'held' : 'lost';
+  }
+
   return async (job: Job<DeliveryJob>, token?: string): Promise<AccessRecord | { recordId: string }> => {
     const parsed = deliveryJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid delivery job: ${parsed.error.message}`);
@@ -200,6 +229,15 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       };
       await deps.records.append(record, requestTime);
       throw new UnrecoverableError(record.note);
+    }
+
+    const claim = await claimState(job, token);
+    if (claim === 'lost')
+      throw new Error('the claim on this job was lost in a Redis failover; another worker runs it');
+    if (claim === 'unreplicated') {
+      deps.metrics.postponed.inc({ reason: 'unreplicated' });
+      await job.moveToDelayed(now() + 1000, token);
+      throw new DelayedError();
     }
 
     // A saturated or failing receiver: postpone without an attempt, freeing this slot for others.

@@ -109,8 +109,16 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
       );
     }
     const at = now();
+    // One untriggered record per event and trigger, however often the event is evaluated
+    // (a retried or stalled job, a write retried across a Redis failover).
     await Promise.all(
-      unmatched.map((trigger) => deps.records.append(untriggeredRecord(trigger, event, at), at)),
+      unmatched.map((trigger) =>
+        deps.records.append(
+          untriggeredRecord(trigger, event, at),
+          at,
+          `untriggered:${event.eventId}:${trigger.id}`,
+        ),
+      ),
     );
     deps.metrics.evaluations.inc({ outcome: matched.length > 0 ? 'matched' : 'untriggered' });
     deps.metrics.untriggered.inc(unmatched.length);

@@ -36,7 +36,10 @@ if (env.DELIVERY_ALLOW_PRIVATE_NETWORKS) {
 const redis = createRedis(env, { role: 'worker', name: 'worker' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
 const triggers = new TriggerStore(redis);
-const records = new RecordStore(redis, retentionFromEnv(env));
+// On a cluster, what a delivery depends on is on a replica before the delivery goes on:
+// its claim before the request is sent, its record before the job completes.
+const replicated = env.REDIS_CLUSTER_NODES ? { replicas: 1, timeoutMs: 500 } : undefined;
+const records = new RecordStore(redis, retentionFromEnv(env), replicated);
 const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, env.QUEUE_PARTITIONS, redis);
 const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, env.QUEUE_PARTITIONS, redis);
 const guard = new OriginGuard({
@@ -85,6 +88,7 @@ const processDelivery = createDeliveryProcessor({
   timeoutMs: env.DELIVERY_TIMEOUT_MS,
   autoDisableAfterMs: env.TRIGGER_AUTO_DISABLE_AFTER_MS,
   metrics,
+  claims: replicated && { redis, ...replicated },
 });
 
 const recordLostDelivery = createLostDeliveryRecorder({ triggers, records });

@@ -53,6 +53,26 @@ export function parseClusterNodes(nodes: string): Array<{ host: string; port: nu
   });
 }
 
+/**
+ * While a master fails over (its replica takes over after the node timeout, seconds later)
+ * every node answers CLUSTERDOWN, MOVED to the dead master, or the connection drops, and
+ * ioredis retries the command after a delay until `maxRedirections` is spent. A worker
+ * waits the failover out, as it waits out a single server's outage: a BullMQ command that
+ * gave up would leave its job active until the lock expires and another worker ran it
+ * again (a second delivery). A request handler gives up within a few hundred ms and
+ * answers 503.
+ */
+function clusterRetries(role: ConnectionRole): Partial<ClusterOptions> {
+  return role === 'worker'
+    ? {
+        retryDelayOnFailover: 200,
+        retryDelayOnClusterDown: 200,
+        retryDelayOnTryAgain: 200,
+        maxRedirections: Number.POSITIVE_INFINITY,
+      }
+    : { retryDelayOnFailover: 50, retryDelayOnClusterDown: 50, retryDelayOnTryAgain: 50, maxRedirections: 6 };
+}
+
 export function createRedis(env: RedisEnv, options: ConnectionOptions): RedisConnection {
   const redisOptions = clientOptions(options);
   if (env.REDIS_CLUSTER_NODES) {
@@ -63,6 +83,7 @@ export function createRedis(env: RedisEnv, options: ConnectionOptions): RedisCon
       // BullMQ's scripts address keys under one hash tag: keep slot refreshes quick on failover.
       slotsRefreshTimeout: 2000,
       scaleReads: 'master',
+      ...clusterRetries(options.role),
     };
     return new Cluster(parseClusterNodes(env.REDIS_CLUSTER_NODES), clusterOptions);
   }
@@ -74,8 +95,12 @@ export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const message = error.message;
   return (
-    /enableOfflineQueue|Connection is closed|Command timed out|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|Stream isn't writeable|CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|None of startup nodes is available|Failed to refresh slots cache/i.test(
+    /enableOfflineQueue|Connection is closed|Command timed out|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|Stream isn't writeable|CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|None of startup nodes is available|Failed to refresh slots cache|Too many Cluster redirections/i.test(
       message,
-    ) || error.name === 'MaxRetriesPerRequestError'
+    ) ||
+    // A redirection still unresolved when the retries ran out (a pipeline hands back the
+    // reply itself): the slot's master is changing, as during a failover.
+    /^(MOVED|ASK) \d+ /.test(message) ||
+    error.name === 'MaxRetriesPerRequestError'
   );
 }

@@ -5,5 +5,6 @@ export * from './queues.js';
 export * from './records.js';
 export * from './repositories.js';
 export * from './scripts.js';
+export * from './slots.js';
 export * from './tokens.js';
 export * from './triggers.js';

@@ -3,6 +3,8 @@
  * that every request and every multi-key script stays inside one Redis Cluster slot:
  * tenant data is tagged by namespace, queues by queue name and partition.
  */
+import { partitionSlot, tagInSlot } from './slots.js';
+
 const ROOT = 'rt';
 
 const tenant = (namespace: string) => `${ROOT}:{ns:${namespace}}`;
@@ -24,9 +26,17 @@ export const keys = {
   /** Index stream per repository, like the trigger index. */
   repositoryRecordIndex: (namespace: string, repository: string) =>
     `${tenant(namespace)}:log:repo:${repository}`,
+  /** Marks one access-log write done, for a while: a retried write answers the first reply. */
+  recordWrite: (namespace: string, writeId: string) => `${tenant(namespace)}:log:write:${writeId}`,
   /** Hash: trigger id → epoch ms since which its deliveries have failed with no success in between. */
   triggerHealth: (namespace: string, repository: string) =>
     `${tenant(namespace)}:trigger-health:${repository}`,
-  /** BullMQ prefix of one queue partition; BullMQ appends `:<queue name>:...`. */
-  queuePrefix: (queueName: string, partition: number) => `${ROOT}:{q:${queueName}:${partition}}`,
+  /**
+   * BullMQ prefix of one queue partition; BullMQ appends `:<queue name>:...`. The tag is
+   * `q:<queue name>:<partition>:<salt>`, the salt placing it on the partition's planned slot
+   * (slots.ts): partitions spread over the masters, and both queues of a partition share a
+   * slot, so one master holds an event's whole way through the queues.
+   */
+  queuePrefix: (queueName: string, partition: number) =>
+    `${ROOT}:{${tagInSlot(`q:${queueName}:${partition}`, partitionSlot(partition))}}`,
 } as const;

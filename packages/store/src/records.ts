@@ -4,9 +4,11 @@
  * with the same entry ids and just the fields that queries filter on. All three live
  * under the namespace hash tag, so one script writes them atomically.
  */
+import { randomUUID } from 'node:crypto';
 import type { AccessRecord, RecordStatus } from '@registry-triggers/core';
 import { z } from 'zod';
 import type { RedisConnection } from './connection.js';
+import { slotMaster, waitForReplicas } from './durability.js';
 import { keys } from './keys.js';
 import { runScript } from './scripts.js';
 
@@ -34,24 +36,36 @@ export const defaultRetention: Retention = retentionFromEnv(retentionEnvSchema.p
 // Approximate trimming (~) keeps the write path cheap: Redis trims whole macro nodes only.
 // The count cap trims only the log, so the indexes follow its first id; an idle namespace
 // expires whole once its newest record is older than maxAgeMs (the LAST argument).
-// With a fourth key (the repository's trigger-health hash) a delivery attempt also tracks
+// With a trigger-health key (KEYS[4], before the marker) a delivery attempt also tracks
 // since when its trigger has failed without a success in between: one round trip for both.
+// The last key marks the write done for WRITE_MARKER_TTL_MS (or maxAgeMs if shorter): a
+// write that ran but whose reply was lost (the master died and the client retried it on
+// the promoted replica) answers its first reply instead of adding the record twice.
+const WRITE_MARKER_TTL_MS = 5 * 60 * 1000;
 const APPEND_SCRIPT = `
-local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', 'r', ARGV[3])
-redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2])
-redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[1], id, 's', ARGV[4], 'g', ARGV[5])
-redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[1], id, 's', ARGV[4], 'g', ARGV[5])
-local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
-redis.call('XTRIM', KEYS[2], 'MINID', '~', first)
-redis.call('XTRIM', KEYS[3], 'MINID', '~', first)
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[#ARGV]) end
-if #KEYS < 4 then return { id } end
-if ARGV[4] == 'succeeded' then
-  redis.call('HDEL', KEYS[4], ARGV[6])
-  return { id }
+local marker = KEYS[#KEYS]
+local done = redis.call('GET', marker)
+if done then return cjson.decode(done) end
+local function write()
+  local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', 'r', ARGV[3])
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2])
+  redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[1], id, 's', ARGV[4], 'g', ARGV[5])
+  redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[1], id, 's', ARGV[4], 'g', ARGV[5])
+  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
+  redis.call('XTRIM', KEYS[2], 'MINID', '~', first)
+  redis.call('XTRIM', KEYS[3], 'MINID', '~', first)
+  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[#ARGV]) end
+  if #KEYS < 5 then return { id } end
+  if ARGV[4] == 'succeeded' then
+    redis.call('HDEL', KEYS[4], ARGV[6])
+    return { id }
+  end
+  redis.call('HSETNX', KEYS[4], ARGV[6], ARGV[7])
+  return { id, redis.call('HGET', KEYS[4], ARGV[6]) }
 end
-redis.call('HSETNX', KEYS[4], ARGV[6], ARGV[7])
-return { id, redis.call('HGET', KEYS[4], ARGV[6]) }`;
+local reply = write()
+redis.call('SET', marker, cjson.encode(reply), 'PX', math.min(${WRITE_MARKER_TTL_MS}, tonumber(ARGV[#ARGV])))
+return reply`;
 
 export interface RecordQuery {
   namespace: string;
@@ -101,15 +115,26 @@ function compareIds(a: string, b: string): number {
   return aSeq === bSeq ? 0 : aSeq < bSeq ? -1 : 1;
 }
 
+/** Wait for this many replicas after each write, up to `timeoutMs` (best effort: a shortfall is not an error). */
+export interface RecordDurability {
+  replicas: number;
+  timeoutMs: number;
+}
+
 export class RecordStore {
   constructor(
     private readonly redis: RedisConnection,
     private readonly retention: Retention = defaultRetention,
+    private readonly durability?: RecordDurability,
   ) {}
 
-  /** Appends a record; answers its id. */
-  async append(record: NewAccessRecord, now = Date.now()): Promise<string> {
-    const [id] = await this.write(record, now, false);
+  /**
+   * Appends a record; answers its id. Retries of one call never add it twice; give
+   * `writeId` to make separate calls one write (the untriggered record of an event and a
+   * trigger, however often the event is evaluated).
+   */
+  async append(record: NewAccessRecord, now = Date.now(), writeId?: string): Promise<string> {
+    const [id] = await this.write(record, now, false, writeId);
     return id;
   }
 
@@ -129,6 +154,7 @@ export class RecordStore {
     record: NewAccessRecord,
     now: number,
     trackHealth: boolean,
+    writeId: string = randomUUID(),
   ): Promise<[string, string?]> {
     const minId = String(Math.max(0, now - this.retention.maxAgeMs));
     const scriptKeys = [
@@ -148,7 +174,18 @@ export class RecordStore {
       args.push(record.triggerId, now);
     }
     args.push(Math.max(1, Math.ceil(this.retention.maxAgeMs)));
-    return (await runScript(this.redis, APPEND_SCRIPT, scriptKeys, args)) as [string, string?];
+    scriptKeys.push(keys.recordWrite(record.namespace, writeId));
+    const wroteVia = this.durability && (slotMaster(this.redis, scriptKeys[0]!) ?? null);
+    const reply = (await runScript(this.redis, APPEND_SCRIPT, scriptKeys, args)) as [string, string?];
+    // On a cluster a record the master acknowledged can be missing on the replica that takes
+    // over if the master dies right then; the delivery it records would not be run again.
+    // Best effort: the record is written, and an error here (the master died during the WAIT)
+    // must not make the caller write it, or send its delivery, again.
+    if (this.durability) {
+      const { replicas, timeoutMs } = this.durability;
+      await waitForReplicas(this.redis, scriptKeys[0]!, replicas, timeoutMs, wroteVia).catch(() => {});
+    }
+    return reply;
   }
 
   async get(namespace: string, id: string): Promise<AccessRecord | undefined> {

@@ -355,7 +355,8 @@ describe('paging a namespace of 3000 records while new ones arrive', () => {
 
     for (const ns of [namespace, other]) {
       const found = await redis.keys(`*${ns}*`);
-      expect(found.sort()).toEqual(
+      // Besides the short-lived markers of recent writes (a retried write is not added twice).
+      expect(found.filter((key) => !key.includes(':log:write:')).sort()).toEqual(
         [
           keys.recordLog(ns),
           ...TARGETS.map((t) => keys.triggerRecordIndex(ns, t.repository, t.triggerId)),
@@ -469,7 +470,8 @@ describe('retention', () => {
     const random = prng(17);
     await appendMany(store, 30, (n) => newRecord(namespace, TARGETS[n % 3]!, n, random));
     const written = await redis.keys(`*${namespace}*`);
-    expect(written).toHaveLength(6);
+    // 6 streams, and 30 markers of recent writes that expire with the records.
+    expect(written.filter((key) => !key.includes(':log:write:'))).toHaveLength(6);
     await waitFor(async () => (await redis.exists(...written)) === 0, {
       timeoutMs: 5000,
       message: 'records older than maxAgeMs to be dropped',
