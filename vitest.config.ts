@@ -10,7 +10,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+          // Units first: they are fast and fail fast.
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         extends: true,
@@ -21,6 +26,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Integration suites start real servers and processes: two at a time fits 2 cores.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
