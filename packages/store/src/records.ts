@@ -34,27 +34,31 @@ export function retentionFromEnv(env: z.infer<typeof retentionEnvSchema>): Reten
 export const defaultRetention: Retention = retentionFromEnv(retentionEnvSchema.parse({}));
 
 // Approximate trimming (~) keeps the write path cheap: Redis trims whole macro nodes only.
-// The count cap trims only the log, so the indexes follow its first id; an idle namespace
-// expires whole once its newest record is older than maxAgeMs (the LAST argument).
+// The log is trimmed by age and count; the indexes follow its first id, so they are bounded
+// by both caps too. An idle namespace expires whole once its newest record is older than
+// maxAgeMs (the LAST argument); the expiry is renewed when the trigger index has lost 1% of
+// it, not on every write.
 // With a trigger-health key (KEYS[4], before the marker) a delivery attempt also tracks
 // since when its trigger has failed without a success in between: one round trip for both.
 // The last key marks the write done for WRITE_MARKER_TTL_MS (or maxAgeMs if shorter): a
 // write that ran but whose reply was lost (the master died and the client retried it on
-// the promoted replica) answers its first reply instead of adding the record twice.
-const WRITE_MARKER_TTL_MS = 5 * 60 * 1000;
+// the promoted replica) answers its first reply instead of adding the record twice. Such a
+// retry comes within seconds, so a minute is plenty and keeps the markers' memory small.
+const WRITE_MARKER_TTL_MS = 60 * 1000;
 const APPEND_SCRIPT = `
 local marker = KEYS[#KEYS]
 local done = redis.call('GET', marker)
 if done then return cjson.decode(done) end
+local ttl = tonumber(ARGV[#ARGV])
 local function write()
   local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', 'r', ARGV[3])
   redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2])
-  redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[1], id, 's', ARGV[4], 'g', ARGV[5])
-  redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[1], id, 's', ARGV[4], 'g', ARGV[5])
   local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
-  redis.call('XTRIM', KEYS[2], 'MINID', '~', first)
-  redis.call('XTRIM', KEYS[3], 'MINID', '~', first)
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[#ARGV]) end
+  redis.call('XADD', KEYS[2], 'MINID', '~', first, id, 's', ARGV[4], 'g', ARGV[5])
+  redis.call('XADD', KEYS[3], 'MINID', '~', first, id, 's', ARGV[4], 'g', ARGV[5])
+  if redis.call('PTTL', KEYS[2]) < ttl - math.ceil(ttl / 100) then
+    for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
+  end
   if #KEYS < 5 then return { id } end
   if ARGV[4] == 'succeeded' then
     redis.call('HDEL', KEYS[4], ARGV[6])
@@ -64,7 +68,7 @@ local function write()
   return { id, redis.call('HGET', KEYS[4], ARGV[6]) }
 end
 local reply = write()
-redis.call('SET', marker, cjson.encode(reply), 'PX', math.min(${WRITE_MARKER_TTL_MS}, tonumber(ARGV[#ARGV])))
+redis.call('SET', marker, cjson.encode(reply), 'PX', math.min(${WRITE_MARKER_TTL_MS}, ttl))
 return reply`;
 
 export interface RecordQuery {
