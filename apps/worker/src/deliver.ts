@@ -67,6 +67,25 @@ export interface DeliverDeps {
 
 const USER_AGENT = 'registry-triggers/0.1';
 
+/** The fields every record of a delivery carries, whatever became of the attempt. */
+function baseRecord(trigger: Trigger, data: DeliveryJob, attempt: number, requestTime: number) {
+  return {
+    triggerId: trigger.id,
+    triggerName: trigger.name,
+    triggerUrl: redactUrl(trigger.url),
+    triggerType: trigger.type,
+    triggerTag: describeTriggerFilter(trigger),
+    eventId: data.eventId,
+    deliveryId: data.deliveryId,
+    namespace: data.namespace,
+    repository: data.repository,
+    tag: data.tag,
+    digest: data.digest,
+    attempt,
+    requestTime,
+  };
+}
+
 function statusFor(outcome: DeliveryOutcome, retry: boolean): AccessRecord['status'] {
   if (outcome.type === 'succeeded') return 'succeeded';
   return retry ? 'retrying' : 'failed';
@@ -94,24 +113,6 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     );
     await job.updateData({ ...data, body });
     return body;
-  }
-
-  function baseRecord(trigger: Trigger, data: DeliveryJob, attempt: number, requestTime: number) {
-    return {
-      triggerId: trigger.id,
-      triggerName: trigger.name,
-      triggerUrl: redactUrl(trigger.url),
-      triggerType: trigger.type,
-      triggerTag: describeTriggerFilter(trigger),
-      eventId: data.eventId,
-      deliveryId: data.deliveryId,
-      namespace: data.namespace,
-      repository: data.repository,
-      tag: data.tag,
-      digest: data.digest,
-      attempt,
-      requestTime,
-    };
   }
 
   function failingTooLong(failingSince: number | undefined): string | undefined {
@@ -296,19 +297,7 @@ export function createLostDeliveryRecorder(deps: Pick<DeliverDeps, 'triggers' | 
     const at = now();
     await deps.records.append(
       {
-        triggerId: trigger.id,
-        triggerName: trigger.name,
-        triggerUrl: redactUrl(trigger.url),
-        triggerType: trigger.type,
-        triggerTag: describeTriggerFilter(trigger),
-        eventId: data.eventId,
-        deliveryId: data.deliveryId,
-        namespace: data.namespace,
-        repository: data.repository,
-        tag: data.tag,
-        digest: data.digest,
-        attempt: job.attemptsMade + 1,
-        requestTime: at,
+        ...baseRecord(trigger, data, job.attemptsMade + 1, at),
         status: 'failed',
         statusCode: 'WORKER_LOST',
         durationMs: 0,
