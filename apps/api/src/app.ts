@@ -9,7 +9,6 @@ import {
   routeNotFound,
 } from '@registry-triggers/http-kit';
 import {
-  type DeliveryJob,
   type PartitionedQueue,
   type PushEventJob,
   type RecordStore,
@@ -34,7 +33,6 @@ export interface ApiDeps {
     Partial<Pick<ApiEnv, 'INGEST_MIN_REPLICAS' | 'INGEST_REPLICA_TIMEOUT_MS' | 'REDIS_CLUSTER_NODES'>>;
   redis: RedisConnection;
   pushEvents: PartitionedQueue<PushEventJob>;
-  deliveries: PartitionedQueue<DeliveryJob>;
   deliveryRequests: DeliveryRequests;
   records: RecordStore;
   logger: Logger;

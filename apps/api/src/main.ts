@@ -49,7 +49,6 @@ const app = createApiApp({
   env,
   redis,
   pushEvents,
-  deliveries,
   deliveryRequests,
   records,
   logger,

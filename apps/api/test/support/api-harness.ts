@@ -120,7 +120,6 @@ export async function startApi(
     env,
     redis,
     pushEvents,
-    deliveries,
     deliveryRequests,
     records,
     logger,
