@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--quick] [--only=core,ingest,commands,throughput,latency,slow,fault,memory]
+ * `npm run bench -- [--quick] [--only=core,ingest,commands,throughput,cluster,latency,slow,fault,memory]
  *   [--worker-concurrency=64] [--env=NAME=value ...] [--cpu-prof=api,worker]`
  *
  * `--env` passes a setting to both apps, for experiments (e.g. what a product change would
@@ -27,6 +27,7 @@ import { cpuOf, machineInfo, redisServerPid } from './lib/machine.js';
 import { nowMs } from './lib/protocol.js';
 import { type BenchReport, printTable, writeReport } from './lib/report.js';
 import { ADMIN_TOKEN, AdminClient, INGEST_TOKEN, RssSampler, startAppProcess, stopApp } from './lib/stack.js';
+import { clusterRow } from './rows/cluster.js';
 import { commandsRow } from './rows/commands.js';
 import { faultRow } from './rows/fault.js';
 import { ingestRows } from './rows/ingest.js';
@@ -36,7 +37,17 @@ import { pushFor, receiverSpecs, setupTopology } from './rows/pipeline.js';
 import { slowRow } from './rows/slow.js';
 import { BARE_PREFIX, BARE_QUEUE, throughputRows } from './rows/throughput.js';
 
-const SECTIONS = ['core', 'ingest', 'commands', 'throughput', 'latency', 'slow', 'fault', 'memory'] as const;
+const SECTIONS = [
+  'core',
+  'ingest',
+  'commands',
+  'throughput',
+  'cluster',
+  'latency',
+  'slow',
+  'fault',
+  'memory',
+] as const;
 type Section = (typeof SECTIONS)[number];
 const ROW_ORDER = [
   'ingest-single',
@@ -44,6 +55,7 @@ const ROW_ORDER = [
   'ingest-batch',
   'e2e-one',
   'e2e-fanout',
+  'e2e-cluster',
   'redis-commands',
   'latency',
   'slow-receiver',
@@ -175,7 +187,7 @@ async function main(): Promise<void> {
       );
     }
 
-    if (['commands', 'throughput', 'latency', 'slow', 'fault'].some((s) => want(s as Section))) {
+    if (['commands', 'throughput', 'cluster', 'latency', 'slow', 'fault'].some((s) => want(s as Section))) {
       const receiver = await forkAgent('receiver.ts', receiverSpecs);
       const bareWorker = await forkAgent('bare-worker.ts', {
         redisUrl: redisHandle.url,
@@ -233,6 +245,10 @@ async function main(): Promise<void> {
       if (want('throughput')) {
         log('rows 3-4: end-to-end throughput');
         rows.push(...(await section('throughput', () => throughputRows(stack, topology))));
+      }
+      if (want('cluster')) {
+        log('row 3c: end-to-end on a Redis Cluster vs one server');
+        rows.push(...(await section('cluster', async () => [await clusterRow(stack, env, nodeFlagsFor)])));
       }
       if (want('latency')) {
         log('row 6: latency at a steady rate');

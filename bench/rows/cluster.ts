@@ -1,0 +1,225 @@
+/**
+ * Row 3c (issue 9): end-to-end deliveries/s on a Redis Cluster (3 masters + 3 replicas,
+ * QUEUE_PARTITIONS=3) against the same load on the run's single server, in the same round;
+ * plus the share of the commands each master served. The load is row 3's (16 clients,
+ * single-event pushes, one ALL trigger to `fast`), spread over 12 repositories, 4 in each
+ * partition, pushed round-robin.
+ */
+
+import { partitionFor } from '@registry-triggers/store';
+import {
+  type AppProcess,
+  type ClusterHandle,
+  getFreePorts,
+  startRedisCluster,
+  waitFor,
+} from '@registry-triggers/testing';
+import { Redis } from 'ioredis';
+import { fmt, type RowResult, type StackContext } from '../lib/context.js';
+import { PushClient } from '../lib/load.js';
+import { cpuOf } from '../lib/machine.js';
+import { commandCalls, diffCalls } from '../lib/redis-info.js';
+import { AdminClient, INGEST_TOKEN, startAppProcess, stopApp } from '../lib/stack.js';
+import { median, round } from '../lib/stats.js';
+import { pushFor, type Repo, saturate, triggerBody } from './pipeline.js';
+
+const CLIENTS = 16;
+const REPOSITORIES = 12;
+const PARTITIONS = 3;
+const HOST = '127.0.0.1';
+
+/** REPOSITORIES names, REPOSITORIES / PARTITIONS in each partition (the product's own FNV-1a split). */
+function spreadNames(namespace: string): string[] {
+  const perPartition = new Array<number>(PARTITIONS).fill(0);
+  const names: string[] = [];
+  for (let i = 0; names.length < REPOSITORIES; i++) {
+    const partition = partitionFor(namespace, `spread-${i}`, PARTITIONS);
+    if (perPartition[partition]! >= REPOSITORIES / PARTITIONS) continue;
+    perPartition[partition]!++;
+    names.push(`spread-${i}`);
+  }
+  return names;
+}
+
+async function repos(ctx: StackContext, namespace: string): Promise<Repo[]> {
+  const created: Repo[] = [];
+  for (const repository of spreadNames(namespace)) {
+    const id = await ctx.admin.createTrigger(namespace, repository, triggerBody(ctx, 't0', 'fast'));
+    created.push({ namespace, repository, triggerIds: [id] });
+  }
+  return created;
+}
+
+/** Commands per master (INFO commandstats, INFO itself left out). */
+async function masterCalls(masters: Map<number, Redis>): Promise<Map<number, Map<string, number>>> {
+  const calls = new Map<number, Map<string, number>>();
+  for (const [port, redis] of masters) calls.set(port, await commandCalls(redis));
+  return calls;
+}
+
+const totalOf = (calls: Map<string, number>) =>
+  [...calls.entries()].filter(([name]) => name !== 'info').reduce((sum, [, count]) => sum + count, 0);
+
+/**
+ * `env` is the single-server apps' environment (tokens, settings, --env extras); the cluster
+ * apps get the same plus REDIS_CLUSTER_NODES, QUEUE_PARTITIONS and their own ports.
+ */
+export async function clusterRow(
+  single: StackContext,
+  env: Record<string, string>,
+  nodeFlagsFor: (app: 'api' | 'worker') => string[],
+): Promise<RowResult> {
+  const cluster: ClusterHandle = await startRedisCluster();
+  const processes: AppProcess[] = [];
+  const masters = new Map<number, Redis>();
+  try {
+    single.log(`  cluster up: ${cluster.seeds}`);
+    const [apiPort, metricsPort] = await getFreePorts(2);
+    const apiUrl = `http://${HOST}:${apiPort}`;
+    const workerMetricsUrl = `http://${HOST}:${metricsPort}/metrics`;
+    const clusterEnv: Record<string, string> = {
+      ...env,
+      REDIS_CLUSTER_NODES: cluster.seeds,
+      QUEUE_PARTITIONS: String(PARTITIONS),
+      API_PORT: String(apiPort),
+      WORKER_METRICS_PORT: String(metricsPort),
+    };
+    const api = await startAppProcess('api', clusterEnv, `${apiUrl}/readyz`, nodeFlagsFor('api'));
+    processes.push(api);
+    const worker = await startAppProcess('worker', clusterEnv, workerMetricsUrl, nodeFlagsFor('worker'));
+    processes.push(worker);
+    // Ready, not just running: the api answers 503 until its cluster client has the slots.
+    await waitFor(async () => (await fetch(`${apiUrl}/readyz`)).status === 200, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      message: `${apiUrl}/readyz`,
+    });
+    for (const node of cluster.nodes.filter((n) => n.role === 'master')) {
+      masters.set(
+        node.port,
+        new Redis({ host: HOST, port: node.port, connectionName: 'bench-cluster-info' }),
+      );
+    }
+    const clusterPids: Record<string, number> = {
+      api: api.pid,
+      worker: worker.pid,
+      receiver: single.receiver.pid,
+    };
+    for (const node of cluster.nodes) clusterPids[`redis-${node.role}-${node.port}`] = node.pid;
+    const onCluster: StackContext = {
+      ...single,
+      apiUrl,
+      workerMetricsUrl,
+      admin: new AdminClient(apiUrl),
+      cpu: () => cpuOf(clusterPids),
+    };
+    single.log(`  cluster api (pid ${api.pid}) and worker (pid ${worker.pid}) started`);
+
+    const targets = {
+      single: await repos(single, 'benchspread'),
+      cluster: await repos(onCluster, 'benchspread'),
+    };
+    const contexts = { single, cluster: onCluster };
+    const clients = {
+      single: new PushClient(single.apiUrl, INGEST_TOKEN, CLIENTS),
+      cluster: new PushClient(apiUrl, INGEST_TOKEN, CLIENTS),
+    };
+    // Warm-up of the cluster apps (JIT, pools, scripts on every master), outside any window.
+    const base = single.receiver.count('fast');
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, lane) => {
+        for (let i = 0; i < 40; i++)
+          await clients.cluster.push(pushFor(targets.cluster[(lane + i) % REPOSITORIES]!, `w${lane}-${i}`));
+      }),
+    );
+    await single.receiver.until(() => single.receiver.count('fast') - base >= CLIENTS * 40, 60_000);
+
+    const rounds: Array<Record<string, number | string>> = [];
+    const shareRounds: Array<Record<string, number>> = [];
+    const phases = ['single', 'cluster'] as const;
+    for (let r = 0; r < single.options.rounds; r++) {
+      const order: Array<(typeof phases)[number]> = r % 2 === 0 ? [...phases] : [...phases].reverse();
+      const rates: Record<string, number> = {};
+      const errors: Record<string, number> = {};
+      let shares: Record<string, number> = {};
+      let clusterCommands = 0;
+      for (const which of order) {
+        single.setPhase(`cluster-row ${which} r${r + 1}`);
+        const before = which === 'cluster' ? await masterCalls(masters) : undefined;
+        const result = await saturate(contexts[which], {
+          concurrency: CLIENTS,
+          cap: 1000,
+          fanout: 1,
+          sink: single.receiver,
+          labels: ['fast'],
+          send: (seq) => clients[which].push(pushFor(targets[which][seq % REPOSITORIES]!, `v${seq % 1000}`)),
+        });
+        rates[which] = result.rate;
+        errors[which] = result.errors;
+        if (before) {
+          const after = await masterCalls(masters);
+          const perMaster = [...masters.keys()].map((port) => {
+            const delta = diffCalls(before.get(port) ?? new Map(), after.get(port) ?? new Map());
+            return [port, totalOf(delta)] as const;
+          });
+          clusterCommands = perMaster.reduce((sum, [, count]) => sum + count, 0);
+          shares = Object.fromEntries(
+            perMaster.map(([port, count]) => [
+              `master:${port}`,
+              round(count / Math.max(1, clusterCommands), 3),
+            ]),
+          );
+        }
+      }
+      const ratio = rates.cluster! / rates.single!;
+      const shareValues = Object.values(shares);
+      rounds.push({
+        round: r + 1,
+        product: Math.round(rates.cluster!),
+        baseline: Math.round(rates.single!),
+        ratio: round(ratio),
+        minShare: round(Math.min(...shareValues), 3),
+        maxShare: round(Math.max(...shareValues), 3),
+        clusterCommands,
+        failedRequests: (errors.cluster ?? 0) + (errors.single ?? 0),
+      });
+      shareRounds.push(shares);
+      single.log(
+        `  cluster round ${r + 1}: single ${fmt(rates.single!)} /s, cluster ${fmt(rates.cluster!)} deliveries/s; master shares ${shareValues.map((s) => `${(s * 100).toFixed(0)}%`).join(' / ')}`,
+      );
+    }
+    await clients.single.close();
+    await clients.cluster.close();
+
+    const ratio = median(rounds.map((x) => x.ratio as number));
+    const med = (key: string) => median(rounds.map((x) => x[key] as number));
+    const masterShares = Object.fromEntries(
+      Object.keys(shareRounds[0] ?? {}).map((key) => [
+        key,
+        round(median(shareRounds.map((s) => s[key] ?? 0)), 3),
+      ]),
+    );
+    const shareList = Object.values(masterShares);
+    const even = shareList.length === PARTITIONS && shareList.every((s) => s >= 0.2 && s <= 0.47);
+    return {
+      id: 'e2e-cluster',
+      figure: `end-to-end deliveries/s on a Redis Cluster (3 masters, QUEUE_PARTITIONS=${PARTITIONS}), one ALL trigger, ${REPOSITORIES} repositories; share of commands per master`,
+      value: `${fmt(med('product'))} deliveries/s; masters ${shareList.map((s) => `${(s * 100).toFixed(0)}%`).join(' / ')}`,
+      baseline: `one server, same load: ${fmt(med('baseline'))} deliveries/s`,
+      ratio: round(ratio),
+      target: '>= 0.8x, each master 20-47% of commands',
+      met: ratio >= 0.8 && even,
+      rounds,
+      details: { masterShares, partitions: PARTITIONS, repositories: REPOSITORIES },
+      notes: [
+        'Both stacks run side by side (the idle one costs almost nothing) and the order of the two phases alternates between rounds; the receiver is shared.',
+        'Shares: INFO commandstats on each master (INFO itself left out) before and after the cluster phase (warm-up, window and drain), commands a script runs included; replicas are not counted.',
+        'The cluster api waits for one replica (INGEST_MIN_REPLICAS defaults to 1 on a cluster) before its 202, the single server does not.',
+      ],
+    };
+  } finally {
+    for (const redis of masters.values()) redis.disconnect();
+    for (const app of processes.reverse()) await stopApp(app, 40_000);
+    await cluster.stop();
+  }
+}
