@@ -8,10 +8,9 @@ import {
   buildAcrPayload,
   classifyAttempt,
   type DeliveryOutcome,
-  describeTriggerFilter,
   type RetryPolicy,
+  recordTriggerFields,
   redactHeaders,
-  redactUrl,
   retryDelayMs,
   shouldRetry,
   type Trigger,
@@ -70,11 +69,7 @@ const USER_AGENT = 'registry-triggers/0.1';
 /** The fields every record of a delivery carries, whatever became of the attempt. */
 function baseRecord(trigger: Trigger, data: DeliveryJob, attempt: number, requestTime: number) {
   return {
-    triggerId: trigger.id,
-    triggerName: trigger.name,
-    triggerUrl: redactUrl(trigger.url),
-    triggerType: trigger.type,
-    triggerTag: describeTriggerFilter(trigger),
+    ...recordTriggerFields(trigger),
     eventId: data.eventId,
     deliveryId: data.deliveryId,
     namespace: data.namespace,

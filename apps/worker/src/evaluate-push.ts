@@ -7,9 +7,8 @@
 import {
   buildAcrPayload,
   deliveryIdFor,
-  describeTriggerFilter,
   matchTrigger,
-  redactUrl,
+  recordTriggerFields,
   type Trigger,
   UNTRIGGERED_STATUS_CODE,
 } from '@registry-triggers/core';
@@ -39,11 +38,7 @@ export interface EvaluateDeps {
 
 export function untriggeredRecord(trigger: Trigger, event: PushEventJob, now: number): NewAccessRecord {
   return {
-    triggerId: trigger.id,
-    triggerName: trigger.name,
-    triggerUrl: redactUrl(trigger.url),
-    triggerType: trigger.type,
-    triggerTag: describeTriggerFilter(trigger),
+    ...recordTriggerFields(trigger),
     eventId: event.eventId,
     deliveryId: null,
     namespace: event.namespace,

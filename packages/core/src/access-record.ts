@@ -4,8 +4,8 @@
  * lives here and nowhere else.
  */
 import { z } from 'zod';
-import { type TriggerType, triggerTypeSchema } from './trigger.js';
-import { looksLikeSecretName, REDACTED } from './url-rules.js';
+import { describeTriggerFilter, type Trigger, type TriggerType, triggerTypeSchema } from './trigger.js';
+import { looksLikeSecretName, REDACTED, redactUrl } from './url-rules.js';
 
 export const recordStatusSchema = z.enum(['untriggered', 'succeeded', 'retrying', 'failed']);
 export type RecordStatus = z.infer<typeof recordStatusSchema>;
@@ -106,4 +106,15 @@ export function redactHeaders(h: Record<string, string>): Record<string, string>
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(h)) out[name] = isSecretHeader(name) ? REDACTED : value;
   return out;
+}
+
+/** The fields of a record that describe its trigger, as the access log may show them. */
+export function recordTriggerFields(trigger: Trigger) {
+  return {
+    triggerId: trigger.id,
+    triggerName: trigger.name,
+    triggerUrl: redactUrl(trigger.url),
+    triggerType: trigger.type,
+    triggerTag: describeTriggerFilter(trigger),
+  };
 }
