@@ -4,10 +4,16 @@
  * disabled trigger gets nothing; and a receiver that never answers does not hold up the
  * healthy ones.
  */
-import { getFreePorts, type Receiver, startReceiver, waitFor } from '@registry-triggers/testing';
+import { type Receiver, startReceiver, waitFor } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Json, type Stack, startStack } from './support/stack.js';
-import { acrBody, digestFor, triggerRecords, waitForIdleQueues } from './support/worker-kit.js';
+import type { Json, Stack } from './support/stack.js';
+import {
+  acrBody,
+  digestFor,
+  startObservedStack,
+  triggerRecords,
+  waitForIdleQueues,
+} from './support/worker-kit.js';
 
 const DELIVERY_TIMEOUT_MS = 10_000;
 
@@ -22,15 +28,7 @@ describe('worker: fan-out and isolation', () => {
   };
 
   beforeAll(async () => {
-    const [metricsPort] = await getFreePorts(1);
-    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    stack = await startStack({
-      workerEnv: {
-        WORKER_METRICS_PORT: String(metricsPort),
-        DELIVERY_TIMEOUT_MS: String(DELIVERY_TIMEOUT_MS),
-        SHUTDOWN_DEADLINE_MS: '5000',
-      },
-    });
+    ({ stack, metricsUrl } = await startObservedStack(DELIVERY_TIMEOUT_MS));
   }, 90_000);
 
   afterAll(async () => {

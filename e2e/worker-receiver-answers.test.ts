@@ -5,19 +5,15 @@
  * refused, and a huge answer is cut to 4 KiB in the record.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import {
-  getFreePorts,
-  type Receiver,
-  selfSignedCertificate,
-  startReceiver,
-} from '@registry-triggers/testing';
+import { type Receiver, selfSignedCertificate, startReceiver } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Json, type Stack, startStack } from './support/stack.js';
+import type { Json, Stack } from './support/stack.js';
 import {
   digestFor,
   getTrigger,
   type LoopbackServer,
   startLoopbackServer,
+  startObservedStack,
   triggerRecords,
   waitForIdleQueues,
 } from './support/worker-kit.js';
@@ -46,15 +42,7 @@ describe('worker: what receivers answer', () => {
   };
 
   beforeAll(async () => {
-    const [metricsPort] = await getFreePorts(1);
-    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    stack = await startStack({
-      workerEnv: {
-        WORKER_METRICS_PORT: String(metricsPort),
-        DELIVERY_TIMEOUT_MS: String(DELIVERY_TIMEOUT_MS),
-        SHUTDOWN_DEADLINE_MS: '5000',
-      },
-    });
+    ({ stack, metricsUrl } = await startObservedStack(DELIVERY_TIMEOUT_MS));
   }, 90_000);
 
   afterAll(async () => {

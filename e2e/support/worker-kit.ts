@@ -9,8 +9,23 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { waitFor } from '@registry-triggers/testing';
-import type { Json, Stack } from './stack.js';
+import { getFreePorts, waitFor } from '@registry-triggers/testing';
+import { type Json, type Stack, startStack } from './stack.js';
+
+/** A stack whose worker serves /metrics (the tests' barrier) and times deliveries out quickly. */
+export async function startObservedStack(
+  deliveryTimeoutMs: number,
+): Promise<{ stack: Stack; metricsUrl: string }> {
+  const [metricsPort] = await getFreePorts(1);
+  const stack = await startStack({
+    workerEnv: {
+      WORKER_METRICS_PORT: String(metricsPort),
+      DELIVERY_TIMEOUT_MS: String(deliveryTimeoutMs),
+      SHUTDOWN_DEADLINE_MS: '5000',
+    },
+  });
+  return { stack, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
+}
 
 /** `YYYY-MM-DD HH:mm:ss` in UTC, the stack's default PAYLOAD_TIMEZONE. */
 export function utcDateTime(epochMs: number): string {
