@@ -96,9 +96,10 @@ function recordFor(i: number): NewAccessRecord {
 }
 
 /**
- * Every key of the access log by kind: count, entries (streams) and MEMORY USAGE. Streams
- * (a few hundred) are measured exactly; other keys are grouped by shape (tenant and ids
- * blurred, e.g. `rt:{ns}:log:write:<id>`) and their bytes extrapolated from a sample.
+ * Every key of the access log by kind: count, entries (stream entries, or the fields of the
+ * write-marker hashes, both generations) and MEMORY USAGE. Streams and marker hashes (a few
+ * hundred keys) are measured exactly; other keys are grouped by shape (tenant and ids
+ * blurred, e.g. `rt:{ns}:repo:<name>`) and their bytes extrapolated from a sample.
  */
 async function keysByKind(redis: Redis) {
   const SAMPLE = 200;
@@ -115,8 +116,10 @@ async function keysByKind(redis: Redis) {
           : key.endsWith(':log')
             ? 'namespace log'
             : undefined;
+      const markers = !stream && key.includes(':log:writes:') ? 'write markers' : undefined;
+      const measured = stream ?? markers;
       const kind =
-        stream ??
+        measured ??
         key
           .replace(/\{ns:[^}]*\}/, '{ns}')
           .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>')
@@ -124,12 +127,13 @@ async function keysByKind(redis: Redis) {
       const entry = kinds[kind] ?? { keys: 0, entries: 0, bytes: 0, sampled: 0 };
       kinds[kind] = entry;
       entry.keys++;
-      if (stream) {
-        const length = await redis.xlen(key);
-        entry.entries += length;
-      }
-      if (stream || entry.sampled < SAMPLE) {
-        const bytes = Number((await redis.memory('USAGE', key)) ?? 0);
+      if (stream) entry.entries += await redis.xlen(key);
+      if (markers) entry.entries += await redis.hlen(key);
+      if (measured || entry.sampled < SAMPLE) {
+        // SAMPLES 0: every field of a marker hash, not an estimate from 5 of them.
+        const bytes = Number(
+          (markers ? await redis.memory('USAGE', key, 'SAMPLES', 0) : await redis.memory('USAGE', key)) ?? 0,
+        );
         entry.bytes += bytes;
         entry.sampled++;
       }
@@ -170,7 +174,7 @@ export async function redisMemoryRow(ctx: BenchContext): Promise<RowResult> {
         Object.entries(streams)
           .map(
             ([kind, s]) =>
-              `${kind}: ${fmt(s.keys)} keys${s.entries ? `, ${fmt(s.entries)} entries` : ''}, ${(s.bytes / 2 ** 20).toFixed(1)} MiB`,
+              `${kind}: ${fmt(s.keys)} keys${s.entries ? `, ${fmt(s.entries)} ${kind === 'write markers' ? 'fields' : 'entries'}` : ''}, ${(s.bytes / 2 ** 20).toFixed(1)} MiB`,
           )
           .join(', '),
     );

@@ -26,8 +26,14 @@ export const keys = {
   /** Index stream per repository, like the trigger index. */
   repositoryRecordIndex: (namespace: string, repository: string) =>
     `${tenant(namespace)}:log:repo:${repository}`,
-  /** Marks one access-log write done, for a while: a retried write answers the first reply. */
-  recordWrite: (namespace: string, writeId: string) => `${tenant(namespace)}:log:write:${writeId}`,
+  /**
+   * Hash: write id → the reply of that access-log write, for the namespace's newest writes
+   * (a retried write answers it instead of adding the record twice). Two generations, the
+   * current one and the one before it, so the markers are bounded by the log's retention
+   * (records.ts says why that is enough).
+   */
+  recordWrites: (namespace: string, generation: 'current' | 'previous') =>
+    `${tenant(namespace)}:log:writes:${generation}`,
   /** Hash: trigger id → epoch ms since which its deliveries have failed with no success in between. */
   triggerHealth: (namespace: string, repository: string) =>
     `${tenant(namespace)}:trigger-health:${repository}`,

@@ -34,41 +34,93 @@ export function retentionFromEnv(env: z.infer<typeof retentionEnvSchema>): Reten
 export const defaultRetention: Retention = retentionFromEnv(retentionEnvSchema.parse({}));
 
 // Approximate trimming (~) keeps the write path cheap: Redis trims whole macro nodes only.
-// The log is trimmed by age and count; the indexes follow its first id, so they are bounded
-// by both caps too. An idle namespace expires whole once its newest record is older than
-// maxAgeMs (the LAST argument); the expiry is renewed when the trigger index has lost 1% of
-// it, not on every write.
-// With a trigger-health key (KEYS[4], before the marker) a delivery attempt also tracks
-// since when its trigger has failed without a success in between: one round trip for both.
-// The last key marks the write done for WRITE_MARKER_TTL_MS (or maxAgeMs if shorter): a
-// write that ran but whose reply was lost (the master died and the client retried it on
-// the promoted replica) answers its first reply instead of adding the record twice. Such a
-// retry comes within seconds, so a minute is plenty and keeps the markers' memory small.
-const WRITE_MARKER_TTL_MS = 60 * 1000;
+// The log is trimmed by count in its XADD, and by age (MINID) only when its first record is
+// older than maxAgeMs; the indexes follow its first id, so they are bounded by both caps too.
+// An idle namespace expires whole once its newest record is older than maxAgeMs (the ttl
+// argument); the expiry is renewed when the trigger index has lost 1% of it, not on every
+// write. With a trigger-health key (KEYS[4]) a delivery attempt also tracks since when its
+// trigger has failed without a success in between: one round trip for both.
+//
+// Exactly once: a write whose reply was lost (the master died and the client retried it on
+// the promoted replica), or made again on purpose under the same write id (the untriggered
+// record of a re-evaluated event), answers its first reply instead of adding the record
+// twice. The replies live in two generations of one hash per namespace (the last two keys):
+// a write looks its id up in both; a new write adds its reply to the current one, which
+// replaces the previous one once it holds maxRecordsPerNamespace replies *and* the newest
+// record of the previous one has left the log. So a reply outlives its record in the log
+// (the hashes are renewed with the log too): while the first copy of a record can be read,
+// a retry cannot add a second one, and a retry is recognized for at least the namespace's
+// last maxRecordsPerNamespace writes. Once the record has left the log, adding it again
+// leaves one copy, as the log keeps no older one. And the replies are bounded by retention,
+// not by rate x time: a generation holds at most as many replies as the longest the log
+// gets (maxRecordsPerNamespace plus one stream node, ~ trimming being approximate) or
+// maxRecordsPerNamespace if that is more, so both hold at most twice that.
+// The current generation's '' field (a write id is never empty) keeps "<replies> <first>
+// <newest>": how many replies it holds, the log's first id as last read, and the newest
+// record id it holds (in the previous generation, what a rotation waits for). Reading the
+// first id every FIRST_ID_EVERY writes only (and after an age trim, and when a rotation
+// waits for it) saves an XRANGE per append: a stale first id is older, so it trims the
+// indexes a little less and delays a rotation, never the other way round.
+// The old previous generation is UNLINKed (freed off the main thread) before the RENAME.
+const FIRST_ID_EVERY = 64;
 const APPEND_SCRIPT = `
-local marker = KEYS[#KEYS]
-local done = redis.call('GET', marker)
-if done then return cjson.decode(done) end
-local ttl = tonumber(ARGV[#ARGV])
-local function write()
-  local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', 'r', ARGV[3])
-  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2])
-  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1]
-  redis.call('XADD', KEYS[2], 'MINID', '~', first, id, 's', ARGV[4], 'g', ARGV[5])
-  redis.call('XADD', KEYS[3], 'MINID', '~', first, id, 's', ARGV[4], 'g', ARGV[5])
-  if redis.call('PTTL', KEYS[2]) < ttl - math.ceil(ttl / 100) then
-    for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
-  end
-  if #KEYS < 5 then return { id } end
+local current, previous = KEYS[#KEYS - 1], KEYS[#KEYS]
+local writeId, ttl, max = ARGV[#ARGV], tonumber(ARGV[#ARGV - 1]), tonumber(ARGV[2])
+local here = redis.call('HMGET', current, writeId, '')
+if here[1] then return cjson.decode(here[1]) end
+local before = redis.call('HMGET', previous, writeId, '')
+if before[1] then return cjson.decode(before[1]) end
+local function split(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function older(a, b)
+  local aMs, aSeq = split(a)
+  local bMs, bSeq = split(b)
+  return aMs < bMs or (aMs == bMs and aSeq < bSeq)
+end
+local function firstId() return redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1] end
+local count, first = 0, nil
+if here[2] then
+  local n, known = string.match(here[2], '^(%d+) (%S+)')
+  count, first = tonumber(n), known
+end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', max, '*', 'r', ARGV[3])
+if not first or count % ${FIRST_ID_EVERY} == 0 then first = firstId() end
+if split(first) < tonumber(ARGV[1]) then
+  redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[1])
+  first = firstId()
+end
+redis.call('XADD', KEYS[2], 'MINID', '~', first, id, 's', ARGV[4], 'g', ARGV[5])
+redis.call('XADD', KEYS[3], 'MINID', '~', first, id, 's', ARGV[4], 'g', ARGV[5])
+local reply = { id }
+if #KEYS == 6 then
   if ARGV[4] == 'succeeded' then
     redis.call('HDEL', KEYS[4], ARGV[6])
-    return { id }
+  else
+    redis.call('HSETNX', KEYS[4], ARGV[6], ARGV[7])
+    reply[2] = redis.call('HGET', KEYS[4], ARGV[6])
   end
-  redis.call('HSETNX', KEYS[4], ARGV[6], ARGV[7])
-  return { id, redis.call('HGET', KEYS[4], ARGV[6]) }
 end
-local reply = write()
-redis.call('SET', marker, cjson.encode(reply), 'PX', math.min(${WRITE_MARKER_TTL_MS}, ttl))
+count = count + 1
+local rotate = false
+if count >= max then
+  local newest = before[2] and string.match(before[2], '(%S+)$')
+  if newest and not older(newest, first) then first = firstId() end
+  rotate = not newest or older(newest, first)
+end
+redis.call('HSET', current, writeId, cjson.encode(reply), '', count .. ' ' .. first .. ' ' .. id)
+if redis.call('PTTL', KEYS[2]) < ttl - math.ceil(ttl / 100) then
+  for _, key in ipairs({ KEYS[1], KEYS[2], KEYS[3], current, previous }) do
+    redis.call('PEXPIRE', key, ttl)
+  end
+elseif count == 1 then
+  redis.call('PEXPIRE', current, ttl)
+end
+if rotate then
+  redis.call('UNLINK', previous)
+  redis.call('RENAME', current, previous)
+end
 return reply`;
 
 export interface RecordQuery {
@@ -135,7 +187,8 @@ export class RecordStore {
   /**
    * Appends a record; answers its id. Retries of one call never add it twice; give
    * `writeId` to make separate calls one write (the untriggered record of an event and a
-   * trigger, however often the event is evaluated).
+   * trigger, however often the event is evaluated). Once the record has left the log
+   * (retention), a write under its id adds it again.
    */
   async append(record: NewAccessRecord, now = Date.now(), writeId?: string): Promise<string> {
     const [id] = await this.write(record, now, false, writeId);
@@ -177,8 +230,12 @@ export class RecordStore {
       scriptKeys.push(keys.triggerHealth(record.namespace, record.repository));
       args.push(record.triggerId, now);
     }
-    args.push(Math.max(1, Math.ceil(this.retention.maxAgeMs)));
-    scriptKeys.push(keys.recordWrite(record.namespace, writeId));
+    if (writeId === '') throw new Error('an access-log write id must not be empty');
+    args.push(Math.max(1, Math.ceil(this.retention.maxAgeMs)), writeId);
+    scriptKeys.push(
+      keys.recordWrites(record.namespace, 'current'),
+      keys.recordWrites(record.namespace, 'previous'),
+    );
     const wroteVia = this.durability && (slotMaster(this.redis, scriptKeys[0]!) ?? null);
     const reply = (await runScript(this.redis, APPEND_SCRIPT, scriptKeys, args)) as [string, string?];
     // On a cluster a record the master acknowledged can be missing on the replica that takes
