@@ -3,7 +3,7 @@
  * the admin (every right), the ingest token (post events only) and namespace tokens
  * (everything inside one namespace, nothing outside it).
  */
-import { type RedisConnection, tokenEquals, verifyNamespaceToken } from '@registry-triggers/store';
+import { digestsEqual, type RedisConnection, tokenDigest, verifyNamespaceToken } from '@registry-triggers/store';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { HttpError } from './problem.js';
 
@@ -28,13 +28,17 @@ function bearerToken(req: Request): string | undefined {
 }
 
 export function authenticate(config: AuthConfig): RequestHandler {
+  // The configured tokens are hashed once; each request hashes only the presented one.
+  const adminDigest = tokenDigest(config.adminToken);
+  const ingestDigest = config.ingestToken ? tokenDigest(config.ingestToken) : undefined;
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       const token = bearerToken(req);
       if (!token) throw unauthorized();
+      const presented = tokenDigest(token);
       let principal: Principal | undefined;
-      if (tokenEquals(token, config.adminToken)) principal = { kind: 'admin' };
-      else if (config.ingestToken && tokenEquals(token, config.ingestToken)) principal = { kind: 'ingest' };
+      if (digestsEqual(presented, adminDigest)) principal = { kind: 'admin' };
+      else if (ingestDigest && digestsEqual(presented, ingestDigest)) principal = { kind: 'ingest' };
       else {
         const namespace = await verifyNamespaceToken(config.redis, token);
         if (namespace) principal = { kind: 'namespace', namespace };

@@ -8,14 +8,17 @@ import { keys } from './keys.js';
 
 const PREFIX = 'rtn';
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+/** SHA-256 of a token: what is compared (in constant time) and stored, never the token. */
+export function tokenDigest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
 }
 
-/** Constant-time comparison of a presented token with a configured one. */
-export function tokenEquals(presented: string, expected: string): boolean {
-  const a = Buffer.from(hashToken(presented), 'hex');
-  const b = Buffer.from(hashToken(expected), 'hex');
+export function hashToken(token: string): string {
+  return tokenDigest(token).toString('hex');
+}
+
+/** Constant-time comparison of two token digests (equal lengths by construction). */
+export function digestsEqual(a: Buffer, b: Buffer): boolean {
   return timingSafeEqual(a, b);
 }
 
