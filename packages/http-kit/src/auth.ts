@@ -3,7 +3,12 @@
  * the admin (every right), the ingest token (post events only) and namespace tokens
  * (everything inside one namespace, nothing outside it).
  */
-import { digestsEqual, type RedisConnection, tokenDigest, verifyNamespaceToken } from '@registry-triggers/store';
+import {
+  digestsEqual,
+  type RedisConnection,
+  tokenDigest,
+  verifyNamespaceToken,
+} from '@registry-triggers/store';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { HttpError } from './problem.js';
 
