@@ -32,9 +32,10 @@ import { commandsRow } from './rows/commands.js';
 import { faultRow } from './rows/fault.js';
 import { ingestRows } from './rows/ingest.js';
 import { latencyRow } from './rows/latency.js';
-import { redisMemoryRow, rssRow } from './rows/memory.js';
+import { redisMemoryRow } from './rows/memory.js';
 import { pushFor, receiverSpecs, setupTopology } from './rows/pipeline.js';
 import { slowRow } from './rows/slow.js';
+import { runSteadyLoad, steadyRssRow } from './rows/steady-rss.js';
 import { BARE_PREFIX, BARE_QUEUE, throughputRows } from './rows/throughput.js';
 
 const SECTIONS = [
@@ -187,7 +188,11 @@ async function main(): Promise<void> {
       );
     }
 
-    if (['commands', 'throughput', 'cluster', 'latency', 'slow', 'fault'].some((s) => want(s as Section))) {
+    if (
+      ['commands', 'throughput', 'cluster', 'latency', 'slow', 'fault', 'memory'].some((s) =>
+        want(s as Section),
+      )
+    ) {
       const receiver = await forkAgent('receiver.ts', receiverSpecs);
       const bareWorker = await forkAgent('bare-worker.ts', {
         redisUrl: redisHandle.url,
@@ -262,8 +267,12 @@ async function main(): Promise<void> {
         log('row 8: 10% of triggers never answer');
         rows.push(...(await section('fault', async () => [await faultRow(stack, topology)])));
       }
+      if (want('memory')) {
+        log('row 9a: worker RSS at steady load');
+        const load = await runSteadyLoad(stack, topology);
+        rows.push(steadyRssRow(sampler.samples, load));
+      }
       sampler.stop();
-      rows.push(rssRow(sampler.samples));
     }
   } finally {
     for (const app of processes.reverse()) {

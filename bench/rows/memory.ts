@@ -1,7 +1,7 @@
 /**
- * Row 9: memory. The worker's resident set over the run (sampled every 500 ms, flat under
- * steady load?) and Redis used_memory while access records are written straight through
+ * Row 9b: Redis used_memory while access records are written straight through
  * RecordStore.append with a small per-namespace retention (bounded by retention?).
+ * Row 9a, the worker's resident set, is in steady-rss.ts.
  */
 import { type NewAccessRecord, RecordStore } from '@registry-triggers/store';
 import { Redis } from 'ioredis';
@@ -9,56 +9,13 @@ import { type BenchContext, fmt, type RowResult } from '../lib/context.js';
 import { DIGEST } from '../lib/load.js';
 import { nowMs } from '../lib/protocol.js';
 import { usedMemory } from '../lib/redis-info.js';
-import type { RssSample } from '../lib/stack.js';
-import { median, round, slope } from '../lib/stats.js';
+import { round } from '../lib/stats.js';
 
 export const RETENTION_RECORDS = 1000;
 const NAMESPACES = 4;
 const REPOSITORIES = 5;
 const TRIGGERS = 5;
 const BATCH = 2000;
-
-/**
- * Flat = no growth under load: the median of the last fifth of the samples taken after the
- * warm-up against the first fifth, within 10% (a drop after a GC counts as flat).
- */
-export function rssRow(samples: RssSample[]): RowResult {
-  const worker = samples.filter(
-    (s) => s.rss.worker !== undefined && s.phase !== 'start' && s.phase !== 'warm-up',
-  );
-  const t0 = worker[0]?.t ?? 0;
-  const points = worker.map((s) => [(s.t - t0) / 60_000, s.rss.worker!] as const);
-  const fifth = Math.max(1, Math.floor(points.length / 5));
-  const first = median(points.slice(0, fifth).map((p) => p[1]));
-  const last = median(points.slice(-fifth).map((p) => p[1]));
-  const perMinute = slope(points);
-  const spanMin = points.at(-1)?.[0] ?? 0;
-  const growth = (last - first) / first;
-  const byPhase: Record<string, number> = {};
-  for (const s of samples) byPhase[s.phase] = Math.max(byPhase[s.phase] ?? 0, round(s.rss.worker ?? 0, 1));
-  return {
-    id: 'worker-rss',
-    figure:
-      'worker RSS from the end of the warm-up to the end of the load (every row above), sampled every 500 ms',
-    value: `${fmt(first, 1)} -> ${fmt(last, 1)} MiB (${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)}%, trend ${fmt(perMinute, 1)} MiB/min over ${fmt(spanMin, 1)} min)`,
-    baseline: 'none',
-    ratio: null,
-    target: 'flat: last fifth within +10% of the first fifth',
-    met: growth < 0.1,
-    rounds: [],
-    details: {
-      lifetimeMiB: {
-        min: round(Math.min(...points.map((p) => p[1])), 1),
-        max: round(Math.max(...points.map((p) => p[1])), 1),
-        end: round(points.at(-1)?.[1] ?? Number.NaN, 1),
-      },
-      maxRssPerPhaseMiB: byPhase,
-    },
-    notes: [
-      'The worker runs from TypeScript sources through tsx, as `npm start` does; tsx keeps compiled modules in memory, so a dist/ build has a lower floor.',
-    ],
-  };
-}
 
 function recordFor(i: number): NewAccessRecord {
   const namespace = `mem${i % NAMESPACES}`;
@@ -205,7 +162,7 @@ export async function redisMemoryRow(ctx: BenchContext): Promise<RowResult> {
     rounds: [],
     details: { checkpoints: points, appendsPerSecond: Math.round(total / seconds) },
     notes:
-      growing.length > 0
+      !bounded && growing.length > 0
         ? [`Still growing at the end (not bounded by the retention setting): ${growing.join('; ')}.`]
         : ['Every kind of key stopped growing once retention was reached.'],
   };
