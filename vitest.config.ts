@@ -29,6 +29,22 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      {
+        extends: true,
+        test: {
+          // The end-to-end suites again, on a Redis Cluster (3 masters, 3 replicas, three
+          // queue partitions): e2e/support/stack.ts reads E2E_REDIS. The cluster-only suites
+          // already run in `integration`.
+          name: 'e2e-cluster',
+          include: ['e2e/**/*.test.ts'],
+          exclude: ['e2e/cluster-*.test.ts'],
+          env: { E2E_REDIS: 'cluster' },
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+          maxWorkers: 2,
+          sequence: { groupOrder: 2 },
+        },
+      },
     ],
   },
 });

@@ -1,6 +1,9 @@
 /**
  * The whole product as a user runs it: a real Redis and the api, worker and logs apps as
  * real processes started with the README's commands, plus a small client for their APIs.
+ *
+ * With E2E_REDIS=cluster (the `e2e-cluster` test project) the same suites run on a Redis
+ * Cluster of 3 masters and 3 replicas, with three queue partitions, instead of one server.
  */
 import {
   type AppProcess,
@@ -8,6 +11,7 @@ import {
   type RedisHandle,
   startApp,
   startRedis,
+  startRedisCluster,
   waitFor,
 } from '@registry-triggers/testing';
 
@@ -73,8 +77,26 @@ async function request(url: string, method: string, body: unknown, token: string
   return { status: response.status, body: parsed };
 }
 
+/** The stack's own Redis: one server, or a cluster under E2E_REDIS=cluster (its settings in `env`). */
+async function startOwnRedis(): Promise<{ redis: RedisHandle; env: Record<string, string> }> {
+  if (process.env.E2E_REDIS !== 'cluster') return { redis: await startRedis(), env: {} };
+  const cluster = await startRedisCluster();
+  const seed = cluster.nodes[0]!;
+  return {
+    redis: {
+      url: `redis://127.0.0.1:${seed.port}`,
+      host: '127.0.0.1',
+      port: seed.port,
+      kind: 'local',
+      stop: cluster.stop,
+    },
+    env: { REDIS_CLUSTER_NODES: cluster.seeds, QUEUE_PARTITIONS: '3' },
+  };
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const redis = options.redis ?? (await startRedis());
+  const own = options.redis ? undefined : await startOwnRedis();
+  const redis = options.redis ?? own!.redis;
   const [apiPort, logsPort] = await getFreePorts(2);
   const env: Record<string, string> = {
     REDIS_URL: redis.url,
@@ -84,6 +106,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     LOGS_PORT: String(logsPort),
     DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
     LOG_LEVEL: 'warn',
+    ...own?.env,
     ...options.env,
   };
   const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -99,6 +122,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     startApp({ name: 'logs', env, readyUrl: `${logsUrl}/healthz` }),
     ...Array.from({ length: options.workers ?? 1 }, () => startWorker()),
   ]);
+
+  if (own?.env.REDIS_CLUSTER_NODES) {
+    // Ready, not just running: the apps answer 503 until their cluster client has the slots.
+    for (const url of [apiUrl, logsUrl]) {
+      await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        message: `${url}/readyz`,
+      });
+    }
+  }
 
   const stack: Stack = {
     redis,
