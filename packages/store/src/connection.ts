@@ -101,6 +101,9 @@ export function isRedisUnavailable(error: unknown): boolean {
     // A redirection still unresolved when the retries ran out (a pipeline hands back the
     // reply itself): the slot's master is changing, as during a failover.
     /^(MOVED|ASK) \d+ /.test(message) ||
+    // The connection closed in the middle of a pipeline or MULTI (BullMQ's addBulk): the
+    // commands after the last reply are aborted, not resent, as they may have run.
+    /Command aborted due to connection close/.test(message) ||
     error.name === 'MaxRetriesPerRequestError'
   );
 }
