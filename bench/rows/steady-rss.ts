@@ -26,7 +26,7 @@ export async function runSteadyLoad(ctx: StackContext, topology: Topology): Prom
     fanout: topology.fan.triggerIds.length,
     labels: ['fast'],
     push: (event) => client.push(event),
-    durationMs: ctx.options.quick ? 30_000 : 80_000,
+    durationMs: ctx.options.quick ? 30_000 : 60_000,
   });
   ctx.setPhase('after');
   await client.close();
