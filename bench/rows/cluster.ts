@@ -146,6 +146,7 @@ export async function clusterRow(
     });
 
     const rounds: Array<Record<string, number | string>> = [];
+    const cpuRounds: Array<{ which: string; perUnit: Record<string, number> }> = [];
     const shareRounds: Array<Record<string, number>> = [];
     const phases = ['single', 'cluster'] as const;
     for (let r = 0; r < single.options.rounds; r++) {
@@ -167,6 +168,7 @@ export async function clusterRow(
         });
         rates[which] = result.rate;
         errors[which] = result.errors;
+        cpuRounds.push({ which, perUnit: groupRedis(result.cpuMsPerUnit) });
         if (before) {
           const after = await masterCalls(masters);
           const perMaster = [...masters.keys()].map((port) => {
@@ -210,6 +212,17 @@ export async function clusterRow(
         round(median(shareRounds.map((s) => s[key] ?? 0)), 3),
       ]),
     );
+    // Where the machine's CPU goes per delivery, on each side: what explains the ratio.
+    const cpuMsPerDelivery = Object.fromEntries(
+      phases.map((which) => {
+        const mine = cpuRounds.filter((c) => c.which === which).map((c) => c.perUnit);
+        const names = Object.keys(mine[0] ?? {});
+        return [
+          which,
+          Object.fromEntries(names.map((name) => [name, round(median(mine.map((c) => c[name] ?? 0)), 3)])),
+        ];
+      }),
+    );
     const shareList = Object.values(masterShares);
     const even = shareList.length === PARTITIONS && shareList.every((s) => s >= 0.2 && s <= 0.47);
     return {
@@ -221,8 +234,9 @@ export async function clusterRow(
       target: '>= 0.8x, each master 20-47% of commands',
       met: ratio >= 0.8 && even,
       rounds,
-      details: { masterShares, partitions: PARTITIONS, repositories: REPOSITORIES },
+      details: { masterShares, cpuMsPerDelivery, partitions: PARTITIONS, repositories: REPOSITORIES },
       notes: [
+        'details.cpuMsPerDelivery: CPU milliseconds each process (the six redis-servers summed as masters and replicas) spent per delivery in the measured windows, median of rounds.',
         'Both stacks run side by side (the idle one costs almost nothing) and the order of the two phases alternates between rounds; the receiver is shared.',
         'Shares: INFO commandstats on each master (INFO itself left out) before and after the cluster phase (warm-up, window and drain), commands a script runs included; replicas are not counted.',
         'The cluster api waits for one replica (INGEST_MIN_REPLICAS defaults to 1 on a cluster) before its 202, the single server does not.',
@@ -233,4 +247,18 @@ export async function clusterRow(
     for (const app of processes.reverse()) await stopApp(app, 40_000);
     await cluster.stop();
   }
+}
+
+/** Sums the per-node CPU of the cluster's redis-servers into masters and replicas. */
+function groupRedis(perUnit: Record<string, number>): Record<string, number> {
+  const grouped: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(perUnit)) {
+    const key = name.startsWith('redis-master-')
+      ? 'redis masters'
+      : name.startsWith('redis-replica-')
+        ? 'redis replicas'
+        : name;
+    grouped[key] = round((grouped[key] ?? 0) + ms, 3);
+  }
+  return grouped;
 }
