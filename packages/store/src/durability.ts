@@ -6,7 +6,8 @@
  */
 import { Cluster, type Redis } from 'ioredis';
 import type { RedisConnection } from './connection.js';
-import { keySlot, tagInSlot } from './slots.js';
+import { keys } from './keys.js';
+import { keySlot } from './slots.js';
 
 export class ReplicationTimeoutError extends Error {
   constructor(
@@ -138,12 +139,12 @@ function sideConnection(node: Redis): Redis {
 }
 
 // The fence key of a master: one per master (not per tenant or slot), a few bytes, gone a
-// minute after its last round. (Not in keys.ts: only this module writes or reads it.)
+// minute after its last round.
 const FENCE_TTL_MS = 60_000;
 const fenceKeys = new WeakMap<Redis, string>();
 
 function fenceKeyOf(redis: RedisConnection, node: Redis, keyInSlot: string): string {
-  if (!(redis instanceof Cluster)) return 'rt:{wait-fence}';
+  if (!(redis instanceof Cluster)) return keys.replicaFence();
   const address = `${node.options.host}:${node.options.port}`;
   const owned = (key: string) => redis.slots[keySlot(key)]?.[0] === address;
   const known = fenceKeys.get(node);
@@ -151,11 +152,11 @@ function fenceKeyOf(redis: RedisConnection, node: Redis, keyInSlot: string): str
   // With n masters of equal ranges, about n tries.
   let key: string | undefined;
   for (let salt = 0; salt < 256 && !key; salt++) {
-    const candidate = `rt:{wait-fence:${salt.toString(36)}}`;
+    const candidate = keys.replicaFence(salt.toString(36));
     if (owned(candidate)) key = candidate;
   }
   // A master with very few slots: one in the caller's slot, which it owns (a costlier search).
-  key ??= `rt:{${tagInSlot('wait-fence', keySlot(keyInSlot))}}`;
+  key ??= keys.replicaFenceInSlot(keySlot(keyInSlot));
   fenceKeys.set(node, key);
   return key;
 }

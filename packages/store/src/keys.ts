@@ -45,4 +45,12 @@ export const keys = {
    */
   queuePrefix: (queueName: string, partition: number) =>
     `${ROOT}:{${tagInSlot(`q:${queueName}:${partition}`, partitionSlot(partition))}}`,
+  /**
+   * String written just before a WAIT on a side connection (durability.ts says why), one per
+   * master, expiring a minute after its last use. `salt` picks a slot of that master; none on
+   * one server.
+   */
+  replicaFence: (salt?: string) => `${ROOT}:{wait-fence${salt === undefined ? '' : `:${salt}`}}`,
+  /** The fence in one given slot, for a master that owns too few slots for a short salt. */
+  replicaFenceInSlot: (slot: number) => `${ROOT}:{${tagInSlot('wait-fence', slot)}}`,
 } as const;
