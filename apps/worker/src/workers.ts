@@ -2,6 +2,7 @@
 import type { RetryPolicy } from '@registry-triggers/core';
 import { keys, type QueueName, queueNames, type RedisConnection } from '@registry-triggers/store';
 import { type Job, Worker } from 'bullmq';
+import pLimit from 'p-limit';
 import { RetryLater, STALLED_TOO_OFTEN } from './deliver.js';
 
 export interface WorkerSet {
@@ -23,8 +24,31 @@ export interface StartWorkersOptions {
   onDeliveryLost: (job: Job) => Promise<void>;
 }
 
+/**
+ * The concurrency settings bound the whole process, not each partition: every partition's
+ * BullMQ worker may take that many jobs (so one busy partition can use every slot), and one
+ * limit shared by all partitions bounds how many run at once. A job taken while the limit is
+ * full waits here, still locked by this worker, for the next free slot.
+ */
+function sharedLimit(
+  concurrency: number,
+  partitions: number,
+  process: (job: Job, token?: string) => Promise<unknown>,
+): (job: Job, token?: string) => Promise<unknown> {
+  if (partitions <= 1) return process;
+  const limit = pLimit(concurrency);
+  return (job, token) => limit(() => process(job, token));
+}
+
 export function startWorkers(options: StartWorkersOptions): WorkerSet {
   const workers: Worker[] = [];
+  const partitionCount = options.partitions.length;
+  const processPushEvent = sharedLimit(
+    options.evaluationConcurrency,
+    partitionCount,
+    options.processPushEvent,
+  );
+  const processDelivery = sharedLimit(options.deliveryConcurrency, partitionCount, options.processDelivery);
   for (const partition of options.partitions) {
     const common = {
       connection: options.connection,
@@ -34,12 +58,12 @@ export function startWorkers(options: StartWorkersOptions): WorkerSet {
       maxStalledCount: 2,
     };
     workers.push(
-      new Worker(queueNames.pushEvents, options.processPushEvent, {
+      new Worker(queueNames.pushEvents, processPushEvent, {
         ...common,
         prefix: keys.queuePrefix(queueNames.pushEvents, partition),
         concurrency: options.evaluationConcurrency,
       }),
-      new Worker(queueNames.deliveries, options.processDelivery, {
+      new Worker(queueNames.deliveries, processDelivery, {
         ...common,
         prefix: keys.queuePrefix(queueNames.deliveries, partition),
         concurrency: options.deliveryConcurrency,

@@ -1,0 +1,75 @@
+/**
+ * WORKER_CONCURRENCY is deliveries in flight per worker process (the contract), however many
+ * queue partitions the process consumes: one busy partition may use every slot, and all
+ * partitions together never run more than that at once.
+ */
+import { defaultRetryPolicy } from '@registry-triggers/core';
+import { createRedis, PartitionedQueue, queueNames } from '@registry-triggers/store';
+import { type RedisHandle, startRedis, waitFor } from '@registry-triggers/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startWorkers } from '../src/workers.js';
+
+const PARTITIONS = 3;
+const CONCURRENCY = 4;
+
+let redisServer: RedisHandle;
+beforeAll(async () => {
+  redisServer = await startRedis();
+});
+afterAll(async () => {
+  await redisServer?.stop();
+});
+
+async function runDeliveries(jobsPerPartition: number[]): Promise<{ done: number; maxInFlight: number }> {
+  const redis = createRedis({ REDIS_URL: redisServer.url }, { role: 'worker' });
+  await redis.flushall();
+  const queue = new PartitionedQueue<{ n: number }>(queueNames.deliveries, PARTITIONS, redis);
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let done = 0;
+  const workers = startWorkers({
+    connection: redis,
+    partitions: [0, 1, 2],
+    evaluationConcurrency: 1,
+    deliveryConcurrency: CONCURRENCY,
+    policy: defaultRetryPolicy,
+    lockDurationMs: 30_000,
+    processPushEvent: async () => undefined,
+    processDelivery: async () => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      inFlight--;
+      done++;
+    },
+    onError: () => {},
+    onDeliveryLost: async () => {},
+  });
+  try {
+    await Promise.all(
+      jobsPerPartition.map((count, partition) =>
+        queue.partitions[partition]!.addBulk(
+          Array.from({ length: count }, (_, n) => ({ name: 'deliver', data: { n } })),
+        ),
+      ),
+    );
+    const total = jobsPerPartition.reduce((a, b) => a + b, 0);
+    await waitFor(() => done === total, { timeoutMs: 20_000, message: `${total} deliveries` });
+    return { done, maxInFlight };
+  } finally {
+    await workers.close();
+    await queue.close();
+    await redis.quit();
+  }
+}
+
+it('runs at most WORKER_CONCURRENCY deliveries at once over all partitions', async () => {
+  const { done, maxInFlight } = await runDeliveries([20, 20, 20]);
+  expect(done).toBe(60);
+  expect(maxInFlight).toBe(CONCURRENCY);
+});
+
+it('lets one busy partition use every slot', async () => {
+  const { maxInFlight } = await runDeliveries([30, 0, 0]);
+  expect(maxInFlight).toBe(CONCURRENCY);
+});
