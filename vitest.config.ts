@@ -37,7 +37,7 @@ export default defineConfig({
           // already run in `integration`.
           name: 'e2e-cluster',
           include: ['e2e/**/*.test.ts'],
-          exclude: ['e2e/cluster-*.test.ts'],
+          exclude: ['e2e/cluster-*.test.ts', 'e2e/settings.test.ts'],
           env: { E2E_REDIS: 'cluster' },
           testTimeout: 90_000,
           hookTimeout: 90_000,

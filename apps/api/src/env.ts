@@ -1,25 +1,28 @@
-import { parseEnv } from '@registry-triggers/http-kit';
+import { logEnvSchema, parseEnv } from '@registry-triggers/http-kit';
 import { queueEnvSchema, redisEnvSchema } from '@registry-triggers/store';
 import { z } from 'zod';
 
-export const apiEnvSchema = redisEnvSchema.extend(queueEnvSchema.shape).extend({
-  API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  API_HOST: z.string().default('0.0.0.0'),
-  ADMIN_TOKEN: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
-  INGEST_TOKEN: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
-  TRIGGERS_PER_REPOSITORY: z.coerce.number().int().min(1).max(10_000).default(100),
-  MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .default(5 * 1024 * 1024),
-  /** How long `POST .../test` waits for the worker to report the delivery. */
-  TEST_DELIVERY_WAIT_MS: z.coerce.number().int().min(100).default(30_000),
-  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).default(500),
-  /** Replicas that must hold an event before 202; default 1 on a Redis Cluster, 0 on a single server. */
-  INGEST_MIN_REPLICAS: z.coerce.number().int().min(0).max(5).optional(),
-  INGEST_REPLICA_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(500),
-});
+export const apiEnvSchema = redisEnvSchema
+  .extend(logEnvSchema.shape)
+  .extend(queueEnvSchema.shape)
+  .extend({
+    API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    API_HOST: z.string().default('0.0.0.0'),
+    ADMIN_TOKEN: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
+    INGEST_TOKEN: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
+    TRIGGERS_PER_REPOSITORY: z.coerce.number().int().min(1).max(10_000).default(100),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(5 * 1024 * 1024),
+    /** How long `POST .../test` waits for the worker to report the delivery. */
+    TEST_DELIVERY_WAIT_MS: z.coerce.number().int().min(100).default(30_000),
+    REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).default(500),
+    /** Replicas that must hold an event before 202; default 1 on a Redis Cluster, 0 on a single server. */
+    INGEST_MIN_REPLICAS: z.coerce.number().int().min(0).max(5).optional(),
+    INGEST_REPLICA_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(500),
+  });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
 export const readApiEnv = (source: NodeJS.ProcessEnv = process.env): ApiEnv => parseEnv(apiEnvSchema, source);

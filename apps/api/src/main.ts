@@ -20,7 +20,7 @@ import { DeliveryRequests } from './delivery-requests.js';
 import { readApiEnv } from './env.js';
 
 const env = readApiEnv();
-const logger = createLogger('api');
+const logger = createLogger('api', env.LOG_LEVEL);
 const shutdown = new ShutdownManager(logger);
 
 const redis = createRedis(env, {

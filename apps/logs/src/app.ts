@@ -17,6 +17,8 @@ import { webPageRoutes } from './routes/web-page.js';
 
 export interface LogsDeps {
   adminToken: string;
+  /** The registries' token: it may only post events to the api, so here it is refused with 403. */
+  ingestToken?: string | undefined;
   redis: RedisConnection;
   blockingConnection: () => RedisConnection;
   maxStreams: number;
@@ -39,7 +41,10 @@ export function createLogsApp(deps: LogsDeps): Express & { closeStreams: () => v
     blockingConnection: deps.blockingConnection,
     maxStreams: deps.maxStreams,
   });
-  app.use('/v1', authenticate({ adminToken: deps.adminToken, redis: deps.redis }));
+  app.use(
+    '/v1',
+    authenticate({ adminToken: deps.adminToken, ingestToken: deps.ingestToken, redis: deps.redis }),
+  );
   app.use(liveTail);
   app.use(recordRoutes(records));
   app.use(routeNotFound);

@@ -11,7 +11,7 @@ import { createLogsApp } from './app.js';
 import { readLogsEnv } from './env.js';
 
 const env = readLogsEnv();
-const logger = createLogger('logs');
+const logger = createLogger('logs', env.LOG_LEVEL);
 const shutdown = new ShutdownManager(logger);
 
 const redis = createRedis(env, {
@@ -23,6 +23,7 @@ redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'))
 
 const app = createLogsApp({
   adminToken: env.ADMIN_TOKEN,
+  ingestToken: env.INGEST_TOKEN,
   redis,
   blockingConnection: () => createRedis(env, { role: 'worker', name: 'logs-tail' }),
   maxStreams: env.LOGS_MAX_STREAMS,

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogsApp } from '../src/app.js';
 
 const ADMIN = 'admin-token-for-the-records-api-test';
+const INGEST = 'ingest-token-for-the-records-api-test';
 const STATUSES: readonly RecordStatus[] = ['succeeded', 'failed', 'retrying', 'untriggered'];
 const TAGS = ['latest', 'v1', 'v2'] as const;
 const TARGETS = [
@@ -155,6 +156,7 @@ beforeAll(async () => {
   await waitFor(() => redis.status === 'ready', { message: 'the Redis connection' });
   const app = createLogsApp({
     adminToken: ADMIN,
+    ingestToken: INGEST,
     redis,
     blockingConnection: () => createRedis(env, { role: 'worker', name: 'logs-tail' }),
     maxStreams: 10,
@@ -316,6 +318,14 @@ describe('who may read', () => {
         expectProblem(answer, 401);
         expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
       }
+    }
+  });
+
+  it('403 for the ingest token: it is known, but may only post push events', async () => {
+    for (const path of [...recordRoutes(ns, model[0]!.id), `${nsPath(ns)}/stream`]) {
+      const answer = await get(path, INGEST);
+      expectProblem(answer, 403);
+      expect(answer.body.detail, path).toMatch(/ingest token/);
     }
   });
 

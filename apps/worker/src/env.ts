@@ -1,9 +1,10 @@
 import { isValidTimeZone } from '@registry-triggers/core';
-import { envBoolean, parseEnv } from '@registry-triggers/http-kit';
+import { envFlag, logEnvSchema, parseEnv } from '@registry-triggers/http-kit';
 import { queueEnvSchema, redisEnvSchema, retentionEnvSchema } from '@registry-triggers/store';
 import { z } from 'zod';
 
 export const workerEnvSchema = redisEnvSchema
+  .extend(logEnvSchema.shape)
   .extend(queueEnvSchema.shape)
   .extend(retentionEnvSchema.shape)
   .extend({
@@ -12,7 +13,7 @@ export const workerEnvSchema = redisEnvSchema
       .string()
       .default('UTC')
       .refine(isValidTimeZone, 'must be an IANA time zone such as UTC or Asia/Shanghai'),
-    DELIVERY_ALLOW_PRIVATE_NETWORKS: z.preprocess(envBoolean, z.boolean()).default(false),
+    DELIVERY_ALLOW_PRIVATE_NETWORKS: envFlag().default(false),
     /** Deliveries in flight per worker process (the benchmark in bench/ chose it). */
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
     /** Push events evaluated at once per worker process. */

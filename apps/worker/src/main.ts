@@ -27,7 +27,7 @@ import { OriginGuard } from './origin-guard.js';
 import { startWorkers } from './workers.js';
 
 const env = readWorkerEnv();
-const logger = createLogger('worker');
+const logger = createLogger('worker', env.LOG_LEVEL);
 const shutdown = new ShutdownManager(logger, env.SHUTDOWN_DEADLINE_MS);
 if (env.DELIVERY_ALLOW_PRIVATE_NETWORKS) {
   logger.warn('DELIVERY_ALLOW_PRIVATE_NETWORKS=true: triggers may reach loopback and private addresses');

@@ -1,5 +1,5 @@
 /** Reads a process's settings once, at start-up; a bad one ends the process with one clear line. */
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export function parseEnv<S extends z.ZodType>(
   schema: S,
@@ -13,6 +13,30 @@ export function parseEnv<S extends z.ZodType>(
   process.exit(2);
 }
 
-/** `"true"`/`"1"` and `"false"`/`"0"` as booleans; z.coerce.boolean would read "false" as true. */
-export const envBoolean = (value: unknown) =>
-  typeof value === 'string' ? ['true', '1', 'yes'].includes(value.trim().toLowerCase()) : value;
+/** The log level of every app: one of pino's. */
+export const logEnvSchema = z.object({
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+});
+
+const TRUE_WORDS = ['true', '1', 'yes'];
+const FALSE_WORDS = ['false', '0', 'no'];
+
+/**
+ * A yes/no setting: true/1/yes or false/0/no (any case). Anything else is refused at start-up
+ * rather than read as false (z.coerce.boolean would even read "false" as true).
+ */
+export const envFlag = () =>
+  z.preprocess(
+    (value) => {
+      if (typeof value !== 'string') return value;
+      const word = value.trim().toLowerCase();
+      if (TRUE_WORDS.includes(word)) return true;
+      if (FALSE_WORDS.includes(word)) return false;
+      return value;
+    },
+    z.boolean({ error: 'must be true or false (or 1/0, yes/no)' }),
+  );

@@ -8,7 +8,11 @@ import { z } from 'zod';
 export type RedisConnection = Redis | Cluster;
 
 export const redisEnvSchema = z.object({
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .url()
+    .regex(/^rediss?:\/\//i, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
   REDIS_CLUSTER_NODES: z
     .string()
     .regex(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, 'must be comma-separated host:port pairs')

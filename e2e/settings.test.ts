@@ -1,0 +1,54 @@
+/**
+ * Every app validates its settings at start-up and, on a bad one, exits non-zero with one
+ * clear line naming the variable (the contract), instead of a stack trace or running on a
+ * silently different value.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { repoRoot } from '@registry-triggers/testing';
+import { describe, expect, it } from 'vitest';
+
+const GOOD = {
+  ADMIN_TOKEN: 'settings-admin-token-0123456789',
+  INGEST_TOKEN: 'settings-ingest-token-0123456789',
+  // Nothing listens here: a start that got past validation would keep retrying, not exit.
+  REDIS_URL: 'redis://127.0.0.1:1',
+};
+
+async function start(app: 'api' | 'worker' | 'logs', bad: Record<string, string>) {
+  const { PATH, HOME } = process.env;
+  try {
+    await promisify(execFile)(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
+      cwd: `${repoRoot}apps/${app}`,
+      env: { PATH, HOME, ...GOOD, ...bad },
+      timeout: 40_000,
+    });
+    return { code: 0, stderr: '' };
+  } catch (error) {
+    const failed = error as { code: number | string; stderr: string; killed?: boolean };
+    return { code: failed.killed ? 'timeout' : failed.code, stderr: failed.stderr };
+  }
+}
+
+const cases: Array<['api' | 'worker' | 'logs', string, string]> = [
+  ['api', 'LOG_LEVEL', 'loud'],
+  ['worker', 'LOG_LEVEL', 'loud'],
+  ['logs', 'LOG_LEVEL', 'loud'],
+  ['api', 'REDIS_URL', 'http://x'],
+  ['worker', 'REDIS_URL', 'http://x'],
+  ['logs', 'REDIS_URL', 'http://x'],
+  ['worker', 'DELIVERY_ALLOW_PRIVATE_NETWORKS', 'maybe'],
+  ['worker', 'PAYLOAD_TIMEZONE', 'Mars/Base'],
+  ['api', 'API_PORT', 'abc'],
+  ['logs', 'INGEST_TOKEN', 'short'],
+];
+
+describe('a bad setting', () => {
+  it.concurrent.each(cases)('%s with %s=%s exits 2 with one line naming it', async (app, name, value) => {
+    const { code, stderr } = await start(app, { [name]: value });
+    expect(code).toBe(2);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^invalid setting ${name}: `));
+  });
+});
