@@ -27,6 +27,10 @@ const eventSchema = z.looseObject({
     .optional(),
 });
 
+// Manifests and indexes (Docker v2 and schema 1, manifest lists, OCI manifests and indexes)
+// name themselves so; layers and configs (tar+gzip, octet-stream, image configs) do not.
+const MANIFEST_MEDIA_TYPE = /manifest|index/i;
+
 export const envelopeSchema = z.looseObject({ events: z.array(eventSchema).max(10_000) });
 export type DistributionEnvelope = z.infer<typeof envelopeSchema>;
 
@@ -37,6 +41,9 @@ export function readEnvelope(envelope: DistributionEnvelope): EnvelopeItem[] {
     const target = event.target;
     if (event.action !== 'push') return { kind: 'ignored', reason: `action ${event.action ?? 'missing'}` };
     if (!target?.tag) return { kind: 'ignored', reason: 'not a tagged manifest push' };
+    if (target.mediaType !== undefined && !MANIFEST_MEDIA_TYPE.test(target.mediaType)) {
+      return { kind: 'ignored', reason: `a blob push (${target.mediaType})` };
+    }
     const full = target.repository ?? '';
     const slash = full.indexOf('/');
     if (slash < 0) return { kind: 'ignored', reason: `repository ${full} has no namespace` };

@@ -84,9 +84,11 @@ export async function ingestPushEvents(
   }
 
   let duplicates = 0;
+  // date_created is the moment of the first push: the registry's push time, but never later
+  // than its arrival here (a clock ahead, or a pushedAt in the future).
   const ensured = Promise.all(
     [...firstPushes.values()].map((push) =>
-      repositories.ensure(push.namespace, push.repository, push.pushedAt),
+      repositories.ensure(push.namespace, push.repository, Math.min(push.pushedAt, now)),
     ),
   );
   await Promise.all([

@@ -86,6 +86,27 @@ describe('POST /v1/events/push', () => {
     );
   });
 
+  it("dates a new repository at its first push's time, but never later than its arrival", async () => {
+    const ns = uniqueName();
+    const repository = (name: string) => `/v1/namespaces/${ns}/repositories/${name}`;
+    const pushedAt = '2016-11-29T20:25:46+08:00';
+    const past = await push({ ...event(ns, 1, { pushedAt }), repository: 'past' });
+    expect(past.status).toBe(202);
+    const before = Date.now();
+    const future = await push({
+      ...event(ns, 2, { pushedAt: '2099-01-01T00:00:00Z' }),
+      repository: 'future',
+    });
+    expect(future.status).toBe(202);
+    const after = Date.now();
+    const read = async (name: string) =>
+      (await api.request('GET', repository(name), { token: api.adminToken })).body.createdAt as number;
+    expect(await read('past')).toBe(Date.parse(pushedAt));
+    const futureCreated = await read('future');
+    expect(futureCreated).toBeGreaterThanOrEqual(before);
+    expect(futureCreated).toBeLessThanOrEqual(after);
+  });
+
   it('keeps the given pushedAt (any offset) and eventId', async () => {
     const ns = uniqueName();
     const response = await push(
@@ -276,6 +297,30 @@ describe('POST /v1/events/distribution', () => {
         { id: 'e-delete', action: 'delete', target: target({ tag: 'v1' }) },
         { id: 'e-untagged', action: 'push', target: target({}) },
         { id: 'e-blob', action: 'push', target: target({ mediaType: 'application/octet-stream' }) },
+        // A blob with a tag (no registry sends one, but the type says what it is).
+        {
+          id: 'e-tagged-layer',
+          action: 'push',
+          target: target({ tag: 'v1', mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }),
+        },
+        {
+          id: 'e-tagged-config',
+          action: 'push',
+          target: target({ tag: 'v1', mediaType: 'application/vnd.docker.container.image.v1+json' }),
+        },
+        {
+          id: 'e-list',
+          action: 'push',
+          target: target({
+            tag: 'v3',
+            mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json',
+          }),
+        },
+        {
+          id: 'e-index',
+          action: 'push',
+          target: target({ tag: 'v4', mediaType: 'application/vnd.oci.image.index.v1+json' }),
+        },
         { id: 'e-no-namespace', action: 'push', target: target({ tag: 'v1', repository: 'app' }) },
         { id: 'e-bad-tag', action: 'push', target: target({ tag: '-v1' }) },
         { id: 'e-bad-digest', action: 'push', target: target({ tag: 'v1', digest: 'sha256:xyz' }) },
@@ -290,12 +335,12 @@ describe('POST /v1/events/distribution', () => {
     });
     expect(response.status).toBe(202);
     expect(response.body).toEqual({
-      accepted: 2,
+      accepted: 4,
       duplicates: 0,
-      eventIds: ['e-push', expect.stringMatching(UUID)],
-      ignored: 8,
+      eventIds: ['e-push', 'e-list', 'e-index', expect.stringMatching(UUID)],
+      ignored: 10,
     });
-    expect((await queuedFor(ns)).map((job) => job.tag).sort()).toEqual(['v1', 'v2']);
+    expect((await queuedFor(ns)).map((job) => job.tag).sort()).toEqual(['v1', 'v2', 'v3', 'v4']);
   });
 
   it('an envelope with no events is 202 with nothing accepted', async () => {

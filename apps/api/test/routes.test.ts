@@ -99,7 +99,8 @@ describe('problem+json for requests the api cannot take', () => {
   it('a JSON scalar at the top level is 400, not 500', async () => {
     for (const body of ['null', '42', '"text"', 'true']) {
       const response = await api.request('POST', '/v1/events/push', { token: admin, body });
-      expectProblemShape(response, 400);
+      // Valid JSON, so the answer says what is wrong with it instead.
+      expect(expectProblemShape(response, 400).detail).toBe('the body must be a JSON object or array');
     }
   });
 

@@ -63,10 +63,11 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
     const parsed = pushEventJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid push event: ${parsed.error.message}`);
     const event = parsed.data;
+    // A repository first seen here is created as the api would (never later than its arrival).
     const { repository, triggers } = await deps.triggers.loadContext(
       event.namespace,
       event.repository,
-      event.pushedAt,
+      Math.min(event.pushedAt, event.receivedAt),
     );
     const matched: Trigger[] = [];
     const unmatched: Trigger[] = [];

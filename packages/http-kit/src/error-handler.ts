@@ -6,12 +6,30 @@ import { HttpError } from './problem.js';
 /** Seconds a client should wait before retrying while Redis is unreachable. */
 const RETRY_AFTER_SECONDS = '1';
 
+/** JSON that body-parser's strict mode refused for its top level (`null`, `1`, `"x"`), not for its syntax. */
+function isJsonScalar(body: unknown): boolean {
+  if (typeof body !== 'string') return false;
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // body-parser reports its failures as errors carrying a `type` and a status.
-function fromBodyParser(error: { type?: string; status?: number; message?: string }): HttpError | undefined {
+function fromBodyParser(error: {
+  type?: string;
+  status?: number;
+  message?: string;
+  body?: unknown;
+}): HttpError | undefined {
   switch (error.type) {
     case 'entity.too.large':
       return new HttpError(413, 'body-too-large', 'the request body is larger than the limit');
     case 'entity.parse.failed':
+      if (isJsonScalar(error.body))
+        return new HttpError(400, 'malformed-json', 'the body must be a JSON object or array');
       return new HttpError(
         400,
         'malformed-json',
