@@ -1,11 +1,23 @@
-// The OpenAPI document against the running api: structurally valid OpenAPI 3.1, one entry
-// for every route express serves (and no more), and every operation answering a
-// representative request with a documented status, media type and body shape.
+// The OpenAPI document against the running api: structurally valid OpenAPI 3.1, every
+// route of the contract (the api's and the logs app's) with its method, one entry for every
+// route the api's express app serves (and no more), and every api operation answering a
+// representative request with a documented status, media type and body shape. The logs
+// app's routes are held against the logs app in apps/logs/test/openapi.test.ts.
+import * as shared from '@registry-triggers/http-kit';
 import { RecordStore } from '@registry-triggers/store';
 import { uniqueName, useRedis } from '@registry-triggers/testing';
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DISTRIBUTION_MEDIA_TYPES, envelopeSchema } from '../src/distribution-envelope.js';
 import { type OpenApiDocument, openApiDocument } from '../src/openapi.js';
+import {
+  MAX_EVENTS_PER_REQUEST,
+  pushEventBatchSchema,
+  pushEventSchema,
+  pushEventsBodySchema,
+} from '../src/routes/events.js';
+import { repositoryBodySchema } from '../src/routes/repositories.js';
 import { type ApiHarness, type ApiResponse, digestOf, startApi } from './support/api-harness.js';
 import { resolveRef, type Schema, unknownKeywords, validate } from './support/json-schema.js';
 
@@ -49,6 +61,40 @@ function operations(document: Json): Operation[] {
   }
   return found;
 }
+
+/** Which app serves an operation: the servers of its path item, else the document's. */
+function servedBy(op: Operation, app: 'api' | 'logs'): boolean {
+  const servers: Json[] = doc.paths[op.path].servers ?? doc.servers;
+  return servers.some((server) => String(server.description).startsWith(`${app} app`));
+}
+
+const apiOperations = () => operations(doc).filter((op) => servedBy(op, 'api'));
+
+/** Every route of the contract (docs/contract.md) and the app that serves it. */
+const CONTRACT_ROUTES: Record<string, Array<'api' | 'logs'>> = {
+  'GET /healthz': ['api', 'logs'],
+  'GET /readyz': ['api', 'logs'],
+  'GET /metrics': ['api', 'logs'],
+  'GET /openapi.json': ['api', 'logs'],
+  'POST /v1/namespaces/{ns}/tokens': ['api'],
+  'PUT /v1/namespaces/{ns}/repositories/{repo}': ['api'],
+  'GET /v1/namespaces/{ns}/repositories/{repo}': ['api'],
+  'GET /v1/namespaces/{ns}/repositories': ['api'],
+  'POST /v1/namespaces/{ns}/repositories/{repo}/triggers': ['api'],
+  'GET /v1/namespaces/{ns}/repositories/{repo}/triggers': ['api'],
+  'GET /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': ['api'],
+  'PUT /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': ['api'],
+  'DELETE /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': ['api'],
+  'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/test': ['api'],
+  'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records/{recordId}/redeliver': ['api'],
+  'POST /v1/events/push': ['api'],
+  'POST /v1/events/distribution': ['api'],
+  'GET /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records': ['logs'],
+  'GET /v1/namespaces/{ns}/repositories/{repo}/records': ['logs'],
+  'GET /v1/namespaces/{ns}/records/{recordId}': ['logs'],
+  'GET /v1/namespaces/{ns}/records/stream': ['logs'],
+  'GET /': ['logs'],
+};
 
 /** Every $ref in the document, with where it is. */
 function refs(node: Json, at = '#'): Array<[string, string]> {
@@ -233,6 +279,143 @@ describe('the OpenAPI document (structure)', () => {
     expect(validate({ name: 'x', url: 'https://h.example.com', type: 'ALL' }, trigger, doc)).toEqual([]);
     expect(validate({ name: 'x', url: 'https://h.example.com', type: 'SOME' }, trigger, doc)).not.toEqual([]);
   });
+
+  it("the schemas it is generated from are the ones the api's routes parse with", () => {
+    // The document is built in http-kit (the logs app serves it too, and may not import the
+    // api); until the routes import http-kit's schemas, their own copies must not differ.
+    const asJson = (schema: z.ZodType, io: 'input' | 'output') =>
+      z.toJSONSchema(schema, { io, unrepresentable: 'any' });
+    const pairs: Array<[string, z.ZodType, z.ZodType]> = [
+      ['pushEventSchema', pushEventSchema, shared.pushEventSchema],
+      ['pushEventBatchSchema', pushEventBatchSchema, shared.pushEventBatchSchema],
+      ['pushEventsBodySchema', pushEventsBodySchema, shared.pushEventsBodySchema],
+      ['repositoryBodySchema', repositoryBodySchema, shared.repositoryBodySchema],
+      ['envelopeSchema', envelopeSchema, shared.distributionEnvelopeSchema],
+    ];
+    for (const [name, route, documented] of pairs) {
+      for (const io of ['input', 'output'] as const)
+        expect(asJson(documented, io), `${name} (${io})`).toEqual(asJson(route, io));
+    }
+    expect(shared.DISTRIBUTION_MEDIA_TYPES).toEqual(DISTRIBUTION_MEDIA_TYPES);
+    expect(shared.MAX_EVENTS_PER_REQUEST).toBe(MAX_EVENTS_PER_REQUEST);
+  });
+
+  it('holds every route of the contract, api and logs app, with its method and the app that serves it', () => {
+    const documented = new Map(operations(doc).map((op) => [op.key, op]));
+    for (const [key, apps] of Object.entries(CONTRACT_ROUTES)) {
+      const op = documented.get(key);
+      expect(op, `${key} is not documented`).toBeDefined();
+      for (const app of ['api', 'logs'] as const)
+        expect(servedBy(op!, app), `${key} served by the ${app} app`).toBe(apps.includes(app));
+    }
+    // Routes beyond the contract (the namespace-wide record list, the page's own files) are the logs app's.
+    for (const op of operations(doc)) {
+      if (!(op.key in CONTRACT_ROUTES)) expect(servedBy(op, 'logs'), op.key).toBe(true);
+    }
+    // A path item of one app names its server, and its operations say so.
+    for (const op of operations(doc).filter((o) => servedBy(o, 'logs') && !servedBy(o, 'api'))) {
+      expect(doc.paths[op.path].servers, op.key).toEqual([
+        { url: 'http://127.0.0.1:8081', description: expect.stringContaining('LOGS_PORT') },
+      ]);
+      expect(op.operation.description, op.key).toMatch(/logs app/);
+    }
+    expect(doc.servers).toEqual([
+      { url: 'http://127.0.0.1:8080', description: expect.stringContaining('API_PORT') },
+    ]);
+  });
+
+  it("documents the logs app's record routes: the record, the page, the query, the errors and the stream", () => {
+    const find = (key: string) => {
+      const op = operations(doc).find((o) => o.key === key);
+      if (!op) throw new Error(`${key} is not documented`);
+      return op;
+    };
+    const statuses = (op: Operation) => Object.keys(op.operation.responses).map(Number).sort();
+    const lists = [
+      'GET /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records',
+      'GET /v1/namespaces/{ns}/repositories/{repo}/records',
+      'GET /v1/namespaces/{ns}/records',
+    ].map(find);
+    for (const op of lists) {
+      expect(statuses(op), op.key).toEqual([200, 400, 401, 403, 404, 503]);
+      expect(op.operation.responses['200'].content['application/json'].schema).toEqual({
+        $ref: '#/components/schemas/RecordPage',
+      });
+      const query = Object.fromEntries(op.parameters.filter((p) => p.in === 'query').map((p) => [p.name, p]));
+      expect(Object.keys(query).sort(), op.key).toEqual([
+        'cursor',
+        'limit',
+        'since',
+        'status',
+        'tag',
+        'until',
+      ]);
+      expect(Object.values(query).every((p: Json) => p.required === false)).toBe(true);
+      expect(query.limit.schema).toEqual(
+        expect.objectContaining({ type: 'integer', minimum: 1, maximum: 200, default: 50 }),
+      );
+      expect(query.status.schema.enum).toEqual(['untriggered', 'succeeded', 'retrying', 'failed']);
+      expect(validate('2026-11-27T03:28:00Z', query.since.schema, doc)).toEqual([]);
+      expect(validate(1_732_665_000_000, query.until.schema, doc)).toEqual([]);
+    }
+    const one = find('GET /v1/namespaces/{ns}/records/{recordId}');
+    expect(statuses(one)).toEqual([200, 400, 401, 403, 404, 503]);
+    expect(one.operation.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/AccessRecord',
+    });
+    const stream = find('GET /v1/namespaces/{ns}/records/stream');
+    expect(statuses(stream)).toEqual([200, 400, 401, 403, 404, 503]);
+    expect(Object.keys(stream.operation.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(stream.parameters).toContainEqual(
+      expect.objectContaining({ name: 'Last-Event-ID', in: 'header' }),
+    );
+    expect(stream.operation.description).toMatch(/Last-Event-ID/);
+    const page = find('GET /');
+    expect(page.operation.security).toEqual([]);
+    expect(Object.keys(page.operation.responses['200'].content)).toEqual(['text/html']);
+    for (const op of [...lists, one, stream]) {
+      for (const status of [400, 401, 403, 404, 503]) {
+        const response = resolveRef(doc, op.operation.responses[String(status)].$ref) as Json;
+        expect(Object.keys(response.content), `${op.key} ${status}`).toEqual(['application/problem+json']);
+      }
+      const unavailable = resolveRef(doc, op.operation.responses['503'].$ref) as Json;
+      expect(unavailable.headers, op.key).toHaveProperty('Retry-After');
+    }
+
+    // The record carries every field of the contract's access log.
+    const record = doc.components.schemas.AccessRecord;
+    const fields = [
+      'id',
+      'triggerId',
+      'triggerName',
+      'triggerUrl',
+      'triggerType',
+      'triggerTag',
+      'eventId',
+      'deliveryId',
+      'namespace',
+      'repository',
+      'tag',
+      'digest',
+      'status',
+      'statusCode',
+      'attempt',
+      'requestTime',
+      'durationMs',
+      'requestHeaders',
+      'requestBody',
+      'responseHeaders',
+      'responseBody',
+    ];
+    expect([...record.required].sort()).toEqual([...fields].sort());
+    expect(Object.keys(record.properties).sort()).toEqual([...fields, 'note'].sort());
+    expect(record.properties.status.enum).toEqual(['untriggered', 'succeeded', 'retrying', 'failed']);
+    expect(record.properties.requestTime.type).toBe('integer');
+    expect(record.properties.attempt.type).toBe('integer');
+    expect(record.properties.statusCode.type).toBe('string');
+    expect(record.properties.responseBody.description).toMatch(/4096 bytes/);
+    expect(doc.components.schemas.RecordPage.required).toEqual(['records', 'nextCursor']);
+  });
 });
 
 describe('the OpenAPI document against the running api', () => {
@@ -344,8 +527,50 @@ describe('the OpenAPI document against the running api', () => {
     };
   };
 
+  it('real records, as the worker writes them and the logs app reads them, fit AccessRecord and RecordPage', async () => {
+    const untriggered = await api.records.append({
+      triggerId,
+      triggerName: 'doc',
+      triggerUrl: 'https://hooks.example.com/x?token=***',
+      triggerType: 'TAG_LIST',
+      triggerTag: 'v1,latest',
+      eventId: 'evt-untriggered',
+      deliveryId: null,
+      namespace: ns,
+      repository: 'team/app',
+      tag: 'v2',
+      digest: digestOf(4),
+      status: 'untriggered',
+      statusCode: 'untriggered',
+      attempt: 0,
+      requestTime: Date.now(),
+      durationMs: 0,
+      requestHeaders: {},
+      requestBody: '',
+      responseHeaders: {},
+      responseBody: '',
+      note: 'the filter did not match',
+    });
+    const schemas = doc.components.schemas;
+    for (const id of [recordId, untriggered]) {
+      const record = await api.records.get(ns, id);
+      expect(record, id).toBeDefined();
+      expect(validate(record, schemas.AccessRecord, doc), id).toEqual([]);
+    }
+    const page = await api.records.list({
+      namespace: ns,
+      scope: { repository: 'team/app', triggerId },
+      limit: 1,
+    });
+    expect(page.nextCursor).not.toBeNull();
+    expect(validate(JSON.parse(JSON.stringify(page)), schemas.RecordPage, doc)).toEqual([]);
+    const last = await api.records.list({ namespace: ns, scope: { all: true }, limit: 200 });
+    expect(last.nextCursor).toBeNull();
+    expect(validate(JSON.parse(JSON.stringify(last)), schemas.RecordPage, doc)).toEqual([]);
+  });
+
   it('documents exactly the routes the app serves', () => {
-    const documented = operations(doc)
+    const documented = apiOperations()
       .map((op) => op.key)
       .sort();
     expect(appRoutes(api.app)).toEqual(documented);
@@ -353,7 +578,7 @@ describe('the OpenAPI document against the running api', () => {
   });
 
   it('every operation answers a representative request with a documented status, media type and body', async () => {
-    for (const op of operations(doc)) {
+    for (const op of apiOperations()) {
       const request = representative()[op.key]!;
       if (op.operation.requestBody && request.body !== undefined) {
         const media = op.operation.requestBody.content[request.contentType ?? 'application/json'];
@@ -374,7 +599,7 @@ describe('the OpenAPI document against the running api', () => {
 
   it('the generic failures of each operation are documented ones, with the Problem schema', async () => {
     const foreign = await api.issueToken(uniqueName());
-    for (const op of operations(doc)) {
+    for (const op of apiOperations()) {
       const request = representative()[op.key]!;
       const secured = (op.operation.security ?? doc.security).length > 0;
       const send = (options: Parameters<ApiHarness['request']>[2]) =>

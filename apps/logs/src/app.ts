@@ -5,6 +5,7 @@ import {
   httpMetrics,
   type Logger,
   metricsRoute,
+  openApiDocument,
   problemHandler,
   routeNotFound,
 } from '@registry-triggers/http-kit';
@@ -33,6 +34,10 @@ export function createLogsApp(deps: LogsDeps): Express & { closeStreams: () => v
   app.use(httpMetrics(deps.metrics));
   app.use(healthRoutes(deps.redis));
   app.get('/metrics', metricsRoute(deps.metrics));
+  // The whole contract's document, the same one the api serves.
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
   app.use(webPageRoutes());
 
   const records = new RecordStore(deps.redis);

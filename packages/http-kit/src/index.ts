@@ -5,5 +5,7 @@ export * from './health.js';
 export * from './http-server.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './openapi.js';
 export * from './problem.js';
+export * from './request-schemas.js';
 export * from './shutdown.js';

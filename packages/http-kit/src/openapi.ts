@@ -1,0 +1,774 @@
+/**
+ * The OpenAPI 3.1 document of the whole contract: the api app's routes and the logs app's,
+ * served by both at `GET /openapi.json`. Request bodies, queries and path parameters are
+ * generated from the zod schemas the routes parse with (core and ./request-schemas.ts), so
+ * the document cannot drift from them. A path item served by one app only names it in
+ * `servers`.
+ */
+import {
+  accessRecordSchema,
+  HTTP_PORT_RULE,
+  HTTPS_PORT_RULE,
+  MAX_EXPRESSION_LENGTH,
+  MAX_RESPONSE_BODY_BYTES,
+  namespaceNameSchema,
+  REDACTED,
+  repositoryNameSchema,
+  triggerInputSchema,
+  triggerSchema,
+} from '@registry-triggers/core';
+import { z } from 'zod';
+import {
+  DISTRIBUTION_MEDIA_TYPES,
+  distributionEnvelopeSchema,
+  MAX_EVENTS_PER_REQUEST,
+  pushEventSchema,
+  pushEventsBodySchema,
+  recordQuerySchema,
+  repositoryBodySchema,
+} from './request-schemas.js';
+
+type JsonSchema = Record<string, unknown>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** What reads show for a trigger: the stored shape with the secret masked. */
+const publicTriggerSchema = triggerSchema.extend({ secret: z.literal(REDACTED).exactOptional() });
+
+/** Components generated from zod, with `$ref`s between them. */
+function generatedSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(namespaceNameSchema, { id: 'NamespaceName' });
+  registry.add(repositoryNameSchema, { id: 'RepositoryName' });
+  registry.add(triggerInputSchema, { id: 'TriggerInput' });
+  registry.add(publicTriggerSchema, { id: 'Trigger' });
+  registry.add(accessRecordSchema, { id: 'AccessRecord' });
+  registry.add(repositoryBodySchema, { id: 'RepositoryInput' });
+  registry.add(pushEventSchema, { id: 'PushEvent' });
+  registry.add(pushEventsBodySchema, { id: 'PushEvents' });
+  registry.add(distributionEnvelopeSchema, { id: 'DistributionEnvelope' });
+  // Refinements (URL rules, RE2 compilation) cannot be expressed in JSON Schema; the
+  // descriptions below name them, and the api answers 400 with the rule that failed.
+  const { schemas } = z.toJSONSchema(registry, {
+    io: 'input',
+    unrepresentable: 'any',
+    uri: (id) => `#/components/schemas/${id}`,
+  });
+  const result: Record<string, JsonSchema> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    // The document's dialect is 2020-12 already, and a fragment-only `$id` is not a valid id.
+    const { $schema: _dialect, $id: _id, ...rest } = schema as JsonSchema;
+    result[id] = rest;
+  }
+  describeProperties(result.TriggerInput, {
+    name: 'A name for people, 1 to 64 characters without control characters.',
+    url: `Where deliveries go. http or https only, no user-info; ${HTTP_PORT_RULE}; ${HTTPS_PORT_RULE}.`,
+    tags: 'TAG_LIST only: 1 to 10 distinct tags.',
+    expression: `TAG_REG_EXP only: an RE2 expression (no look-around or back-references, at most ${MAX_EXPRESSION_LENGTH} characters) that must match the whole tag.`,
+    secret: `Signs deliveries (Standard Webhooks): whsec_ + base64, or a plain string of at least 8 characters. Reads show "${REDACTED}"; sending "${REDACTED}" back in a PUT keeps the stored secret.`,
+    headers:
+      'Extra request headers; the delivery owns Content-Type, Host, webhook-* and the framing headers.',
+  });
+  describeProperties(result.PushEvent, {
+    eventId: 'Idempotency key: the same id within 24 hours is answered 202 and counted as a duplicate.',
+    pushedAt: 'ISO-8601 with an offset; defaults to the time the api received the event.',
+  });
+  if (result.AccessRecord) {
+    result.AccessRecord.description =
+      'One access-log record: one per delivery attempt and one per enabled trigger whose filter did not match the tag.';
+  }
+  describeProperties(result.AccessRecord, {
+    id: 'The record id (a Redis stream id, `<epoch ms>-<sequence>`); also the SSE event id.',
+    triggerUrl: `The trigger URL, with secret-looking query values replaced by "${REDACTED}".`,
+    triggerTag: 'The filter of the trigger: the tag list (comma-separated) or the expression; empty for ALL.',
+    eventId: 'The push event this record belongs to.',
+    deliveryId:
+      'The webhook-id header of the delivery (the same on every retry); null when nothing was sent.',
+    repository: 'The repository inside the namespace (may hold "/").',
+    status: 'untriggered: the filter did not match; retrying: this attempt failed and another follows.',
+    statusCode:
+      'The HTTP status as a string, "untriggered", or an error code such as ETIMEDOUT or ECONNREFUSED.',
+    attempt: '1-based attempt number; 0 when nothing was sent.',
+    requestTime: 'When the attempt started (or the trigger was evaluated), epoch ms.',
+    durationMs: 'How long the attempt took.',
+    requestHeaders: `The headers sent; authorization and signature headers read "${REDACTED}".`,
+    requestBody: 'The body sent (the Alibaba Cloud push payload).',
+    responseHeaders: `The receiver's answer headers; secret-looking ones read "${REDACTED}".`,
+    responseBody: `At most ${MAX_RESPONSE_BODY_BYTES} bytes (UTF-8) of the receiver's answer.`,
+    note: 'Why nothing was sent, or what else happened, when there is something to say.',
+  });
+  return result;
+}
+
+/** One query parameter per property of a zod object schema that parses a query. */
+function queryParameters(schema: z.ZodObject, descriptions: Record<string, string>): JsonSchema[] {
+  const generated = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const properties = (generated.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((generated.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    ...(descriptions[name] ? { description: descriptions[name] } : {}),
+    schema: property,
+  }));
+}
+
+function describeProperties(schema: JsonSchema | undefined, descriptions: Record<string, string>): void {
+  const properties = schema?.properties as Record<string, JsonSchema> | undefined;
+  if (!properties) return;
+  for (const [name, description] of Object.entries(descriptions)) {
+    const property = properties[name];
+    if (property) property.description = description;
+  }
+}
+
+const handWrittenSchemas: Record<string, JsonSchema> = {
+  Problem: {
+    type: 'object',
+    description: 'RFC 9457 problem details.',
+    required: ['type', 'title', 'status', 'detail'],
+    properties: {
+      type: { type: 'string', format: 'uri' },
+      title: { type: 'string' },
+      status: { type: 'integer', minimum: 400, maximum: 599 },
+      detail: { type: 'string' },
+      code: { type: 'string', description: 'Stable machine-readable code; the last segment of `type`.' },
+      errors: {
+        type: 'array',
+        description: 'Validation failures, one per field and rule.',
+        items: {
+          type: 'object',
+          required: ['path', 'message'],
+          properties: { path: { type: 'string' }, message: { type: 'string' } },
+        },
+      },
+    },
+  },
+  Repository: {
+    type: 'object',
+    required: ['namespace', 'name', 'repoType', 'authenticationType', 'originType', 'createdAt', 'updatedAt'],
+    properties: {
+      namespace: { type: 'string' },
+      name: { type: 'string' },
+      repoType: { type: 'string', enum: ['PUBLIC', 'PRIVATE'] },
+      authenticationType: { type: 'string' },
+      originType: { type: 'string' },
+      createdAt: { type: 'integer', description: 'epoch ms' },
+      updatedAt: { type: 'integer', description: 'epoch ms' },
+    },
+  },
+  RepositoryPage: {
+    type: 'object',
+    required: ['repositories', 'nextCursor'],
+    properties: {
+      repositories: { type: 'array', items: ref('Repository') },
+      nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page.' },
+    },
+  },
+  TriggerList: {
+    type: 'object',
+    required: ['triggers'],
+    properties: { triggers: { type: 'array', items: ref('Trigger') } },
+  },
+  IssuedToken: {
+    type: 'object',
+    required: ['namespace', 'token'],
+    properties: {
+      namespace: { type: 'string' },
+      token: { type: 'string', description: 'Shown once; only its hash is stored.' },
+    },
+  },
+  PushResult: {
+    type: 'object',
+    required: ['accepted', 'duplicates', 'eventIds'],
+    properties: {
+      accepted: { type: 'integer', minimum: 0 },
+      duplicates: { type: 'integer', minimum: 0 },
+      eventIds: { type: 'array', items: { type: 'string' }, description: 'One per event, in request order.' },
+    },
+  },
+  DistributionResult: {
+    type: 'object',
+    required: ['accepted', 'duplicates', 'ignored', 'eventIds'],
+    properties: {
+      accepted: { type: 'integer', minimum: 0 },
+      duplicates: { type: 'integer', minimum: 0 },
+      ignored: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Blob pushes, pulls, deletes and untagged manifests.',
+      },
+      eventIds: { type: 'array', items: { type: 'string' } },
+    },
+  },
+  PendingDelivery: {
+    type: 'object',
+    required: ['deliveryId', 'status'],
+    properties: { deliveryId: { type: 'string' }, status: { const: 'pending' } },
+  },
+  Redelivery: {
+    type: 'object',
+    required: ['deliveryId', 'eventId'],
+    properties: { deliveryId: { type: 'string' }, eventId: { type: 'string' } },
+  },
+  RecordPage: {
+    type: 'object',
+    description: 'One page of records, newest first (the order they were written).',
+    required: ['records', 'nextCursor'],
+    properties: {
+      records: { type: 'array', maxItems: 200, items: ref('AccessRecord') },
+      nextCursor: {
+        type: ['string', 'null'],
+        description:
+          'Pass as `cursor` for the next (older) page; null on the last page. A cursor keeps its place while new records arrive.',
+      },
+    },
+  },
+  Health: {
+    type: 'object',
+    required: ['status'],
+    properties: { status: { type: 'string' } },
+  },
+};
+
+interface ProblemResponse {
+  name: string;
+  description: string;
+  headers?: JsonSchema;
+}
+
+const problemResponses: Record<number, ProblemResponse> = {
+  400: { name: 'BadRequest', description: 'Malformed JSON, or a parameter or body that breaks a rule.' },
+  401: {
+    name: 'Unauthorized',
+    description: 'No valid bearer token.',
+    headers: { 'WWW-Authenticate': { schema: { type: 'string' } } },
+  },
+  403: { name: 'Forbidden', description: 'The token lacks the right for this route.' },
+  404: { name: 'NotFound', description: "Not found, or another tenant's object." },
+  409: { name: 'Conflict', description: 'The repository already holds the maximum number of triggers.' },
+  413: { name: 'ContentTooLarge', description: 'The body is larger than the limit.' },
+  415: { name: 'UnsupportedMediaType', description: 'The body is not of an accepted media type.' },
+  503: {
+    name: 'ServiceUnavailable',
+    description:
+      'Redis is unreachable (or, on a cluster, no replica confirmed the event in time); retry after the given number of seconds, with the same eventId.',
+    headers: { 'Retry-After': { schema: { type: 'integer' } } },
+  },
+};
+
+/** The logs app answers 503 for its own reasons: no event is being posted there. */
+const logsProblemResponses: Record<number, ProblemResponse> = {
+  ...problemResponses,
+  503: {
+    name: 'LogsUnavailable',
+    description:
+      'Redis is unreachable, or (live tail) too many streams are open; retry after the given number of seconds.',
+    headers: { 'Retry-After': { schema: { type: 'integer' } } },
+  },
+};
+
+function responseComponents(): Record<string, JsonSchema> {
+  const responses: Record<string, JsonSchema> = {};
+  for (const { name, description, headers } of [
+    ...Object.values(problemResponses),
+    ...Object.values(logsProblemResponses),
+  ]) {
+    responses[name] = {
+      description,
+      ...(headers ? { headers } : {}),
+      content: { 'application/problem+json': { schema: ref('Problem') } },
+    };
+  }
+  return responses;
+}
+
+const json = (schema: JsonSchema, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+const jsonBody = (schema: JsonSchema, mediaTypes = ['application/json']) => ({
+  required: true,
+  content: Object.fromEntries(mediaTypes.map((type) => [type, { schema }])),
+});
+
+interface OperationSpec {
+  operationId: string;
+  summary: string;
+  tag: string;
+  parameters?: JsonSchema[];
+  requestBody?: JsonSchema;
+  responses: Record<number, JsonSchema>;
+  /** Problem statuses this operation can answer. */
+  errors: number[];
+  /** Public routes need no token. */
+  public?: boolean;
+  /** Which problem response each status of `errors` refers to. */
+  problems?: Record<number, ProblemResponse>;
+  description?: string;
+}
+
+function operation(spec: OperationSpec): JsonSchema {
+  const responses: Record<string, JsonSchema> = {};
+  for (const [status, response] of Object.entries(spec.responses)) responses[status] = response;
+  for (const status of spec.errors) {
+    const problem = (spec.problems ?? problemResponses)[status];
+    if (!problem) throw new Error(`no problem response for ${status}`);
+    responses[String(status)] = { $ref: `#/components/responses/${problem.name}` };
+  }
+  return {
+    operationId: spec.operationId,
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    tags: [spec.tag],
+    ...(spec.public ? { security: [] } : {}),
+    ...(spec.parameters ? { parameters: spec.parameters } : {}),
+    ...(spec.requestBody ? { requestBody: spec.requestBody } : {}),
+    responses,
+  };
+}
+
+const pathParameter = (name: string, schema: JsonSchema, description: string, example?: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema,
+  ...(example ? { example } : {}),
+});
+
+const nsParameter = pathParameter('ns', ref('NamespaceName'), 'The namespace (the first segment).', 'myns');
+const repoParameter = pathParameter(
+  'repo',
+  ref('RepositoryName'),
+  'The repository inside the namespace. It may hold further "/" segments: send each "/" URL-encoded as %2F ' +
+    '(team/app is sent as team%2Fapp), which simple-style path serialization does.',
+  'team/app',
+);
+const triggerIdParameter = pathParameter('id', { type: 'string', maxLength: 100 }, 'The trigger id.');
+const recordIdParameter = pathParameter(
+  'recordId',
+  { type: 'string', pattern: '^\\d{1,20}-\\d{1,20}$' },
+  'An access-log record id of this trigger.',
+);
+
+const apiServer = { url: 'http://127.0.0.1:8080', description: 'api app (API_PORT, default 8080)' };
+const logsServer = { url: 'http://127.0.0.1:8081', description: 'logs app (LOGS_PORT, default 8081)' };
+const BOTH_APPS = 'Served by both the api app and the logs app.';
+const LOGS_APP = 'Served by the logs app (LOGS_PORT, default 8081), not by the api app.';
+
+// Every /v1 route authenticates (a namespace token is looked up in Redis) and can meet an outage.
+const authErrors = [401, 403, 503];
+const namespaceErrors = [400, 401, 403, 404, 503];
+const bodyErrors = [413, 415];
+
+function paths(): Record<string, JsonSchema> {
+  const repository = '/v1/namespaces/{ns}/repositories/{repo}';
+  const triggers = `${repository}/triggers`;
+  const trigger = `${triggers}/{id}`;
+  return {
+    '/healthz': {
+      servers: [apiServer, logsServer],
+      description: BOTH_APPS,
+      get: operation({
+        operationId: 'getHealth',
+        summary: 'The process runs (always 200)',
+        tag: 'health',
+        public: true,
+        responses: { 200: json(ref('Health'), 'Alive') },
+        errors: [],
+      }),
+    },
+    '/readyz': {
+      servers: [apiServer, logsServer],
+      description: BOTH_APPS,
+      get: operation({
+        operationId: 'getReadiness',
+        summary: 'Redis answers',
+        tag: 'health',
+        public: true,
+        responses: {
+          200: json(ref('Health'), 'Ready'),
+          503: json(ref('Health'), 'Redis is unreachable'),
+        },
+        errors: [],
+      }),
+    },
+    '/metrics': {
+      servers: [apiServer, logsServer],
+      description: BOTH_APPS,
+      get: operation({
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics',
+        tag: 'health',
+        public: true,
+        responses: {
+          200: {
+            description: 'Prometheus text exposition format',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+        errors: [],
+      }),
+    },
+    '/openapi.json': {
+      servers: [apiServer, logsServer],
+      description: BOTH_APPS,
+      get: operation({
+        operationId: 'getOpenApi',
+        summary: 'This document (the api and the logs app serve the same one)',
+        tag: 'health',
+        public: true,
+        responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1 document') },
+        errors: [],
+      }),
+    },
+    '/v1/namespaces/{ns}/tokens': {
+      post: operation({
+        operationId: 'issueNamespaceToken',
+        summary: 'Issue a token with every right inside the namespace (admin only)',
+        tag: 'tokens',
+        parameters: [nsParameter],
+        responses: { 201: json(ref('IssuedToken'), 'The token, shown once') },
+        errors: [400, ...authErrors],
+      }),
+    },
+    '/v1/namespaces/{ns}/repositories': {
+      get: operation({
+        operationId: 'listRepositories',
+        summary: 'Repositories of a namespace in name order',
+        tag: 'repositories',
+        parameters: [
+          nsParameter,
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+          },
+          { name: 'cursor', in: 'query', required: false, schema: { type: 'string', maxLength: 300 } },
+        ],
+        responses: { 200: json(ref('RepositoryPage'), 'One page') },
+        errors: namespaceErrors,
+      }),
+    },
+    [repository]: {
+      parameters: [nsParameter, repoParameter],
+      put: operation({
+        operationId: 'putRepository',
+        summary: 'Create or update a repository',
+        tag: 'repositories',
+        requestBody: jsonBody(ref('RepositoryInput')),
+        responses: {
+          200: json(ref('Repository'), 'Updated'),
+          201: json(ref('Repository'), 'Created'),
+        },
+        errors: [...namespaceErrors, ...bodyErrors],
+      }),
+      get: operation({
+        operationId: 'getRepository',
+        summary: 'One repository',
+        tag: 'repositories',
+        responses: { 200: json(ref('Repository'), 'The repository') },
+        errors: namespaceErrors,
+      }),
+    },
+    [triggers]: {
+      parameters: [nsParameter, repoParameter],
+      post: operation({
+        operationId: 'createTrigger',
+        summary: 'Create a trigger',
+        tag: 'triggers',
+        requestBody: jsonBody(ref('TriggerInput')),
+        responses: {
+          201: {
+            ...json(ref('Trigger'), 'Created; the secret is never shown again'),
+            headers: { Location: { schema: { type: 'string' } } },
+          },
+        },
+        errors: [...namespaceErrors, 409, ...bodyErrors],
+      }),
+      get: operation({
+        operationId: 'listTriggers',
+        summary: 'Triggers of a repository, oldest first',
+        tag: 'triggers',
+        responses: { 200: json(ref('TriggerList'), 'The triggers') },
+        errors: namespaceErrors,
+      }),
+    },
+    [trigger]: {
+      parameters: [nsParameter, repoParameter, triggerIdParameter],
+      get: operation({
+        operationId: 'getTrigger',
+        summary: 'One trigger',
+        tag: 'triggers',
+        responses: { 200: json(ref('Trigger'), 'The trigger') },
+        errors: namespaceErrors,
+      }),
+      put: operation({
+        operationId: 'replaceTrigger',
+        summary: `Replace a trigger ("secret": "${REDACTED}" keeps the stored secret)`,
+        tag: 'triggers',
+        requestBody: jsonBody(ref('TriggerInput')),
+        responses: { 200: json(ref('Trigger'), 'Replaced') },
+        errors: [...namespaceErrors, ...bodyErrors],
+      }),
+      delete: operation({
+        operationId: 'deleteTrigger',
+        summary: 'Delete a trigger',
+        tag: 'triggers',
+        responses: { 204: { description: 'Deleted' } },
+        errors: namespaceErrors,
+      }),
+    },
+    [`${trigger}/test`]: {
+      parameters: [nsParameter, repoParameter, triggerIdParameter],
+      post: operation({
+        operationId: 'testTrigger',
+        summary: 'Send one delivery now with a sample push (tag "test")',
+        tag: 'triggers',
+        responses: {
+          200: json(ref('AccessRecord'), 'The delivery finished: its access-log record'),
+          202: json(ref('PendingDelivery'), 'Queued; the worker did not report within the wait'),
+        },
+        errors: namespaceErrors,
+      }),
+    },
+    [`${trigger}/records/{recordId}/redeliver`]: {
+      parameters: [nsParameter, repoParameter, triggerIdParameter, recordIdParameter],
+      post: operation({
+        operationId: 'redeliverRecord',
+        summary: "A new delivery of the record's event to this trigger",
+        tag: 'triggers',
+        responses: { 202: json(ref('Redelivery'), 'Queued') },
+        errors: namespaceErrors,
+      }),
+    },
+    '/v1/events/push': {
+      post: operation({
+        operationId: 'postPushEvents',
+        summary: `Ingest one push event or an array of up to ${MAX_EVENTS_PER_REQUEST} (ingest or admin token; a namespace token for its own namespace)`,
+        tag: 'events',
+        requestBody: jsonBody(ref('PushEvents')),
+        responses: { 202: json(ref('PushResult'), 'Durably queued (duplicates counted, not queued)') },
+        errors: [400, ...authErrors, ...bodyErrors],
+      }),
+    },
+    '/v1/events/distribution': {
+      post: operation({
+        operationId: 'postDistributionEnvelope',
+        summary: 'Ingest a CNCF distribution notification envelope (tagged manifest pushes only)',
+        tag: 'events',
+        requestBody: jsonBody(ref('DistributionEnvelope'), DISTRIBUTION_MEDIA_TYPES),
+        responses: { 202: json(ref('DistributionResult'), 'Durably queued') },
+        errors: [400, ...authErrors, ...bodyErrors],
+      }),
+    },
+    ...logsPaths(),
+  };
+}
+
+const recordErrors = [400, 401, 403, 404, 503];
+
+const recordListParameters = queryParameters(recordQuerySchema, {
+  status: 'Only records of this status.',
+  tag: 'Only records of this image tag.',
+  since: 'Only records written at or after this time: epoch ms or ISO-8601 with an offset.',
+  until: 'Only records written at or before this time: epoch ms or ISO-8601 with an offset.',
+  limit: 'Records per page, 1 to 200.',
+  cursor: 'The `nextCursor` of the previous page (a record id); the page holds the records older than it.',
+});
+
+/** The routes of the logs app (apps/logs): the access log, its live tail and its web page. */
+function logsPaths(): Record<string, JsonSchema> {
+  const repository = '/v1/namespaces/{ns}/repositories/{repo}';
+  const listDescription = (scope: string) =>
+    `${LOGS_APP} The records of ${scope}, newest first (the order they were written). Unknown query ` +
+    'parameters and values that break a rule answer 400.';
+  const list = (operationId: string, summary: string, scope: string) =>
+    operation({
+      operationId,
+      summary,
+      description: listDescription(scope),
+      tag: 'access log',
+      parameters: recordListParameters,
+      responses: { 200: json(ref('RecordPage'), 'One page of records') },
+      errors: recordErrors,
+      problems: logsProblemResponses,
+    });
+  const staticFile = (operationId: string, summary: string, mediaType: string) => ({
+    servers: [logsServer],
+    get: operation({
+      operationId,
+      summary,
+      description: `${LOGS_APP} A file of the web page; revalidate with its ETag.`,
+      tag: 'web page',
+      public: true,
+      responses: {
+        200: { description: summary, content: { [mediaType]: { schema: { type: 'string' } } } },
+        304: { description: 'Not modified (If-None-Match)' },
+      },
+      errors: [],
+    }),
+  });
+  return {
+    [`${repository}/triggers/{id}/records`]: {
+      servers: [logsServer],
+      parameters: [nsParameter, repoParameter, triggerIdParameter],
+      get: list('listTriggerRecords', 'Access-log records of one trigger', 'one trigger'),
+    },
+    [`${repository}/records`]: {
+      servers: [logsServer],
+      parameters: [nsParameter, repoParameter],
+      get: list(
+        'listRepositoryRecords',
+        'Access-log records of a repository',
+        'every trigger of the repository',
+      ),
+    },
+    '/v1/namespaces/{ns}/records': {
+      servers: [logsServer],
+      parameters: [nsParameter],
+      get: list(
+        'listNamespaceRecords',
+        'Access-log records of a namespace',
+        'every repository of the namespace',
+      ),
+    },
+    '/v1/namespaces/{ns}/records/{recordId}': {
+      servers: [logsServer],
+      parameters: [
+        nsParameter,
+        pathParameter(
+          'recordId',
+          { type: 'string', pattern: '^\\d{1,20}-\\d{1,20}$' },
+          'An access-log record id; an id that is not one, or no longer in the log, answers 404.',
+        ),
+      ],
+      get: operation({
+        operationId: 'getRecord',
+        summary: 'One access-log record',
+        description: LOGS_APP,
+        tag: 'access log',
+        responses: { 200: json(ref('AccessRecord'), 'The record') },
+        errors: recordErrors,
+        problems: logsProblemResponses,
+      }),
+    },
+    '/v1/namespaces/{ns}/records/stream': {
+      servers: [logsServer],
+      parameters: [nsParameter],
+      get: operation({
+        operationId: 'streamRecords',
+        summary: 'Live tail: Server-Sent Events, one per new record of the namespace',
+        description:
+          `${LOGS_APP} Each record is one event: \`id: <record id>\`, \`event: record\`, ` +
+          '`data: <the AccessRecord as JSON>`. The stream opens with `retry: 2000` and sends a `: keep-alive` ' +
+          'comment every 15 s. Without Last-Event-ID it starts after the newest record; with it, after that ' +
+          'record, so a reconnecting EventSource misses nothing still in the log. Too many open streams answer 503.',
+        tag: 'access log',
+        parameters: [
+          {
+            name: 'Last-Event-ID',
+            in: 'header',
+            required: false,
+            description: 'Resume after this record id (EventSource sends it when it reconnects).',
+            schema: { type: 'string', pattern: '^\\d{1,20}-\\d{1,20}$' },
+          },
+          {
+            name: 'lastEventId',
+            in: 'query',
+            required: false,
+            description:
+              'The same as Last-Event-ID, for a first connection; the header wins when both are given.',
+            schema: { type: 'string', pattern: '^\\d{1,20}-\\d{1,20}$' },
+          },
+        ],
+        responses: {
+          200: {
+            description: 'An endless text/event-stream of records',
+            content: {
+              'text/event-stream': {
+                schema: {
+                  type: 'string',
+                  description:
+                    'Server-Sent Events; the data of each `record` event is an AccessRecord (#/components/schemas/AccessRecord) as JSON.',
+                },
+              },
+            },
+          },
+        },
+        errors: recordErrors,
+        problems: logsProblemResponses,
+      }),
+    },
+    '/': {
+      servers: [logsServer],
+      get: operation({
+        operationId: 'getLogsPage',
+        summary: 'A web page to browse, filter and follow the access log',
+        description: `${LOGS_APP} The page asks for a token and calls the routes above from the browser.`,
+        tag: 'web page',
+        public: true,
+        responses: {
+          200: { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } },
+          304: { description: 'Not modified (If-None-Match)' },
+        },
+        errors: [],
+      }),
+    },
+    '/index.html': staticFile('getLogsPageIndex', 'The page (the same as /)', 'text/html'),
+    '/app.js': staticFile('getLogsPageScript', 'The script of the page', 'text/javascript'),
+    '/app.css': staticFile('getLogsPageStyle', 'The style sheet of the page', 'text/css'),
+  };
+}
+
+function buildDocument() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Registry Triggers API',
+      version: '0.1.0',
+      description:
+        'Alibaba Cloud Container Registry style triggers for any registry. Two apps serve the contract: the api ' +
+        '(API_PORT, default 8080) and the logs app (LOGS_PORT, default 8081), which serves the access log, its ' +
+        'live tail and its web page; each path item served by one app only names it in `servers`, and both apps ' +
+        'serve this document at /openapi.json. Errors are application/problem+json (RFC 9457).',
+    },
+    servers: [apiServer],
+    tags: [
+      { name: 'health' },
+      { name: 'tokens' },
+      { name: 'repositories' },
+      { name: 'triggers' },
+      { name: 'events' },
+      { name: 'access log', description: 'The logs app: records, their live tail.' },
+      { name: 'web page', description: 'The logs app: the access-log browser.' },
+    ],
+    security: [{ bearer: [] }],
+    paths: paths(),
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'ADMIN_TOKEN, INGEST_TOKEN (events only) or a namespace token.',
+        },
+      },
+      schemas: { ...generatedSchemas(), ...handWrittenSchemas },
+      responses: responseComponents(),
+    },
+  };
+}
+
+export type OpenApiDocument = ReturnType<typeof buildDocument>;
+
+let cached: string | undefined;
+
+/** The document as a fresh object (callers may not share and mutate one). */
+export function openApiDocument(): OpenApiDocument {
+  cached ??= JSON.stringify(buildDocument());
+  return JSON.parse(cached) as OpenApiDocument;
+}
