@@ -1,6 +1,7 @@
 /** Builds the api's express app from its dependencies; main.ts wires the real ones. */
 import {
   authenticate,
+  DISTRIBUTION_MEDIA_TYPES,
   healthRoutes,
   httpMetrics,
   type Logger,
@@ -19,7 +20,6 @@ import {
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { DeliveryRequests } from './delivery-requests.js';
-import { DISTRIBUTION_MEDIA_TYPES } from './distribution-envelope.js';
 import type { ApiEnv } from './env.js';
 import { createApiMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';

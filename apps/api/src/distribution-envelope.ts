@@ -4,35 +4,15 @@
  * ignored. `target.repository` is `<namespace>/<repository...>`.
  */
 import { digestSchema, namespaceNameSchema, repositoryNameSchema, tagSchema } from '@registry-triggers/core';
-import { z } from 'zod';
+import type { distributionEnvelopeSchema } from '@registry-triggers/http-kit';
+import type { z } from 'zod';
 import type { IncomingPushEvent } from './ingest.js';
-
-export const DISTRIBUTION_MEDIA_TYPES = [
-  'application/vnd.docker.distribution.events.v1+json',
-  'application/vnd.docker.distribution.events.v2+json',
-  'application/json',
-];
-
-const eventSchema = z.looseObject({
-  id: z.string().optional(),
-  timestamp: z.string().optional(),
-  action: z.string().optional(),
-  target: z
-    .looseObject({
-      mediaType: z.string().optional(),
-      digest: z.string().optional(),
-      repository: z.string().optional(),
-      tag: z.string().optional(),
-    })
-    .optional(),
-});
 
 // Manifests and indexes (Docker v2 and schema 1, manifest lists, OCI manifests and indexes)
 // name themselves so; layers and configs (tar+gzip, octet-stream, image configs) do not.
 const MANIFEST_MEDIA_TYPE = /manifest|index/i;
 
-export const envelopeSchema = z.looseObject({ events: z.array(eventSchema).max(10_000) });
-export type DistributionEnvelope = z.infer<typeof envelopeSchema>;
+export type DistributionEnvelope = z.infer<typeof distributionEnvelopeSchema>;
 
 export type EnvelopeItem = { kind: 'push'; event: IncomingPushEvent } | { kind: 'ignored'; reason: string };
 

@@ -354,8 +354,18 @@ const recordIdParameter = pathParameter(
   'An access-log record id of this trigger.',
 );
 
-const apiServer = { url: 'http://127.0.0.1:8080', description: 'api app (API_PORT, default 8080)' };
-const logsServer = { url: 'http://127.0.0.1:8081', description: 'logs app (LOGS_PORT, default 8081)' };
+// The two apps listen on their own ports of one host: variables, so a client can name its host.
+const serverOn = (port: string, description: string) => ({
+  url: '{scheme}://{host}:{port}',
+  description,
+  variables: {
+    scheme: { default: 'http', enum: ['http', 'https'] },
+    host: { default: '127.0.0.1' },
+    port: { default: port },
+  },
+});
+const apiServer = serverOn('8080', 'api app (API_PORT, default 8080)');
+const logsServer = serverOn('8081', 'logs app (LOGS_PORT, default 8081)');
 const BOTH_APPS = 'Served by both the api app and the logs app.';
 const LOGS_APP = 'Served by the logs app (LOGS_PORT, default 8081), not by the api app.';
 

@@ -1,10 +1,6 @@
 /**
- * The zod schemas of the contract's request bodies and queries, here so that the OpenAPI
- * document (served by both apps) is generated from them without an app importing another.
- * The routes still define their own copies (apps/api/src/routes/events.ts and
- * repositories.ts, apps/api/src/distribution-envelope.ts, apps/logs/src/routes/records.ts);
- * each app's openapi test fails when a copy differs from the schema here, until the routes
- * import these instead.
+ * The zod schemas of the contract's request bodies and queries: the routes of both apps parse
+ * with them, and the OpenAPI document (served by both apps) is generated from them.
  */
 import {
   digestSchema,

@@ -1,34 +1,18 @@
-import { digestSchema, namespaceNameSchema, repositoryNameSchema, tagSchema } from '@registry-triggers/core';
-import { HttpError, type Principal, parseOr400, principalOf } from '@registry-triggers/http-kit';
+import {
+  DISTRIBUTION_MEDIA_TYPES,
+  distributionEnvelopeSchema,
+  HttpError,
+  type Principal,
+  parseOr400,
+  principalOf,
+  pushEventBatchSchema,
+  pushEventSchema,
+} from '@registry-triggers/http-kit';
 import { Router } from 'express';
-import { z } from 'zod';
-import { DISTRIBUTION_MEDIA_TYPES, envelopeSchema, readEnvelope } from '../distribution-envelope.js';
+import { readEnvelope } from '../distribution-envelope.js';
 import { type IncomingPushEvent, type IngestTarget, ingestPushEvents } from '../ingest.js';
 import type { ApiMetrics } from '../metrics.js';
 import { handle, requireMediaType } from './params.js';
-
-export const MAX_EVENTS_PER_REQUEST = 1000;
-
-export const pushEventSchema = z.strictObject({
-  namespace: namespaceNameSchema,
-  repository: repositoryNameSchema,
-  tag: tagSchema,
-  digest: digestSchema,
-  pushedAt: z.iso.datetime({ offset: true }).optional(),
-  eventId: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-    .optional(),
-});
-
-export const pushEventBatchSchema = z
-  .array(pushEventSchema)
-  .min(1, 'a batch must hold at least one event')
-  .max(MAX_EVENTS_PER_REQUEST, `a batch holds at most ${MAX_EVENTS_PER_REQUEST} events`);
-
-export const pushEventsBodySchema = z.union([pushEventSchema, pushEventBatchSchema]);
 
 /** The ingest token and the admin may post for any namespace; a namespace token only for its own. */
 function checkNamespaces(principal: Principal, events: IncomingPushEvent[]): void {
@@ -74,7 +58,7 @@ export function eventRoutes(target: IngestTarget, metrics: ApiMetrics): Router {
     requireMediaType(DISTRIBUTION_MEDIA_TYPES),
     handle(async (req, res) => {
       const principal = principalOf(res);
-      const envelope = parseOr400(envelopeSchema, req.body);
+      const envelope = parseOr400(distributionEnvelopeSchema, req.body);
       const items = readEnvelope(envelope);
       const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
       const ignored = items.length - events.length;

@@ -1,20 +1,8 @@
-import { notFound, parseOr400 } from '@registry-triggers/http-kit';
+import { notFound, parseOr400, repositoryBodySchema } from '@registry-triggers/http-kit';
 import type { RepositoryStore } from '@registry-triggers/store';
 import { Router } from 'express';
 import { z } from 'zod';
 import { handle, namespaceOf, repositoryOf, requireMediaType } from './params.js';
-
-const metadataName = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Z0-9_]+$/, 'must be upper-case letters, digits and underscores');
-
-export const repositoryBodySchema = z.strictObject({
-  repoType: z.enum(['PUBLIC', 'PRIVATE']),
-  authenticationType: metadataName.optional(),
-  originType: metadataName.optional(),
-});
 
 const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),

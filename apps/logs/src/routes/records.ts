@@ -1,27 +1,8 @@
-import { namespaceNameSchema, recordStatusSchema, repositoryNameSchema } from '@registry-triggers/core';
-import { notFound, parseOr400, requireNamespace } from '@registry-triggers/http-kit';
-import { isRecordId, type RecordStore } from '@registry-triggers/store';
+import { namespaceNameSchema, repositoryNameSchema } from '@registry-triggers/core';
+import { notFound, parseOr400, recordQuerySchema, requireNamespace } from '@registry-triggers/http-kit';
+import type { RecordStore } from '@registry-triggers/store';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-
-const recordId = z.string().refine(isRecordId, 'must be a record id such as 1732665000000-0');
-// Epoch ms, or an ISO-8601 time; either way not before 1970 (stream ids have no negative times).
-const time = z.union([
-  z.coerce.number().int().min(0),
-  z.iso
-    .datetime({ offset: true })
-    .transform((value) => Date.parse(value))
-    .pipe(z.number().min(0, 'must not be before 1970-01-01T00:00:00Z')),
-]);
-
-export const recordQuerySchema = z.strictObject({
-  status: recordStatusSchema.optional(),
-  tag: z.string().min(1).max(128).optional(),
-  since: time.optional(),
-  until: time.optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: recordId.optional(),
-});
 
 const pathSchema = z.object({
   ns: namespaceNameSchema,
