@@ -6,6 +6,7 @@ import {
   httpMetrics,
   type Logger,
   metricsRoute,
+  openApiDocument,
   problemHandler,
   routeNotFound,
 } from '@registry-triggers/http-kit';
@@ -22,7 +23,6 @@ import type { Registry } from 'prom-client';
 import type { DeliveryRequests } from './delivery-requests.js';
 import type { ApiEnv } from './env.js';
 import { createApiMetrics } from './metrics.js';
-import { openApiDocument } from './openapi.js';
 import { eventRoutes } from './routes/events.js';
 import { repositoryRoutes } from './routes/repositories.js';
 import { tokenRoutes } from './routes/tokens.js';

@@ -1,8 +1,13 @@
+// The OpenAPI document against the running api: structurally valid OpenAPI 3.1, every
+// route of the contract (the api's and the logs app's) with its method, one entry for every
+// route the api's express app serves (and no more), and every api operation answering a
+// representative request with a documented status, media type and body shape. The logs
+// app's routes are held against the logs app in apps/logs/test/openapi.test.ts.
+import { type OpenApiDocument, openApiDocument } from '@registry-triggers/http-kit';
 import { RecordStore } from '@registry-triggers/store';
 import { uniqueName, useRedis } from '@registry-triggers/testing';
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OpenApiDocument, openApiDocument } from '../src/openapi.js';
 import { type ApiHarness, type ApiResponse, digestOf, startApi } from './support/api-harness.js';
 import { resolveRef, type Schema, unknownKeywords, validate } from './support/json-schema.js';
 
