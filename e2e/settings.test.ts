@@ -41,6 +41,7 @@ const cases: Array<['api' | 'worker' | 'logs', string, string]> = [
   ['worker', 'PAYLOAD_TIMEZONE', 'Mars/Base'],
   ['api', 'API_PORT', 'abc'],
   ['logs', 'INGEST_TOKEN', 'short'],
+  ['worker', 'WORKER_PARTITIONS', '0,3'],
 ];
 
 describe('a bad setting', () => {

@@ -32,6 +32,25 @@ export const workerEnvSchema = redisEnvSchema
     TRIGGER_AUTO_DISABLE_AFTER_MS: z.coerce.number().int().min(0).default(0),
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),
+    /**
+     * The queue partitions this process consumes, e.g. `0,2` (default: every one). Each
+     * partition needs at least one worker that consumes it, or its events wait.
+     */
+    WORKER_PARTITIONS: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'must be comma-separated partition numbers such as 0,2')
+      .transform((list) => [...new Set(list.split(',').map(Number))].sort((a, b) => a - b))
+      .optional(),
+  })
+  .superRefine((env, ctx) => {
+    const missing = env.WORKER_PARTITIONS?.find((partition) => partition >= env.QUEUE_PARTITIONS);
+    if (missing !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_PARTITIONS'],
+        message: `there is no partition ${missing}: QUEUE_PARTITIONS=${env.QUEUE_PARTITIONS} has partitions 0 to ${env.QUEUE_PARTITIONS - 1}`,
+      });
+    }
   });
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 

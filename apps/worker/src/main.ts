@@ -93,9 +93,10 @@ const processDelivery = createDeliveryProcessor({
 
 const recordLostDelivery = createLostDeliveryRecorder({ triggers, records });
 
+const consumed = env.WORKER_PARTITIONS ?? Array.from({ length: env.QUEUE_PARTITIONS }, (_, i) => i);
 const workerSet = startWorkers({
   connection: redis,
-  partitions: Array.from({ length: env.QUEUE_PARTITIONS }, (_, i) => i),
+  partitions: consumed,
   evaluationConcurrency: env.EVALUATION_CONCURRENCY,
   deliveryConcurrency: env.WORKER_CONCURRENCY,
   policy: defaultRetryPolicy,
@@ -106,7 +107,7 @@ const workerSet = startWorkers({
   onDeliveryLost: (job) => recordLostDelivery(job as Job<DeliveryJob>),
 });
 logger.info(
-  { concurrency: env.WORKER_CONCURRENCY, partitions: env.QUEUE_PARTITIONS },
+  { concurrency: env.WORKER_CONCURRENCY, partitions: env.QUEUE_PARTITIONS, consumed },
   'worker started: evaluating push events and delivering',
 );
 
