@@ -5,11 +5,17 @@
 // app's routes are held against the logs app in apps/logs/test/openapi.test.ts.
 import { type OpenApiDocument, openApiDocument } from '@registry-triggers/http-kit';
 import { RecordStore } from '@registry-triggers/store';
-import { uniqueName, useRedis } from '@registry-triggers/testing';
-import type { Express } from 'express';
+import {
+  expressRoutes,
+  resolveRef,
+  type Schema,
+  uniqueName,
+  unknownKeywords,
+  useRedis,
+  validate,
+} from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, type ApiResponse, digestOf, startApi } from './support/api-harness.js';
-import { resolveRef, type Schema, unknownKeywords, validate } from './support/json-schema.js';
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 const PATH_ITEM_KEYS = new Set<string>([
@@ -95,25 +101,6 @@ function refs(node: Json, at = '#'): Array<[string, string]> {
     else found.push(...refs(value, `${at}/${key}`));
   }
   return found;
-}
-
-/** `METHOD /path/{param}` of every route the express app serves. */
-function appRoutes(app: Express): string[] {
-  const found: string[] = [];
-  const walk = (stack: Json[]) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const method of Object.keys(layer.route.methods)) {
-          if (method === '_all') continue;
-          found.push(`${method.toUpperCase()} ${String(layer.route.path).replace(/:(\w+)/g, '{$1}')}`);
-        }
-      } else if (Array.isArray(layer.handle?.stack)) {
-        walk(layer.handle.stack);
-      }
-    }
-  };
-  walk((app as Json).router.stack);
-  return found.sort();
 }
 
 function documentedResponse(op: Operation, status: number): Json | undefined {
@@ -551,7 +538,7 @@ describe('the OpenAPI document against the running api', () => {
     const documented = apiOperations()
       .map((op) => op.key)
       .sort();
-    expect(appRoutes(api.app)).toEqual(documented);
+    expect(expressRoutes(api.app)).toEqual(documented);
     expect(Object.keys(representative()).sort()).toEqual(documented);
   });
 

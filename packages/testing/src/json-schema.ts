@@ -1,5 +1,5 @@
 /**
- * A small JSON Schema (2020-12) checker for the keywords the api's OpenAPI document uses,
+ * A small JSON Schema (2020-12) checker for the keywords the OpenAPI document uses,
  * enough to hold real responses against the documented schemas. Unknown keywords fail
  * loudly, so the document cannot quietly grow beyond what the tests check.
  */
