@@ -117,22 +117,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       env: { ...env, LOG_LEVEL: 'info', ...options.workerEnv, ...extraEnv },
       readyLine: /worker started/,
     });
+  // Ready, not just running: /readyz answers 200 once the app's Redis client can serve it
+  // (on a cluster, once it has the slots).
   const [api, logs, ...workers] = await Promise.all([
-    startApp({ name: 'api', env, readyUrl: `${apiUrl}/healthz` }),
-    startApp({ name: 'logs', env, readyUrl: `${logsUrl}/healthz` }),
+    startApp({ name: 'api', env, readyUrl: `${apiUrl}/readyz` }),
+    startApp({ name: 'logs', env, readyUrl: `${logsUrl}/readyz` }),
     ...Array.from({ length: options.workers ?? 1 }, () => startWorker()),
   ]);
-
-  if (own?.env.REDIS_CLUSTER_NODES) {
-    // Ready, not just running: the apps answer 503 until their cluster client has the slots.
-    for (const url of [apiUrl, logsUrl]) {
-      await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, {
-        timeoutMs: 30_000,
-        intervalMs: 100,
-        message: `${url}/readyz`,
-      });
-    }
-  }
 
   const stack: Stack = {
     redis,
