@@ -42,6 +42,7 @@ const cases: Array<['api' | 'worker' | 'logs', string, string]> = [
   ['api', 'API_PORT', 'abc'],
   ['logs', 'INGEST_TOKEN', 'short'],
   ['worker', 'WORKER_PARTITIONS', '0,3'],
+  ['worker', 'DELIVERY_MIN_REPLICAS', 'many'],
 ];
 
 describe('a bad setting', () => {

@@ -30,6 +30,11 @@ export const workerEnvSchema = redisEnvSchema
     WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
     /** Disable a trigger whose deliveries have failed without a success for this long; 0 never does. */
     TRIGGER_AUTO_DISABLE_AFTER_MS: z.coerce.number().int().min(0).default(0),
+    /**
+     * Replicas that must hold a delivery's claim before its request goes out, and its record
+     * before the job completes (`WAIT`); default 1 on a Redis Cluster, 0 on a single server.
+     */
+    DELIVERY_MIN_REPLICAS: z.coerce.number().int().min(0).max(5).optional(),
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),
     /**

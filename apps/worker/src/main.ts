@@ -36,9 +36,10 @@ if (env.DELIVERY_ALLOW_PRIVATE_NETWORKS) {
 const redis = createRedis(env, { role: 'worker', name: 'worker' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
 const triggers = new TriggerStore(redis);
-// On a cluster, what a delivery depends on is on a replica before the delivery goes on:
-// its claim before the request is sent, its record before the job completes.
-const replicated = env.REDIS_CLUSTER_NODES ? { replicas: 1, timeoutMs: 500 } : undefined;
+// What a delivery depends on is on a replica before the delivery goes on (by default on a
+// cluster): its claim before the request is sent, its record before the job completes.
+const deliveryReplicas = env.DELIVERY_MIN_REPLICAS ?? (env.REDIS_CLUSTER_NODES ? 1 : 0);
+const replicated = deliveryReplicas > 0 ? { replicas: deliveryReplicas, timeoutMs: 500 } : undefined;
 const records = new RecordStore(redis, retentionFromEnv(env), replicated);
 const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, env.QUEUE_PARTITIONS, redis);
 const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, env.QUEUE_PARTITIONS, redis);
@@ -107,7 +108,7 @@ const workerSet = startWorkers({
   onDeliveryLost: (job) => recordLostDelivery(job as Job<DeliveryJob>),
 });
 logger.info(
-  { concurrency: env.WORKER_CONCURRENCY, partitions: env.QUEUE_PARTITIONS, consumed },
+  { concurrency: env.WORKER_CONCURRENCY, partitions: env.QUEUE_PARTITIONS, consumed, deliveryReplicas },
   'worker started: evaluating push events and delivering',
 );
 

@@ -43,7 +43,7 @@ export function createWorkerMetrics(registry: Registry, sources?: MetricSources)
     }),
     postponed: new Counter({
       name: 'delivery_postponed_total',
-      help: 'Deliveries postponed without an attempt because their receiver was saturated or its circuit open',
+      help: 'Deliveries postponed without an attempt: their receiver saturated or its circuit open, or (unreplicated) their claim not yet on a replica',
       labelNames: ['reason'],
       registers: [registry],
     }),

@@ -28,7 +28,7 @@ export {
   type StartRedisClusterOptions,
   startRedisCluster,
 } from './redis-cluster.js';
-export { redisCommand } from './redis-command.js';
+export { redisCommand, redisInfo } from './redis-command.js';
 export {
   containerRuntimeAvailable,
   type RedisHandle,

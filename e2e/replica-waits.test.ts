@@ -1,0 +1,91 @@
+/**
+ * DELIVERY_MIN_REPLICAS on one server with a replica: a delivery goes out only once its claim
+ * is on a replica. With the replica detached, an accepted event waits (no request, no record);
+ * once the replica is back it is delivered, once.
+ */
+import {
+  type Receiver,
+  type RedisHandle,
+  redisCommand,
+  redisInfo,
+  sleep,
+  startReceiver,
+  startRedis,
+  waitFor,
+} from '@registry-triggers/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Stack, startStack } from './support/stack.js';
+
+const DIGEST = 'sha256:457f4aa83fc9a6663ab9d1b0a6e2dce25a12a943ed5bf2c1747c58d48bbb4917';
+const NS = 'replicated';
+const REPO = 'app';
+
+let master: RedisHandle;
+let replica: RedisHandle;
+let stack: Stack;
+let receiver: Receiver;
+
+async function connectedReplicas(): Promise<number> {
+  return Number((await redisInfo(master.host, master.port, ['INFO', 'replication'])).get('connected_slaves'));
+}
+
+async function attachReplica(): Promise<void> {
+  await redisCommand(replica.host, replica.port, ['REPLICAOF', master.host, String(master.port)]);
+  await waitFor(
+    async () =>
+      (await redisInfo(replica.host, replica.port, ['INFO', 'replication'])).get('master_link_status') ===
+      'up',
+    { timeoutMs: 20_000, message: 'the replica in sync with its master' },
+  );
+}
+
+async function detachReplica(): Promise<void> {
+  await redisCommand(replica.host, replica.port, ['REPLICAOF', 'NO', 'ONE']);
+  await waitFor(async () => (await connectedReplicas()) === 0, {
+    timeoutMs: 10_000,
+    message: 'the master without replicas',
+  });
+}
+
+beforeAll(async () => {
+  // Local binaries: the test attaches and detaches the replica itself.
+  [master, replica] = await Promise.all([startRedis({ outage: true }), startRedis({ outage: true })]);
+  await attachReplica();
+  receiver = await startReceiver();
+  stack = await startStack({ redis: master, workerEnv: { DELIVERY_MIN_REPLICAS: '1' } });
+}, 90_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await receiver?.close();
+  await Promise.all([master?.stop(), replica?.stop()]);
+});
+
+const push = (tag: string) => stack.push({ namespace: NS, repository: REPO, tag, digest: DIGEST });
+const tagOf = (body: string) => JSON.parse(body).push_data.tag as string;
+
+it('delivers once a replica holds the claim, and holds the delivery while none does', async () => {
+  const trigger = await stack.createTrigger(NS, REPO, { name: 'all', url: receiver.url, type: 'ALL' });
+
+  expect((await push('with-replica')).status).toBe(202);
+  const [first] = await receiver.waitForRequests(1, 20_000);
+  expect(tagOf(first!.body)).toBe('with-replica');
+
+  await detachReplica();
+  expect((await push('without-replica')).status).toBe(202);
+  // Each try waits out the WAIT (400 ms) and is postponed by a second: three tries or so.
+  await sleep(4000);
+  expect(receiver.requests).toHaveLength(1);
+  expect(await stack.records(NS, REPO, trigger.id, 1)).toHaveLength(1);
+
+  await attachReplica();
+  const both = await receiver.waitForRequests(2, 20_000);
+  expect(both.map((request) => tagOf(request.body))).toEqual(['with-replica', 'without-replica']);
+  const records = await stack.records(NS, REPO, trigger.id, 2);
+  expect(
+    records.map((record: { tag: string; status: string }) => `${record.tag} ${record.status}`).sort(),
+  ).toEqual(['with-replica succeeded', 'without-replica succeeded']);
+  // Nothing more comes: the postponed tries sent nothing.
+  await sleep(1500);
+  expect(receiver.requests).toHaveLength(2);
+}, 90_000);
