@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { fmt, type RowResult, type StackContext } from '../lib/context.js';
 import { PushClient } from '../lib/load.js';
 import { cpuOf } from '../lib/machine.js';
-import { commandCalls, diffCalls } from '../lib/redis-info.js';
+import { commandCalls, diffCalls, infoSection } from '../lib/redis-info.js';
 import { AdminClient, INGEST_TOKEN, startAppProcess, stopApp } from '../lib/stack.js';
 import { median, round } from '../lib/stats.js';
 import { pushFor, type Repo, saturate, triggerBody } from './pipeline.js';
@@ -57,8 +57,15 @@ async function masterCalls(masters: Map<number, Redis>): Promise<Map<number, Map
   return calls;
 }
 
-const totalOf = (calls: Map<string, number>) =>
-  [...calls.entries()].filter(([name]) => name !== 'info').reduce((sum, [, count]) => sum + count, 0);
+/** The masters' replication offsets summed: bytes of replication stream produced so far. */
+async function replicationOffset(masters: Map<number, Redis>): Promise<number> {
+  let total = 0;
+  for (const redis of masters.values())
+    total += Number((await infoSection(redis, 'replication')).master_repl_offset);
+  return total;
+}
+
+const totalOf = (calls: Map<string, number>) => [...calls.values()].reduce((sum, count) => sum + count, 0);
 
 /**
  * `env` is the single-server apps' environment (tokens, settings, --env extras); the cluster
@@ -148,6 +155,8 @@ export async function clusterRow(
     const rounds: Array<Record<string, number | string>> = [];
     const cpuRounds: Array<{ which: string; perUnit: Record<string, number> }> = [];
     const shareRounds: Array<Record<string, number>> = [];
+    const commandRounds: Array<{ which: string; perDelivery: Map<string, number> }> = [];
+    const replicationRounds: number[] = [];
     const phases = ['single', 'cluster'] as const;
     for (let r = 0; r < single.options.rounds; r++) {
       const order: Array<(typeof phases)[number]> = r % 2 === 0 ? [...phases] : [...phases].reverse();
@@ -158,6 +167,8 @@ export async function clusterRow(
       for (const which of order) {
         single.setPhase(`cluster-row ${which} r${r + 1}`);
         const before = which === 'cluster' ? await masterCalls(masters) : undefined;
+        const offsetsBefore = which === 'cluster' ? await replicationOffset(masters) : 0;
+        const singleBefore = which === 'single' ? await commandCalls(single.redis) : undefined;
         const result = await saturate(contexts[which], {
           concurrency: CLIENTS,
           cap: 1000,
@@ -169,12 +180,28 @@ export async function clusterRow(
         rates[which] = result.rate;
         errors[which] = result.errors;
         cpuRounds.push({ which, perUnit: groupRedis(result.cpuMsPerUnit) });
+        const perDelivery = (calls: Map<string, number>) =>
+          new Map([...calls].map(([name, count]) => [name, count / Math.max(1, result.accepted)]));
+        if (singleBefore) {
+          const delta = diffCalls(singleBefore, await commandCalls(single.redis));
+          delta.delete('info');
+          commandRounds.push({ which, perDelivery: perDelivery(delta) });
+        }
         if (before) {
+          replicationRounds.push(
+            ((await replicationOffset(masters)) - offsetsBefore) / Math.max(1, result.accepted),
+          );
           const after = await masterCalls(masters);
-          const perMaster = [...masters.keys()].map((port) => {
+          const deltas = [...masters.keys()].map((port) => {
             const delta = diffCalls(before.get(port) ?? new Map(), after.get(port) ?? new Map());
-            return [port, totalOf(delta)] as const;
+            delta.delete('info');
+            return [port, delta] as const;
           });
+          const all = new Map<string, number>();
+          for (const [, delta] of deltas)
+            for (const [name, count] of delta) all.set(name, (all.get(name) ?? 0) + count);
+          commandRounds.push({ which, perDelivery: perDelivery(all) });
+          const perMaster = deltas.map(([port, delta]) => [port, totalOf(delta)] as const);
           clusterCommands = perMaster.reduce((sum, [, count]) => sum + count, 0);
           shares = Object.fromEntries(
             perMaster.map(([port, count]) => [
@@ -223,6 +250,24 @@ export async function clusterRow(
         ];
       }),
     );
+    // Redis commands per delivery by name on each side (all masters summed): what the
+    // cluster adds (the replica WAITs and their fences, the claim checks) beside the same work.
+    const commandsPerDelivery = Object.fromEntries(
+      phases.map((which) => {
+        const mine = commandRounds.filter((c) => c.which === which).map((c) => c.perDelivery);
+        const names = [...new Set(mine.flatMap((m) => [...m.keys()]))];
+        const medians = names
+          .map((name) => [name, round(median(mine.map((m) => m.get(name) ?? 0)), 2)] as const)
+          .filter(([, value]) => value >= 0.05)
+          .sort((a, b) => b[1] - a[1]);
+        const total = round(
+          medians.reduce((sum, [, value]) => sum + value, 0),
+          1,
+        );
+        return [which, { total, ...Object.fromEntries(medians) }];
+      }),
+    );
+    const replicationBytesPerDelivery = Math.round(median(replicationRounds));
     const shareList = Object.values(masterShares);
     const even = shareList.length === PARTITIONS && shareList.every((s) => s >= 0.2 && s <= 0.47);
     return {
@@ -234,12 +279,21 @@ export async function clusterRow(
       target: '>= 0.8x, each master 20-47% of commands',
       met: ratio >= 0.8 && even,
       rounds,
-      details: { masterShares, cpuMsPerDelivery, partitions: PARTITIONS, repositories: REPOSITORIES },
+      details: {
+        masterShares,
+        cpuMsPerDelivery,
+        commandsPerDelivery,
+        replicationBytesPerDelivery,
+        partitions: PARTITIONS,
+        repositories: REPOSITORIES,
+      },
       notes: [
         'details.cpuMsPerDelivery: CPU milliseconds each process (the six redis-servers summed as masters and replicas) spent per delivery in the measured windows, median of rounds.',
         'Both stacks run side by side (the idle one costs almost nothing) and the order of the two phases alternates between rounds; the receiver is shared.',
+        'details.commandsPerDelivery: Redis commands per accepted delivery by name (INFO commandstats over the phase: warm-up, window and drain; commands run by scripts counted under their own names too), median of rounds; the cluster side sums its masters.',
+        'details.replicationBytesPerDelivery: bytes of replication stream the masters produced per accepted delivery (INFO replication master_repl_offset over the phase), median of rounds.',
         'Shares: INFO commandstats on each master (INFO itself left out) before and after the cluster phase (warm-up, window and drain), commands a script runs included; replicas are not counted.',
-        'The cluster api waits for one replica (INGEST_MIN_REPLICAS defaults to 1 on a cluster) before its 202, the single server does not.',
+        'The cluster api waits for one replica before its 202 and the cluster worker before each send and each completion (INGEST_MIN_REPLICAS and DELIVERY_MIN_REPLICAS default to 1 on a cluster); the single server waits for none.',
       ],
     };
   } finally {
