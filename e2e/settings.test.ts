@@ -43,6 +43,7 @@ const cases: Array<['api' | 'worker' | 'logs', string, string]> = [
   ['logs', 'INGEST_TOKEN', 'short'],
   ['worker', 'WORKER_PARTITIONS', '0,3'],
   ['worker', 'DELIVERY_MIN_REPLICAS', 'many'],
+  ['api', 'ADMIN_TOKEN', ''],
 ];
 
 describe('a bad setting', () => {

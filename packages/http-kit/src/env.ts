@@ -5,12 +5,23 @@ export function parseEnv<S extends z.ZodType>(
   schema: S,
   source: NodeJS.ProcessEnv = process.env,
 ): z.infer<S> {
-  const result = schema.safeParse(source);
+  const result = schema.safeParse(withoutEmpty(source));
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const variable = issue.path.join('.') || 'environment';
   process.stderr.write(`invalid setting ${variable}: ${issue.message}\n`);
   process.exit(2);
+}
+
+/**
+ * An empty variable is an unset one, as compose files and shells hand over `API_PORT=` for
+ * a variable they were not given: its default applies, or "is required" is said, rather than
+ * `API_PORT=` meaning port 0.
+ */
+export function withoutEmpty(source: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
 }
 
 /** The log level of every app: one of pino's. */
