@@ -644,6 +644,52 @@ describe('triggers', () => {
     }
   });
 
+  it('a trigger as read, edited and sent back is a valid PUT; its ids must stay its own', async () => {
+    const ns = uniqueName();
+    const base = `/v1/namespaces/${ns}/repositories/app/triggers`;
+    const created = await api.request('POST', base, { token: admin, body: triggerBody({ secret: WHSEC }) });
+    const read = await api.request('GET', `${base}/${created.body.id}`, { token: admin });
+    expect(read.body).toMatchObject({ id: created.body.id, namespace: ns, repository: 'app', secret: '***' });
+
+    const edited = { ...read.body, url: 'https://hooks.example.com/edited', createdAt: 1, updatedAt: 2 };
+    const replaced = await api.request('PUT', `${base}/${read.body.id}`, { token: admin, body: edited });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body).toMatchObject({
+      id: read.body.id,
+      url: 'https://hooks.example.com/edited',
+      createdAt: read.body.createdAt,
+      secret: '***',
+    });
+    expect(replaced.body.updatedAt).toBeGreaterThanOrEqual(read.body.updatedAt);
+    expect((await new TriggerStore(api.redis).get(ns, 'app', read.body.id))?.secret).toBe(WHSEC);
+
+    for (const [field, value] of [
+      ['id', 'another-id'],
+      ['namespace', 'another'],
+      ['repository', 'other'],
+    ] as const) {
+      const problem = expectProblemShape(
+        await api.request('PUT', `${base}/${read.body.id}`, {
+          token: admin,
+          body: { ...edited, [field]: value },
+        }),
+        400,
+      );
+      expect(problem.errors).toEqual([{ path: field, message: expect.stringContaining('read-only') }]);
+    }
+    const unknown = expectProblemShape(
+      await api.request('PUT', `${base}/${read.body.id}`, {
+        token: admin,
+        body: { ...edited, colour: 'red' },
+      }),
+      400,
+    );
+    expect(unknown.detail).toContain('unknown field colour');
+    expect((await api.request('GET', `${base}/${read.body.id}`, { token: admin })).body.url).toBe(
+      'https://hooks.example.com/edited',
+    );
+  });
+
   it(`a repository holds at most TRIGGERS_PER_REPOSITORY (${TRIGGER_CAP}) triggers: then 409`, async () => {
     const ns = uniqueName();
     const base = `/v1/namespaces/${ns}/repositories/app/triggers`;

@@ -91,61 +91,86 @@ const triggerHeadersSchema = z
     }
   });
 
-const TRIGGER_INPUT_KEYS = ['name', 'url', 'type', 'tags', 'expression', 'enabled', 'secret', 'headers'];
+const triggerInputShape = {
+  name: triggerNameSchema,
+  url: triggerUrlSchema,
+  type: triggerTypeSchema,
+  // exactOptional: an absent field stays absent, which is what the stored
+  // Trigger (exactOptionalPropertyTypes) expects.
+  tags: triggerTagsSchema.exactOptional(),
+  expression: triggerExpressionSchema.exactOptional(),
+  enabled: z.boolean({ error: 'enabled must be true or false' }).default(true),
+  secret: triggerSecretSchema.exactOptional(),
+  headers: triggerHeadersSchema.exactOptional(),
+};
 
-/** The body of POST and PUT trigger. Every issue's message names the rule that failed. */
+const unknownFields = (allowed: string[]) => (issue: z.core.$ZodRawIssue) =>
+  issue.code === 'unrecognized_keys'
+    ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}; a trigger has ${allowed.join(', ')}`
+    : undefined;
+
+// Runs even when a field failed, so one answer lists every problem; it only
+// looks at which fields are present, never trusts their values.
+function checkFieldsOfType(
+  input: { type: unknown; tags?: unknown; expression?: unknown },
+  ctx: z.RefinementCtx,
+) {
+  const { type } = input;
+  // An unknown type is reported on its own; which fields it allows is moot.
+  if (!triggerTypeSchema.options.includes(type as TriggerType)) return;
+  if (type === 'TAG_LIST' && input.tags === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['tags'], message: 'tags are required when type is TAG_LIST' });
+  }
+  if (type !== 'TAG_LIST' && input.tags !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tags'],
+      message: 'tags are only allowed when type is TAG_LIST',
+    });
+  }
+  if (type === 'TAG_REG_EXP' && input.expression === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['expression'],
+      message: `expression is required when type is TAG_REG_EXP (at most ${MAX_EXPRESSION_LENGTH} characters)`,
+    });
+  }
+  if (type !== 'TAG_REG_EXP' && input.expression !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['expression'],
+      message: 'expression is only allowed when type is TAG_REG_EXP',
+    });
+  }
+}
+
+/** The body of POST trigger. Every issue's message names the rule that failed. */
 export const triggerInputSchema = z
+  .strictObject(triggerInputShape, { error: unknownFields(Object.keys(triggerInputShape)) })
+  .superRefine(checkFieldsOfType);
+
+/**
+ * What a read shows that a write does not set. A PUT takes them back, so a trigger read,
+ * edited and sent back is a valid PUT: the ids must be the trigger's own, the rest the
+ * server keeps as it has them.
+ */
+const readOnlyShape = {
+  id: z.string({ error: 'id must be a string' }).exactOptional(),
+  namespace: z.string({ error: 'namespace must be a string' }).exactOptional(),
+  repository: z.string({ error: 'repository must be a string' }).exactOptional(),
+  createdAt: z.number({ error: 'createdAt must be a number' }).exactOptional(),
+  updatedAt: z.number({ error: 'updatedAt must be a number' }).exactOptional(),
+  disabledReason: z.string({ error: 'disabledReason must be a string' }).exactOptional(),
+};
+export const TRIGGER_READ_ONLY_FIELDS = Object.keys(readOnlyShape) as Array<keyof typeof readOnlyShape>;
+
+/** The body of PUT trigger: the POST body, and optionally the read-only fields of a read. */
+export const triggerReplacementSchema = z
   .strictObject(
-    {
-      name: triggerNameSchema,
-      url: triggerUrlSchema,
-      type: triggerTypeSchema,
-      // exactOptional: an absent field stays absent, which is what the stored
-      // Trigger (exactOptionalPropertyTypes) expects.
-      tags: triggerTagsSchema.exactOptional(),
-      expression: triggerExpressionSchema.exactOptional(),
-      enabled: z.boolean({ error: 'enabled must be true or false' }).default(true),
-      secret: triggerSecretSchema.exactOptional(),
-      headers: triggerHeadersSchema.exactOptional(),
-    },
-    {
-      error: (issue) =>
-        issue.code === 'unrecognized_keys'
-          ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}; a trigger has ${TRIGGER_INPUT_KEYS.join(', ')}`
-          : undefined,
-    },
+    { ...triggerInputShape, ...readOnlyShape },
+    { error: unknownFields([...Object.keys(triggerInputShape), ...TRIGGER_READ_ONLY_FIELDS]) },
   )
-  // Runs even when a field failed, so one answer lists every problem; it only
-  // looks at which fields are present, never trusts their values.
-  .superRefine((input, ctx) => {
-    const { type } = input;
-    // An unknown type is reported on its own; which fields it allows is moot.
-    if (!triggerTypeSchema.options.includes(type)) return;
-    if (type === 'TAG_LIST' && input.tags === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['tags'], message: 'tags are required when type is TAG_LIST' });
-    }
-    if (type !== 'TAG_LIST' && input.tags !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['tags'],
-        message: 'tags are only allowed when type is TAG_LIST',
-      });
-    }
-    if (type === 'TAG_REG_EXP' && input.expression === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['expression'],
-        message: `expression is required when type is TAG_REG_EXP (at most ${MAX_EXPRESSION_LENGTH} characters)`,
-      });
-    }
-    if (type !== 'TAG_REG_EXP' && input.expression !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['expression'],
-        message: 'expression is only allowed when type is TAG_REG_EXP',
-      });
-    }
-  });
+  .superRefine(checkFieldsOfType);
 
 export type TriggerInput = z.infer<typeof triggerInputSchema>;
 

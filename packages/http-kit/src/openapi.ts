@@ -15,6 +15,7 @@ import {
   REDACTED,
   repositoryNameSchema,
   triggerInputSchema,
+  triggerReplacementSchema,
   triggerSchema,
 } from '@registry-triggers/core';
 import { z } from 'zod';
@@ -41,6 +42,7 @@ function generatedSchemas(): Record<string, JsonSchema> {
   registry.add(namespaceNameSchema, { id: 'NamespaceName' });
   registry.add(repositoryNameSchema, { id: 'RepositoryName' });
   registry.add(triggerInputSchema, { id: 'TriggerInput' });
+  registry.add(triggerReplacementSchema, { id: 'TriggerReplacement' });
   registry.add(publicTriggerSchema, { id: 'Trigger' });
   registry.add(accessRecordSchema, { id: 'AccessRecord' });
   registry.add(repositoryBodySchema, { id: 'RepositoryInput' });
@@ -60,7 +62,7 @@ function generatedSchemas(): Record<string, JsonSchema> {
     const { $schema: _dialect, $id: _id, ...rest } = schema as JsonSchema;
     result[id] = rest;
   }
-  describeProperties(result.TriggerInput, {
+  const triggerInputDescriptions = {
     name: 'A name for people, 1 to 64 characters without control characters.',
     url: `Where deliveries go. http or https only, no user-info; ${HTTP_PORT_RULE}; ${HTTPS_PORT_RULE}.`,
     tags: 'TAG_LIST only: 1 to 10 distinct tags.',
@@ -68,7 +70,21 @@ function generatedSchemas(): Record<string, JsonSchema> {
     secret: `Signs deliveries (Standard Webhooks): whsec_ + base64, or a plain string of at least 8 characters. Reads show "${REDACTED}"; sending "${REDACTED}" back in a PUT keeps the stored secret.`,
     headers:
       'Extra request headers; the delivery owns Content-Type, Host, webhook-* and the framing headers.',
+  };
+  describeProperties(result.TriggerInput, triggerInputDescriptions);
+  describeProperties(result.TriggerReplacement, {
+    ...triggerInputDescriptions,
+    id: 'Read-only: may be sent back as read; it must be the id in the URL.',
+    namespace: 'Read-only: may be sent back as read; it must be the namespace in the URL.',
+    repository: 'Read-only: may be sent back as read; it must be the repository in the URL.',
+    createdAt: 'Read-only: ignored.',
+    updatedAt: 'Read-only: ignored (set by the PUT).',
+    disabledReason: 'Read-only: ignored; a PUT clears it.',
   });
+  if (result.TriggerReplacement) {
+    result.TriggerReplacement.description =
+      'The body of a trigger, as for POST; a trigger as read (secret "***" included) may be sent back edited.';
+  }
   describeProperties(result.PushEvent, {
     eventId: 'Idempotency key: the same id within 24 hours is answered 202 and counted as a duplicate.',
     pushedAt: 'ISO-8601 with an offset; defaults to the time the api received the event.',
@@ -519,9 +535,9 @@ function paths(): Record<string, JsonSchema> {
       }),
       put: operation({
         operationId: 'replaceTrigger',
-        summary: `Replace a trigger ("secret": "${REDACTED}" keeps the stored secret)`,
+        summary: `Replace a trigger ("secret": "${REDACTED}" keeps the stored secret; a trigger as read may be sent back edited)`,
         tag: 'triggers',
-        requestBody: jsonBody(ref('TriggerInput')),
+        requestBody: jsonBody(ref('TriggerReplacement')),
         responses: { 200: json(ref('Trigger'), 'Replaced') },
         errors: [...namespaceErrors, ...bodyErrors],
       }),

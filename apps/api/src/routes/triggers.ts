@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type Trigger, toPublicTrigger, triggerInputSchema } from '@registry-triggers/core';
+import {
+  TRIGGER_READ_ONLY_FIELDS,
+  type Trigger,
+  type TriggerInput,
+  toPublicTrigger,
+  triggerInputSchema,
+  triggerReplacementSchema,
+} from '@registry-triggers/core';
 import { HttpError, notFound, parseOr400 } from '@registry-triggers/http-kit';
 import { type RecordStore, TriggerLimitError, type TriggerStore } from '@registry-triggers/store';
 import { Router } from 'express';
@@ -14,6 +21,13 @@ export interface TriggerRouteDeps {
   records: RecordStore;
   deliveries: DeliveryRequests;
   triggersPerRepository: number;
+}
+
+/** A PUT body without the fields a read shows and the server owns. */
+function omitReadOnly(body: Record<string, unknown>): TriggerInput {
+  const input = { ...body };
+  for (const field of TRIGGER_READ_ONLY_FIELDS) delete input[field];
+  return input as TriggerInput;
 }
 
 function triggerIdOf(raw: string | undefined): string {
@@ -84,7 +98,18 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
       const body = { ...(req.body as Record<string, unknown>) };
       const keepSecret = body.secret === MASKED_SECRET;
       if (keepSecret) delete body.secret;
-      const input = parseOr400(triggerInputSchema, body);
+      const parsed = parseOr400(triggerReplacementSchema, body);
+      const mismatched = (['id', 'namespace', 'repository'] as const).filter(
+        (field) => parsed[field] !== undefined && parsed[field] !== existing[field],
+      );
+      if (mismatched.length > 0) {
+        const errors = mismatched.map((field) => ({
+          path: field,
+          message: `${field} is read-only: send ${JSON.stringify(existing[field])} or leave it out`,
+        }));
+        throw new HttpError(400, 'validation-failed', `${errors[0]!.path}: ${errors[0]!.message}`, errors);
+      }
+      const input = omitReadOnly(parsed);
       const { secret: _old, disabledReason: _reason, ...kept } = existing;
       const replaced: Trigger = {
         ...input,
