@@ -83,7 +83,7 @@ export function createApiApp(deps: ApiDeps): Express {
       triggersPerRepository: deps.env.TRIGGERS_PER_REPOSITORY,
     }),
   );
-  app.use(routeNotFound);
+  app.use(routeNotFound(app));
   app.use(problemHandler(deps.logger));
   return app;
 }

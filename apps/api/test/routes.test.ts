@@ -138,19 +138,32 @@ describe('problem+json for requests the api cannot take', () => {
     expect((await api.request('GET', '/healthz')).status).toBe(200);
   });
 
-  it('an unknown route or method is 404 route-not-found', async () => {
+  it('an unknown route is 404 route-not-found', async () => {
     const cases: Array<[string, string, string | undefined]> = [
       ['GET', '/nope', undefined],
-      ['POST', '/healthz', undefined],
       ['GET', '/v1/nothing-here', admin],
-      ['DELETE', '/v1/namespaces/a/repositories/app', admin],
-      ['PATCH', '/v1/namespaces/a/repositories/app/triggers/x', admin],
-      ['GET', '/v1/events/push', admin],
+      ['GET', '/v1/namespaces/a/records', admin],
     ];
     for (const [method, path, token] of cases) {
       const problem = expectProblemShape(await api.request(method, path, { token }), 404);
       expect(problem.code).toBe('route-not-found');
       expect(problem.detail).toContain(method);
+    }
+  });
+
+  it('a method a route does not take is 405 with the methods it takes in Allow', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['POST', '/healthz', 'GET, HEAD'],
+      ['DELETE', '/v1/namespaces/a/repositories/app', 'GET, HEAD, PUT'],
+      ['PATCH', '/v1/namespaces/a/repositories/app/triggers/x', 'DELETE, GET, HEAD, PUT'],
+      ['GET', '/v1/events/push', 'POST'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const response = await api.request(method, path, { token: admin });
+      const problem = expectProblemShape(response, 405);
+      expect(problem.code).toBe('method-not-allowed');
+      expect(problem.detail).toContain(method);
+      expect(response.headers.get('allow')).toBe(allow);
     }
   });
 

@@ -52,7 +52,7 @@ export function createLogsApp(deps: LogsDeps): Express & { closeStreams: () => v
   );
   app.use(liveTail);
   app.use(recordRoutes(records));
-  app.use(routeNotFound);
+  app.use(routeNotFound(app));
   app.use(problemHandler(deps.logger));
   return Object.assign(app, { closeStreams: liveTail.closeAll });
 }

@@ -291,6 +291,20 @@ describe('one record', () => {
     expect(answer.body).toEqual(record);
   });
 
+  it('answers 405 with Allow for a method a route does not take, 404 for a path it does not serve', async () => {
+    const wrongMethod = await fetch(`${baseUrl}${nsPath(ns)}/${model[0]!.id}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${ADMIN}` },
+    });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
+    expect(wrongMethod.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect((await wrongMethod.json()).code).toBe('method-not-allowed');
+    const unknown = await get(`/v1/namespaces/${ns}/nothing-here`);
+    expectProblem(unknown, 404);
+    expect(unknown.body.code).toBe('route-not-found');
+  });
+
   it('answers a 404 problem for an unknown, malformed or foreign id', async () => {
     // Ids are only unique within a namespace: pick one of the other namespace that ours lacks.
     const ours = new Set(model.map((r) => r.id));

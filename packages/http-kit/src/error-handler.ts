@@ -80,6 +80,49 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-export const routeNotFound: RequestHandler = (req, _res, next) => {
-  next(new HttpError(404, 'route-not-found', `no route for ${req.method} ${req.path}`));
-};
+// Express keeps its routes on internal layers (the `router` package): loosely typed on purpose.
+// biome-ignore lint/suspicious/noExplicitAny: see above
+type RouteLayer = any;
+
+/** The methods the app's routes serve on `path` (HEAD wherever GET is, as express answers it). */
+function methodsServing(app: object, path: string): string[] {
+  const methods = new Set<string>();
+  const walk = (stack: RouteLayer[]) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        if (!layer.match(path)) continue;
+        for (const method of Object.keys(layer.route.methods)) {
+          if (method !== '_all') methods.add(method.toUpperCase());
+        }
+      } else if (Array.isArray(layer.handle?.stack)) {
+        walk(layer.handle.stack);
+      }
+    }
+  };
+  walk((app as RouteLayer).router.stack);
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
+}
+
+/**
+ * The last handler of an app: 405 with `Allow` for a path the app serves with other
+ * methods, 404 for a path it does not serve at all.
+ */
+export function routeNotFound(app: object): RequestHandler {
+  return (req, _res, next) => {
+    const allowed = methodsServing(app, req.path);
+    if (allowed.length > 0) {
+      next(
+        new HttpError(
+          405,
+          'method-not-allowed',
+          `${req.method} is not allowed on ${req.path}; it takes ${allowed.join(', ')}`,
+          undefined,
+          { Allow: allowed.join(', ') },
+        ),
+      );
+      return;
+    }
+    next(new HttpError(404, 'route-not-found', `no route for ${req.method} ${req.path}`));
+  };
+}
