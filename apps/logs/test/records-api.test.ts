@@ -299,7 +299,7 @@ describe('one record', () => {
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
     expect(wrongMethod.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect((await wrongMethod.json()).code).toBe('method-not-allowed');
+    expect(((await wrongMethod.json()) as { code: string }).code).toBe('method-not-allowed');
     const unknown = await get(`/v1/namespaces/${ns}/nothing-here`);
     expectProblem(unknown, 404);
     expect(unknown.body.code).toBe('route-not-found');
