@@ -81,6 +81,15 @@ function baseRecord(trigger: Trigger, data: DeliveryJob, attempt: number, reques
   };
 }
 
+/**
+ * The access-log write id of one attempt of one delivery job: a run of the same attempt
+ * again finds the record of the first (and a retried append adds it only once). The job's
+ * creation time tells apart a later job under the same delivery id (an event id pushed
+ * again after the 24-hour dedupe window), whose attempts are new ones.
+ */
+const attemptWriteId = (job: Job<DeliveryJob>, attempt: number) =>
+  `attempt:${job.data.deliveryId}:${job.timestamp}:${attempt}`;
+
 function statusFor(outcome: DeliveryOutcome, retry: boolean): AccessRecord['status'] {
   if (outcome.type === 'succeeded') return 'succeeded';
   return retry ? 'retrying' : 'failed';
@@ -166,7 +175,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     if (gone) {
       await deps.triggers.disable(trigger.namespace, trigger.repository, trigger.id, outcome.reason, now());
     }
-    const written = await deps.records.appendAttempt(record, now());
+    const written = await deps.records.appendAttempt(record, now(), attemptWriteId(job, attempt));
     const recordId = written.id;
     deps.metrics.attempts.inc({ outcome: record.status });
     deps.metrics.attemptSeconds.observe(report.durationMs / 1000);
@@ -202,6 +211,25 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     return lock === token ? 'held' : 'lost';
   }
 
+  /** Ends a job whose attempt was already sent and recorded, the way that attempt ended. */
+  function endAsRecorded(
+    record: AccessRecord,
+    data: DeliveryJob,
+    attempt: number,
+  ): AccessRecord | { recordId: string } {
+    deps.metrics.resumed.inc({ status: record.status });
+    if (data.singleAttempt) return record;
+    if (record.status === 'succeeded') return { recordId: record.id };
+    const reason = record.note ?? `attempt ${attempt} ended ${record.status} (${record.statusCode})`;
+    if (record.status === 'retrying') {
+      throw new RetryLater(
+        reason,
+        retryDelayMs(deps.policy, attempt, { type: 'retryable', reason }, random()),
+      );
+    }
+    throw new UnrecoverableError(reason);
+  }
+
   return async (job: Job<DeliveryJob>, token?: string): Promise<AccessRecord | { recordId: string }> => {
     const parsed = deliveryJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid delivery job: ${parsed.error.message}`);
@@ -225,6 +253,14 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       };
       await deps.records.append(record, requestTime);
       throw new UnrecoverableError(record.note);
+    }
+
+    // A job run again after a stall (its worker died, or its completion was lost with a
+    // failing-over master) may have sent this very attempt and recorded it: the record says
+    // how the attempt ended, and the receiver does not get it a second time.
+    if (job.stalledCounter > 0) {
+      const earlier = await deps.records.findWritten(data.namespace, attemptWriteId(job, attempt));
+      if (earlier) return endAsRecorded(earlier, data, attempt);
     }
 
     const claim = await claimState(job, token);

@@ -106,13 +106,14 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
     }
     const at = now();
     // One untriggered record per event and trigger, however often the event is evaluated
-    // (a retried or stalled job, a write retried across a Redis failover).
+    // (a retried or stalled job, a write retried across a Redis failover). The arrival time
+    // tells apart the same event id pushed again after the dedupe window: a new event.
     await Promise.all(
       unmatched.map((trigger) =>
         deps.records.append(
           untriggeredRecord(trigger, event, at),
           at,
-          `untriggered:${event.eventId}:${trigger.id}`,
+          `untriggered:${event.eventId}:${event.receivedAt}:${trigger.id}`,
         ),
       ),
     );

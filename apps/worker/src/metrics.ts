@@ -6,6 +6,7 @@ export interface WorkerMetrics {
   evaluations: Counter<'outcome'>;
   untriggered: Counter;
   queueDepth: Gauge<'queue' | 'state'>;
+  resumed: Counter<'status'>;
   postponed: Counter<'reason'>;
   openCircuits: Gauge<'state'>;
 }
@@ -39,6 +40,12 @@ export function createWorkerMetrics(registry: Registry, sources?: MetricSources)
     untriggered: new Counter({
       name: 'untriggered_records_total',
       help: 'Untriggered records written',
+      registers: [registry],
+    }),
+    resumed: new Counter({
+      name: 'delivery_attempts_found_recorded_total',
+      help: 'Jobs run again after a stall whose attempt had been sent and recorded: ended as recorded, not sent again',
+      labelNames: ['status'],
       registers: [registry],
     }),
     postponed: new Counter({

@@ -202,9 +202,25 @@ export class RecordStore {
   async appendAttempt(
     record: NewAccessRecord,
     now = Date.now(),
+    writeId?: string,
   ): Promise<{ id: string; failingSince?: number }> {
-    const [id, since] = await this.write(record, now, true);
+    const [id, since] = await this.write(record, now, true, writeId);
     return since === undefined ? { id } : { id, failingSince: Number(since) };
+  }
+
+  /**
+   * The record a write under `writeId` added, while the log still holds it (its write marker
+   * lasts at least as long); undefined when there was no such write.
+   */
+  async findWritten(namespace: string, writeId: string): Promise<AccessRecord | undefined> {
+    const [current, previous] = await Promise.all([
+      this.redis.hget(keys.recordWrites(namespace, 'current'), writeId),
+      this.redis.hget(keys.recordWrites(namespace, 'previous'), writeId),
+    ]);
+    const reply = current ?? previous;
+    if (!reply) return undefined;
+    const [id] = JSON.parse(reply) as [string];
+    return this.get(namespace, id);
   }
 
   private async write(
