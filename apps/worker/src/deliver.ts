@@ -235,6 +235,15 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     if (!parsed.success) throw new UnrecoverableError(`invalid delivery job: ${parsed.error.message}`);
     const data = parsed.data;
     const attempt = job.attemptsMade + 1;
+    // A job run again after a stall (its worker died, or its completion was lost with a
+    // failing-over master) may have sent this very attempt and recorded it: the record says
+    // how the attempt ended (whatever became of the trigger since), and the receiver does
+    // not get it a second time.
+    if (job.stalledCounter > 0) {
+      const earlier = await deps.records.findWritten(data.namespace, attemptWriteId(job, attempt));
+      if (earlier) return endAsRecorded(earlier, data, attempt);
+    }
+
     const trigger = await deps.triggers.get(data.namespace, data.repository, data.triggerId);
     if (!trigger) throw new UnrecoverableError('the trigger was deleted');
 
@@ -253,14 +262,6 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       };
       await deps.records.append(record, requestTime);
       throw new UnrecoverableError(record.note);
-    }
-
-    // A job run again after a stall (its worker died, or its completion was lost with a
-    // failing-over master) may have sent this very attempt and recorded it: the record says
-    // how the attempt ended, and the receiver does not get it a second time.
-    if (job.stalledCounter > 0) {
-      const earlier = await deps.records.findWritten(data.namespace, attemptWriteId(job, attempt));
-      if (earlier) return endAsRecorded(earlier, data, attempt);
     }
 
     const claim = await claimState(job, token);
