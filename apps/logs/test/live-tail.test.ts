@@ -1,10 +1,8 @@
 // The live tail (`GET /v1/namespaces/{ns}/records/stream`) over real HTTP against a real
 // Redis: records arrive as Server-Sent Events in order, a reconnect with Last-Event-ID
 // resumes with nothing lost or repeated, and closing the app ends every stream.
-import type { IncomingMessage, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { AccessRecord } from '@registry-triggers/core';
-import { closeServer, createLogger, listen } from '@registry-triggers/http-kit';
 import {
   createRedis,
   issueNamespaceToken,
@@ -13,9 +11,8 @@ import {
   type RedisConnection,
 } from '@registry-triggers/store';
 import { type RedisHandle, startRedis, uniqueName, waitFor, withTimeout } from '@registry-triggers/testing';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogsApp } from '../src/app.js';
+import { type LogsUnderTest, startLogsApp } from './support/logs-app.js';
 
 const ADMIN = 'admin-token-for-the-live-tail-test';
 
@@ -58,51 +55,8 @@ function parseBlock(block: string, stream: SseStream) {
   if (data.length > 0) stream.events.push({ id, event, data: data.join('\n') });
 }
 
-interface Logs {
-  url: string;
-  app: ReturnType<typeof createLogsApp>;
-  http: Server;
-  /** Every connection the app opened for a stream, in order. */
-  tails: RedisConnection[];
-  close(): Promise<void>;
-}
-
-async function startLogs(redisUrl: string, maxStreams = 20): Promise<Logs> {
-  const env = { REDIS_URL: redisUrl };
-  const redis = createRedis(env, { role: 'fail-fast', commandTimeoutMs: 2000, name: 'logs-test' });
-  await waitFor(() => redis.status === 'ready', { message: 'the Redis connection' });
-  const tails: RedisConnection[] = [];
-  const app = createLogsApp({
-    adminToken: ADMIN,
-    redis,
-    blockingConnection: () => {
-      const connection = createRedis(env, { role: 'worker', name: 'logs-tail' });
-      tails.push(connection);
-      return connection;
-    },
-    maxStreams,
-    logger: createLogger('logs', 'silent'),
-    metrics: new Registry(),
-  });
-  const http = await listen(app, 0, '127.0.0.1');
-  let closed = false;
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    app,
-    http,
-    tails,
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      app.closeStreams();
-      await closeServer(http);
-      await redis.quit();
-    },
-  };
-}
-
 async function openStream(
-  logs: Logs,
+  logs: LogsUnderTest,
   namespace: string,
   options: { token?: string | null; lastEventId?: string } = {},
 ): Promise<SseStream> {
@@ -193,7 +147,7 @@ function newRecord(namespace: string, n: number): NewAccessRecord {
 let server: RedisHandle;
 let redis: RedisConnection;
 let store: RecordStore;
-let logs: Logs;
+let logs: LogsUnderTest;
 let serial = 0;
 
 async function append(namespace: string, count: number): Promise<AccessRecord[]> {
@@ -211,7 +165,7 @@ beforeAll(async () => {
   server = await startRedis();
   redis = createRedis({ REDIS_URL: server.url }, { role: 'worker', name: 'writer' });
   store = new RecordStore(redis);
-  logs = await startLogs(server.url);
+  logs = await startLogsApp({ redisUrl: server.url, adminToken: ADMIN, maxStreams: 20 });
 });
 afterAll(async () => {
   await logs?.close();
@@ -366,7 +320,7 @@ describe('the live tail', () => {
 
 describe('closing the app', () => {
   it('closeStreams() ends every open stream and frees its connection, so the server can close', async () => {
-    const local = await startLogs(server.url, 2);
+    const local = await startLogsApp({ redisUrl: server.url, adminToken: ADMIN, maxStreams: 2 });
     try {
       const ns = uniqueName('close');
       const streams = [await openStream(local, ns), await openStream(local, ns)];

@@ -1,12 +1,5 @@
-// The OpenAPI document on the logs app: `GET /openapi.json` serves the same document as the
-// api, it documents exactly the routes the logs app's express app serves, and each of them
-// answers real requests (and their failures) with documented statuses, media types and
-// record shapes. The document's own structure is checked in apps/api/test/openapi.test.ts.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { closeServer, createLogger, listen, openApiDocument } from '@registry-triggers/http-kit';
+import { openApiDocument } from '@registry-triggers/http-kit';
 import {
-  createRedis,
   issueNamespaceToken,
   type NewAccessRecord,
   RecordStore,
@@ -19,12 +12,10 @@ import {
   startRedis,
   uniqueName,
   validate,
-  waitFor,
   withTimeout,
 } from '@registry-triggers/testing';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogsApp } from '../src/app.js';
+import { type LogsUnderTest, startLogsApp } from './support/logs-app.js';
 
 const ADMIN = 'admin-token-for-the-openapi-test';
 const INGEST = 'ingest-token-for-the-openapi-test';
@@ -77,8 +68,7 @@ interface Answer {
 
 let server: RedisHandle;
 let redis: RedisConnection;
-let http: Server;
-let app: ReturnType<typeof createLogsApp>;
+let logs: LogsUnderTest;
 let baseUrl: string;
 let store: RecordStore;
 const ns = uniqueName('doc');
@@ -161,20 +151,8 @@ async function firstStreamedRecord(after: string): Promise<{ contentType: string
 
 beforeAll(async () => {
   server = await startRedis();
-  const env = { REDIS_URL: server.url };
-  redis = createRedis(env, { role: 'fail-fast', commandTimeoutMs: 2000, name: 'logs-openapi-test' });
-  await waitFor(() => redis.status === 'ready', { message: 'the Redis connection' });
-  app = createLogsApp({
-    adminToken: ADMIN,
-    ingestToken: INGEST,
-    redis,
-    blockingConnection: () => createRedis(env, { role: 'worker', name: 'logs-tail' }),
-    maxStreams: 10,
-    logger: createLogger('logs', 'silent'),
-    metrics: new Registry(),
-  });
-  http = await listen(app, 0, '127.0.0.1');
-  baseUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  logs = await startLogsApp({ redisUrl: server.url, adminToken: ADMIN, ingestToken: INGEST });
+  ({ redis, url: baseUrl } = logs);
   store = new RecordStore(redis);
   for (const [n, status] of (['untriggered', 'failed', 'retrying', 'succeeded'] as const).entries())
     recordIds.push(await store.append(newRecord(n, status)));
@@ -182,9 +160,7 @@ beforeAll(async () => {
   otherToken = await issueNamespaceToken(redis, uniqueName('else'));
 });
 afterAll(async () => {
-  app?.closeStreams();
-  if (http) await closeServer(http);
-  await redis?.quit();
+  await logs?.close();
   await server?.stop();
 });
 
@@ -230,7 +206,7 @@ describe('the OpenAPI document on the logs app', () => {
     const documented = logsOperations()
       .map((op) => op.key)
       .sort();
-    expect(expressRoutes(app)).toEqual(documented);
+    expect(expressRoutes(logs.app)).toEqual(documented);
     expect(Object.keys(representative()).sort()).toEqual(documented);
   });
 

@@ -1,21 +1,13 @@
-// The access-log API of the logs app over real HTTP, in process, against a real Redis:
-// the three list routes and the one-record route, their filters, paging, validation
-// problems and who may read what.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { AccessRecord, RecordStatus } from '@registry-triggers/core';
-import { closeServer, createLogger, listen } from '@registry-triggers/http-kit';
 import {
-  createRedis,
   issueNamespaceToken,
   type NewAccessRecord,
   RecordStore,
   type RedisConnection,
 } from '@registry-triggers/store';
-import { type RedisHandle, startRedis, uniqueName, waitFor } from '@registry-triggers/testing';
-import { Registry } from 'prom-client';
+import { type RedisHandle, startRedis, uniqueName } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogsApp } from '../src/app.js';
+import { type LogsUnderTest, startLogsApp } from './support/logs-app.js';
 
 const ADMIN = 'admin-token-for-the-records-api-test';
 const INGEST = 'ingest-token-for-the-records-api-test';
@@ -77,7 +69,7 @@ interface ListBody {
 
 let server: RedisHandle;
 let redis: RedisConnection;
-let http: Server;
+let logs: LogsUnderTest;
 let baseUrl: string;
 let store: RecordStore;
 
@@ -150,21 +142,8 @@ async function appendAll(namespace: string, from: number, count: number): Promis
 
 beforeAll(async () => {
   server = await startRedis();
-  const env = { REDIS_URL: server.url };
-  redis = createRedis(env, { role: 'fail-fast', commandTimeoutMs: 2000, name: 'logs-test' });
-  // A fail-fast connection refuses commands until it is connected.
-  await waitFor(() => redis.status === 'ready', { message: 'the Redis connection' });
-  const app = createLogsApp({
-    adminToken: ADMIN,
-    ingestToken: INGEST,
-    redis,
-    blockingConnection: () => createRedis(env, { role: 'worker', name: 'logs-tail' }),
-    maxStreams: 10,
-    logger: createLogger('logs', 'silent'),
-    metrics: new Registry(),
-  });
-  http = await listen(app, 0, '127.0.0.1');
-  baseUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  logs = await startLogsApp({ redisUrl: server.url, adminToken: ADMIN, ingestToken: INGEST });
+  ({ redis, url: baseUrl } = logs);
   store = new RecordStore(redis);
   model = await appendAll(ns, 0, 240);
   otherModel = await appendAll(otherNs, 0, 12);
@@ -172,8 +151,7 @@ beforeAll(async () => {
   otherToken = await issueNamespaceToken(redis, otherNs);
 });
 afterAll(async () => {
-  if (http) await closeServer(http);
-  await redis?.quit();
+  await logs?.close();
   await server?.stop();
 });
 
