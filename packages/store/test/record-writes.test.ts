@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../src/keys.js';
 import { type NewAccessRecord, RecordStore } from '../src/records.js';
+import { accessRecord } from './support/access-record.js';
 
 let server: RedisHandle;
 let redis: Redis;
@@ -20,28 +21,10 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const record = (namespace: string, status: NewAccessRecord['status']): NewAccessRecord => ({
-  triggerId: 'trg-1',
-  triggerName: 'stable-only',
-  triggerUrl: 'https://hooks.example.com/x',
-  triggerType: 'TAG_LIST',
-  triggerTag: 'stable',
-  eventId: 'evt-1',
-  deliveryId: status === 'untriggered' ? null : 'msg_1',
-  namespace,
-  repository: 'app',
-  tag: 'v1',
-  digest: `sha256:${'0'.repeat(64)}`,
-  status,
-  statusCode: status === 'untriggered' ? 'untriggered' : '500',
-  attempt: status === 'untriggered' ? 0 : 1,
-  requestTime: Date.now(),
-  durationMs: 0,
-  requestHeaders: {},
-  requestBody: '',
-  responseHeaders: {},
-  responseBody: '',
-});
+const record = (namespace: string, status: NewAccessRecord['status']): NewAccessRecord =>
+  status === 'untriggered'
+    ? accessRecord(namespace)
+    : accessRecord(namespace, { status, deliveryId: 'msg_1', statusCode: '500', attempt: 1 });
 
 describe('one write, one record', () => {
   it('keeps one untriggered record per write id, answering the first id again', async () => {

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../src/keys.js';
 import { type NewAccessRecord, RecordStore, type Retention } from '../src/records.js';
+import { accessRecord } from './support/access-record.js';
 
 let server: RedisHandle;
 let redis: Redis;
@@ -27,28 +28,13 @@ afterAll(async () => {
 const MAX_RECORDS = 100;
 const retention: Retention = { maxAgeMs: 24 * 3600 * 1000, maxRecordsPerNamespace: MAX_RECORDS };
 
-const record = (namespace: string, n: number): NewAccessRecord => ({
-  triggerId: `trg-${n % 3}`,
-  triggerName: 'stable-only',
-  triggerUrl: 'https://hooks.example.com/x',
-  triggerType: 'TAG_LIST',
-  triggerTag: 'stable',
-  eventId: `evt-${n}`,
-  deliveryId: null,
-  namespace,
-  repository: 'app',
-  tag: `v${n}`,
-  digest: `sha256:${n.toString(16).padStart(64, '0')}`,
-  status: 'untriggered',
-  statusCode: 'untriggered',
-  attempt: 0,
-  requestTime: Date.now(),
-  durationMs: 0,
-  requestHeaders: {},
-  requestBody: '',
-  responseHeaders: {},
-  responseBody: '',
-});
+const record = (namespace: string, n: number): NewAccessRecord =>
+  accessRecord(namespace, {
+    triggerId: `trg-${n % 3}`,
+    eventId: `evt-${n}`,
+    tag: `v${n}`,
+    digest: `sha256:${n.toString(16).padStart(64, '0')}`,
+  });
 
 /** Write markers of a namespace, both generations (each hash also holds one bookkeeping field). */
 async function markerFields(namespace: string): Promise<number> {
