@@ -3,10 +3,9 @@
 // route the api's express app serves (and no more), and every api operation answering a
 // representative request with a documented status, media type and body shape. The logs
 // app's routes are held against the logs app in apps/logs/test/openapi.test.ts.
-import { type OpenApiDocument, openApiDocument } from '@registry-triggers/http-kit';
+import { expressRoutes, type OpenApiDocument, openApiDocument } from '@registry-triggers/http-kit';
 import { RecordStore } from '@registry-triggers/store';
 import {
-  expressRoutes,
   resolveRef,
   type Schema,
   uniqueName,

@@ -1,4 +1,4 @@
-import { openApiDocument } from '@registry-triggers/http-kit';
+import { expressRoutes, openApiDocument } from '@registry-triggers/http-kit';
 import {
   issueNamespaceToken,
   type NewAccessRecord,
@@ -6,7 +6,6 @@ import {
   type RedisConnection,
 } from '@registry-triggers/store';
 import {
-  expressRoutes,
   type RedisHandle,
   resolveRef,
   startRedis,

@@ -1,6 +1,7 @@
 import { isRedisUnavailable } from '@registry-triggers/store';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { methodsServing } from './express-routes.js';
 import { HttpError } from './problem.js';
 
 /** Seconds a client should wait before retrying while Redis is unreachable. */
@@ -78,30 +79,6 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     for (const [name, value] of Object.entries(problem.headers ?? {})) res.setHeader(name, value);
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toProblem()));
   };
-}
-
-// Express keeps its routes on internal layers (the `router` package): loosely typed on purpose.
-// biome-ignore lint/suspicious/noExplicitAny: see above
-type RouteLayer = any;
-
-/** The methods the app's routes serve on `path` (HEAD wherever GET is, as express answers it). */
-function methodsServing(app: object, path: string): string[] {
-  const methods = new Set<string>();
-  const walk = (stack: RouteLayer[]) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        if (!layer.match(path)) continue;
-        for (const method of Object.keys(layer.route.methods)) {
-          if (method !== '_all') methods.add(method.toUpperCase());
-        }
-      } else if (Array.isArray(layer.handle?.stack)) {
-        walk(layer.handle.stack);
-      }
-    }
-  };
-  walk((app as RouteLayer).router.stack);
-  if (methods.has('GET')) methods.add('HEAD');
-  return [...methods].sort();
 }
 
 /**

@@ -1,5 +1,4 @@
 export { cleanupNow } from './cleanup.js';
-export { expressRoutes } from './express-routes.js';
 export { getFreePort, getFreePorts } from './free-port.js';
 export { resolveRef, type Schema, unknownKeywords, validate } from './json-schema.js';
 export {
