@@ -1,11 +1,12 @@
 /**
  * `npm run bench -- [--quick] [--only=core,ingest,commands,throughput,cluster,latency,slow,fault,memory]
- *   [--worker-concurrency=64] [--env=NAME=value ...] [--cpu-prof=api,worker]`
+ *   [--worker-concurrency=64] [--env=NAME=value ...] [--cpu-prof=api,worker] [--single-replica]`
  *
  * `--env` passes a setting to both apps, for experiments (e.g. what a product change would
  * gain); `--cpu-prof` writes V8 CPU profiles of those apps to bench/results/tmp/profiles
- * (summarise with bench/profile-summary.ts). A run with any of `--env`, `--only` or
- * `--cpu-prof` is partial and writes bench/results/tmp/.
+ * (summarise with bench/profile-summary.ts); `--single-replica` gives the run's server a
+ * replica that its apps wait for, as the cluster's do. A run with any of `--env`, `--only`,
+ * `--cpu-prof` or `--single-replica` is partial and writes bench/results/tmp/.
  *
  * Starts its own redis-server on a free port, the api and worker apps as real processes,
  * receivers and a bare-BullMQ worker as separate processes, drives load from this process,
@@ -18,7 +19,13 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { type AppProcess, getFreePorts, repoRoot, startRedis } from '@registry-triggers/testing';
+import {
+  type AppProcess,
+  attachReplica,
+  getFreePorts,
+  repoRoot,
+  startRedis,
+} from '@registry-triggers/testing';
 import { Redis } from 'ioredis';
 import { type Agent, forkAgent, TS_NODE_FLAGS } from './lib/agents.js';
 import type { BenchContext, BenchOptions, RowResult, StackContext } from './lib/context.js';
@@ -87,7 +94,9 @@ const extraEnv = Object.fromEntries(
 const profiled = (args.find((arg) => arg.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length) ?? '')
   .split(',')
   .filter(Boolean);
-const partial = only.length !== SECTIONS.length || Object.keys(extraEnv).length > 0 || profiled.length > 0;
+const singleReplica = args.includes('--single-replica');
+const partial =
+  only.length !== SECTIONS.length || Object.keys(extraEnv).length > 0 || profiled.length > 0 || singleReplica;
 const nodeFlagsFor = (app: 'api' | 'worker') =>
   profiled.includes(app)
     ? [
@@ -104,6 +113,7 @@ const options: BenchOptions = {
   windowMs: quick ? 3000 : 4000,
   workerConcurrency: Number(args.find((arg) => arg.startsWith('--worker-concurrency='))?.split('=')[1] ?? 64),
   memoryRecords: quick ? 100_000 : 1_000_000,
+  singleReplica,
 };
 
 const started = nowMs();
@@ -156,6 +166,11 @@ async function main(): Promise<void> {
   const redis = new Redis(redisHandle.url, { connectionName: 'bench' });
   const ctx: BenchContext = { options, redisUrl: redisHandle.url, redis, log };
   log(`redis-server at ${redisHandle.url}`);
+  const replicaHandle = singleReplica ? await startRedis({ outage: true }) : undefined;
+  if (replicaHandle) {
+    await attachReplica(replicaHandle, redisHandle);
+    log(`its replica at ${replicaHandle.url}; the apps wait for it (--single-replica)`);
+  }
 
   const [apiPort, metricsPort] = await getFreePorts(2);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -170,6 +185,7 @@ async function main(): Promise<void> {
     WORKER_CONCURRENCY: String(options.workerConcurrency),
     DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
     LOG_LEVEL: 'warn',
+    ...(singleReplica ? { INGEST_MIN_REPLICAS: '1', DELIVERY_MIN_REPLICAS: '1' } : {}),
     ...extraEnv,
   };
   const processes: AppProcess[] = [];
@@ -215,6 +231,8 @@ async function main(): Promise<void> {
       };
       const redisPid = redisServerPid(redisHandle.port);
       if (redisPid !== undefined) cpuPids.redis = redisPid;
+      const replicaPid = replicaHandle && redisServerPid(replicaHandle.port);
+      if (replicaPid !== undefined) cpuPids['redis replica'] = replicaPid;
       sampler.start();
       const stack: StackContext = {
         ...ctx,
@@ -289,6 +307,7 @@ async function main(): Promise<void> {
   }
   await redis.quit();
   await redisHandle.stop();
+  await replicaHandle?.stop();
 
   rows.sort((a, b) => ROW_ORDER.indexOf(a.id) - ROW_ORDER.indexOf(b.id));
   for (const row of rows) {

@@ -4,6 +4,7 @@
  * once the replica is back it is delivered, once.
  */
 import {
+  attachReplica,
   type Receiver,
   type RedisHandle,
   redisCommand,
@@ -29,16 +30,6 @@ async function connectedReplicas(): Promise<number> {
   return Number((await redisInfo(master.host, master.port, ['INFO', 'replication'])).get('connected_slaves'));
 }
 
-async function attachReplica(): Promise<void> {
-  await redisCommand(replica.host, replica.port, ['REPLICAOF', master.host, String(master.port)]);
-  await waitFor(
-    async () =>
-      (await redisInfo(replica.host, replica.port, ['INFO', 'replication'])).get('master_link_status') ===
-      'up',
-    { timeoutMs: 20_000, message: 'the replica in sync with its master' },
-  );
-}
-
 async function detachReplica(): Promise<void> {
   await redisCommand(replica.host, replica.port, ['REPLICAOF', 'NO', 'ONE']);
   await waitFor(async () => (await connectedReplicas()) === 0, {
@@ -50,7 +41,7 @@ async function detachReplica(): Promise<void> {
 beforeAll(async () => {
   // Local binaries: the test attaches and detaches the replica itself.
   [master, replica] = await Promise.all([startRedis({ outage: true }), startRedis({ outage: true })]);
-  await attachReplica();
+  await attachReplica(replica, master);
   receiver = await startReceiver();
   stack = await startStack({ redis: master, workerEnv: { DELIVERY_MIN_REPLICAS: '1' } });
 }, 90_000);
@@ -78,7 +69,7 @@ it('delivers once a replica holds the claim, and holds the delivery while none d
   expect(receiver.requests).toHaveLength(1);
   expect(await stack.records(NS, REPO, trigger.id, 1)).toHaveLength(1);
 
-  await attachReplica();
+  await attachReplica(replica, master);
   const both = await receiver.waitForRequests(2, 20_000);
   expect(both.map((request) => tagOf(request.body))).toEqual(['with-replica', 'without-replica']);
   const records = await stack.records(NS, REPO, trigger.id, 2);

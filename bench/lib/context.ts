@@ -14,6 +14,12 @@ export interface BenchOptions {
   workerConcurrency: number;
   /** Access records written directly for the memory row. */
   memoryRecords: number;
+  /**
+   * `--single-replica`: the run's own server has a replica and its apps wait for it as the
+   * cluster's do (INGEST_MIN_REPLICAS and DELIVERY_MIN_REPLICAS 1), so the cluster row
+   * compares like with like: what the cluster costs beside what durability costs.
+   */
+  singleReplica: boolean;
 }
 
 export interface BenchContext {

@@ -28,6 +28,7 @@ export {
   startRedisCluster,
 } from './redis-cluster.js';
 export { redisCommand, redisInfo } from './redis-command.js';
+export { attachReplica } from './redis-replica.js';
 export {
   containerRuntimeAvailable,
   type RedisHandle,
