@@ -222,4 +222,39 @@ describe('worker: fan-out and isolation', () => {
     expect(hangingInFlight).toBeGreaterThan(0);
     expect(hangingInFlight).toBeLessThan(pushes);
   });
+
+  it('keeps delivering to a healthy path of a server while another of its paths fails every attempt', async () => {
+    const ns = 'shared-origin';
+    const server = await receiver();
+    server.respondWith((_, request) => ({ status: request.url === '/fail' ? 503 : 200 }));
+    const failing = await stack.createTrigger(ns, 'failing', {
+      name: 'fails',
+      url: `${server.origin}/fail`,
+      type: 'ALL',
+    });
+    await stack.createTrigger(ns, 'healthy', { name: 'answers', url: `${server.origin}/ok`, type: 'ALL' });
+
+    // Enough failures in a row to open the worker's circuit breaker for /fail.
+    const failures = 6;
+    await stack.push(
+      Array.from({ length: failures }, (_, i) => ({
+        namespace: ns,
+        repository: 'failing',
+        tag: `t${i}`,
+        digest: digestFor(2000 + i),
+      })),
+    );
+    await stack.records(ns, 'failing', failing.id, failures, 'retrying');
+
+    const pushedAt = Date.now();
+    await stack.push({ namespace: ns, repository: 'healthy', tag: 'v1', digest: digestFor(2100) });
+    await waitFor(() => server.requests.some((r) => r.url === '/ok'), {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+      message: 'the delivery to /ok',
+    });
+    const delivered = server.requests.find((r) => r.url === '/ok')!;
+    // A circuit shared by the whole server would have held it for its cooldown (5 s or more).
+    expect(delivered.receivedAt - pushedAt).toBeLessThan(2000);
+  });
 });

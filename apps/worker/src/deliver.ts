@@ -274,7 +274,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     }
 
     // A saturated or failing receiver: postpone without an attempt, freeing this slot for others.
-    const admission = data.singleAttempt ? undefined : deps.guard.admit(originOf(trigger.url));
+    const admission = data.singleAttempt ? undefined : deps.guard.admit(trigger.url);
     if (admission && !admission.admitted) {
       deps.metrics.postponed.inc({ reason: admission.reason });
       await job.moveToDelayed(admission.retryAt, token);
@@ -300,14 +300,6 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       if (admission?.admitted) admission.release(health, durationMs);
     }
   };
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
 }
 
 /** BullMQ's reason for a job whose worker died while running it more often than allowed. */

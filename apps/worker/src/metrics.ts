@@ -56,7 +56,7 @@ export function createWorkerMetrics(registry: Registry, sources?: MetricSources)
     }),
     openCircuits: new Gauge({
       name: 'delivery_circuits',
-      help: 'Receiver origins whose circuit breaker is open or half-open',
+      help: 'Receiver endpoints (trigger URLs) whose circuit breaker is open or half-open',
       labelNames: ['state'],
       registers: [registry],
       collect() {

@@ -108,6 +108,32 @@ describe('OriginGuard', () => {
     expect(guard.stateOf(ORIGIN)).toBe('closed');
   });
 
+  it('opens the circuit of the failing endpoint only, not of the other paths of its origin', () => {
+    const { guard } = guardAt();
+    fail(guard, 3);
+    expect(guard.stateOf(ORIGIN)).toBe('open');
+    const otherPath = `${ORIGIN}/other`;
+    expect(guard.stateOf(otherPath)).toBe('closed');
+    // The origin's in-flight limit, halved by the failures, still lets one attempt through.
+    const slot = guard.admit(otherPath);
+    expect(slot.admitted).toBe(true);
+    if (slot.admitted) slot.release('healthy');
+    expect(guard.stateOf(ORIGIN)).toBe('open');
+    expect(guard.openCircuits()).toEqual([{ state: 'open' }]);
+  });
+
+  it('lets one probe out per half-open endpoint while other endpoints go on', () => {
+    const { guard, clock } = guardAt();
+    fail(guard, 3);
+    clock.now += 1000;
+    const probe = guard.admit(ORIGIN);
+    expect(probe.admitted).toBe(true);
+    expect(guard.admit(ORIGIN)).toMatchObject({ admitted: false, reason: 'circuit-open' });
+    if (probe.admitted) probe.release('failing');
+    expect(guard.stateOf(ORIGIN)).toBe('open');
+    expect(guard.admit('https://elsewhere.example.com/hook').admitted).toBe(true);
+  });
+
   it('doubles the cooldown while the probe keeps failing, up to the maximum', () => {
     const { guard, clock } = guardAt();
     fail(guard, 3);

@@ -5,9 +5,14 @@
  * like TCP congestion control: an origin starts at `initialInFlight`, every answered
  * attempt raises its limit by one (so a healthy origin reaches `maxInFlight` within a few
  * round trips), every failed one halves it. A receiver that hangs never answers, so it
- * never grows past its first few slots. On top, a circuit breaker: after
- * `failureThreshold` failures in a row the origin is left alone for a cooldown that
- * doubles while it keeps failing; then one probe at a time decides whether it is back.
+ * never grows past its first few slots.
+ *
+ * On top, a circuit breaker per endpoint (the trigger's URL): after `failureThreshold`
+ * failures in a row the endpoint is left alone for a cooldown that doubles while it keeps
+ * failing; then one probe at a time decides whether it is back. Per endpoint, not per
+ * origin: a path that answers 503 to everything says nothing about the other paths of the
+ * same server, and a circuit shared with them would hold their deliveries back for as long
+ * as its own retries kept failing the probes.
  *
  * A delivery that is turned away is postponed, not attempted: it costs no attempt and
  * holds no worker slot. State is per process; every worker learns for itself.
@@ -28,6 +33,8 @@ export interface OriginGuardOptions {
   maxCooldownMs?: number;
   /** Origins remembered at most; idle ones are forgotten first. */
   maxOrigins?: number;
+  /** Failing endpoints remembered at most (an endpoint that answers is not remembered). */
+  maxFailingEndpoints?: number;
   /** The longest a turned-away delivery waits: an attempt cannot hold its slot longer (the delivery timeout). */
   maxPostponeMs?: number;
   now?: () => number;
@@ -36,24 +43,32 @@ export interface OriginGuardOptions {
 
 interface OriginState {
   limit: number;
-  consecutiveFailures: number;
-  openUntil: number;
-  cooldownMs: number;
   /** Smoothed duration of answered attempts: how long a freed slot takes to come. */
   typicalMs: number;
   /** The attempts in flight, by start time. */
   started: Set<{ at: number }>;
 }
 
+/** The circuit of an endpoint that failed since it last answered well. */
+interface CircuitBreaker {
+  consecutiveFailures: number;
+  openUntil: number;
+  cooldownMs: number;
+  /** Whether its half-open probe is out. */
+  probing: boolean;
+}
+
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
 export class OriginGuard {
   private readonly origins = new Map<string, OriginState>();
+  private readonly failing = new Map<string, CircuitBreaker>();
   private readonly initialInFlight: number;
   private readonly failureThreshold: number;
   private readonly baseCooldownMs: number;
   private readonly maxCooldownMs: number;
   private readonly maxOrigins: number;
+  private readonly maxFailingEndpoints: number;
   private readonly maxPostponeMs: number;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -64,51 +79,56 @@ export class OriginGuard {
     this.baseCooldownMs = options.baseCooldownMs ?? 5_000;
     this.maxCooldownMs = options.maxCooldownMs ?? 60_000;
     this.maxOrigins = options.maxOrigins ?? 10_000;
+    this.maxFailingEndpoints = options.maxFailingEndpoints ?? 10_000;
     this.maxPostponeMs = options.maxPostponeMs ?? 10_000;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
   }
 
-  stateOf(origin: string): CircuitState {
-    const state = this.origins.get(origin);
-    if (!state || state.consecutiveFailures < this.failureThreshold) return 'closed';
-    return state.openUntil > this.now() ? 'open' : 'half-open';
+  /** The circuit of an endpoint (a trigger URL). */
+  stateOf(endpoint: string): CircuitState {
+    const circuit = this.failing.get(endpoint);
+    if (!circuit || circuit.consecutiveFailures < this.failureThreshold) return 'closed';
+    return circuit.openUntil > this.now() ? 'open' : 'half-open';
   }
 
-  /** The current in-flight limit of an origin. */
-  limitOf(origin: string): number {
-    return this.origins.get(origin)?.limit ?? this.initialInFlight;
+  /** The current in-flight limit of an endpoint's origin. */
+  limitOf(endpoint: string): number {
+    return this.origins.get(originOf(endpoint))?.limit ?? this.initialInFlight;
   }
 
-  admit(origin: string): OriginAdmission {
-    const state = this.stateFor(origin);
+  /** Asks to send one attempt to `endpoint` (a trigger URL) now. */
+  admit(endpoint: string): OriginAdmission {
+    const origin = this.stateFor(originOf(endpoint));
     const now = this.now();
-    const circuit = this.stateOf(origin);
-    if (circuit === 'open') {
+    const circuit = this.failing.get(endpoint);
+    const state = this.stateOf(endpoint);
+    if (circuit && state === 'open') {
       return {
         admitted: false,
         reason: 'circuit-open',
-        retryAt: state.openUntil + Math.round(this.random() * 1000),
+        retryAt: circuit.openUntil + Math.round(this.random() * 1000),
       };
     }
-    const limit = circuit === 'half-open' ? 1 : state.limit;
-    if (state.started.size >= limit) {
-      return {
-        admitted: false,
-        reason: circuit === 'half-open' ? 'circuit-open' : 'saturated',
-        retryAt: now + this.postponement(state, now),
-      };
+    if (circuit && state === 'half-open' && circuit.probing) {
+      return { admitted: false, reason: 'circuit-open', retryAt: now + this.postponement(origin, now) };
     }
+    if (origin.started.size >= origin.limit) {
+      return { admitted: false, reason: 'saturated', retryAt: now + this.postponement(origin, now) };
+    }
+    const probe = circuit !== undefined && state === 'half-open';
+    if (probe) circuit.probing = true;
     const slot = { at: now };
-    state.started.add(slot);
+    origin.started.add(slot);
     let released = false;
     return {
       admitted: true,
       release: (health, durationMs) => {
         if (released) return;
         released = true;
-        state.started.delete(slot);
-        this.record(state, health, durationMs);
+        origin.started.delete(slot);
+        if (probe) circuit.probing = false;
+        this.record(origin, endpoint, health, durationMs);
       },
     };
   }
@@ -126,10 +146,10 @@ export class OriginGuard {
     return Math.round(Math.min(expected, this.maxPostponeMs) * (0.5 + this.random()));
   }
 
-  /** Origins whose circuit is not closed, for metrics. */
-  openCircuits(): Array<{ origin: string; state: CircuitState }> {
-    return [...this.origins.keys()]
-      .map((origin) => ({ origin, state: this.stateOf(origin) }))
+  /** Endpoints whose circuit is not closed, for metrics (their URLs stay here: they may hold secrets). */
+  openCircuits(): Array<{ state: CircuitState }> {
+    return [...this.failing.keys()]
+      .map((endpoint) => ({ state: this.stateOf(endpoint) }))
       .filter(({ state }) => state !== 'closed');
   }
 
@@ -137,14 +157,7 @@ export class OriginGuard {
     let state = this.origins.get(origin);
     if (!state) {
       if (this.origins.size >= this.maxOrigins) this.forgetIdle();
-      state = {
-        limit: this.initialInFlight,
-        consecutiveFailures: 0,
-        openUntil: 0,
-        cooldownMs: this.baseCooldownMs,
-        typicalMs: 100,
-        started: new Set(),
-      };
+      state = { limit: this.initialInFlight, typicalMs: 100, started: new Set() };
       this.origins.set(origin, state);
     }
     return state;
@@ -152,25 +165,47 @@ export class OriginGuard {
 
   private forgetIdle(): void {
     for (const [origin, state] of this.origins) {
-      if (state.started.size === 0 && state.consecutiveFailures === 0) this.origins.delete(origin);
+      if (state.started.size === 0) this.origins.delete(origin);
       if (this.origins.size < this.maxOrigins * 0.9) return;
     }
   }
 
-  private record(state: OriginState, health: AttemptHealth, durationMs: number | undefined): void {
-    if (durationMs !== undefined) state.typicalMs = state.typicalMs * 0.8 + durationMs * 0.2;
+  private record(
+    origin: OriginState,
+    endpoint: string,
+    health: AttemptHealth,
+    durationMs: number | undefined,
+  ): void {
+    if (durationMs !== undefined) origin.typicalMs = origin.typicalMs * 0.8 + durationMs * 0.2;
     if (health === 'healthy') {
-      state.consecutiveFailures = 0;
-      state.cooldownMs = this.baseCooldownMs;
-      state.openUntil = 0;
-      state.limit = Math.min(this.options.maxInFlight, state.limit + 1);
+      origin.limit = Math.min(this.options.maxInFlight, origin.limit + 1);
+      this.failing.delete(endpoint);
       return;
     }
-    state.limit = Math.max(1, Math.floor(state.limit / 2));
-    state.consecutiveFailures++;
-    if (state.consecutiveFailures >= this.failureThreshold) {
-      state.openUntil = this.now() + state.cooldownMs;
-      state.cooldownMs = Math.min(state.cooldownMs * 2, this.maxCooldownMs);
+    origin.limit = Math.max(1, Math.floor(origin.limit / 2));
+    let circuit = this.failing.get(endpoint);
+    if (!circuit) {
+      // The oldest failing endpoint goes first: Map keeps insertion order.
+      if (this.failing.size >= this.maxFailingEndpoints) {
+        const oldest = this.failing.keys().next().value;
+        if (oldest !== undefined) this.failing.delete(oldest);
+      }
+      circuit = { consecutiveFailures: 0, openUntil: 0, cooldownMs: this.baseCooldownMs, probing: false };
+      this.failing.set(endpoint, circuit);
     }
+    circuit.consecutiveFailures++;
+    if (circuit.consecutiveFailures >= this.failureThreshold) {
+      circuit.openUntil = this.now() + circuit.cooldownMs;
+      circuit.cooldownMs = Math.min(circuit.cooldownMs * 2, this.maxCooldownMs);
+    }
+  }
+}
+
+/** scheme://host:port of a URL (the URL itself if it does not parse). */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }
