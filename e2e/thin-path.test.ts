@@ -33,6 +33,7 @@ describe('push event → worker → receiver → access log', () => {
       name: 'redeploy',
       url: `${receiver.url}?secret=s3cr3t`,
       type: 'ALL',
+      headers: { 'X-Env': 'prod', 'User-Agent': 'deploy-bot/2' },
     });
 
     // 2016-11-29 12:25:46 in Asia/Shanghai (UTC+8), as in the Alibaba example.
@@ -67,6 +68,12 @@ describe('push event → worker → receiver → access log', () => {
         `"region":"cn-hangzhou","repo_authentication_type":"NO_CERTIFIED","repo_full_name":"namespace/repo-test",` +
         `"repo_origin_type":"NO_CERTIFIED","repo_type":"PUBLIC"}}`,
     );
+    // The trigger's headers as configured; its User-Agent replaces the product's, sent once.
+    expect(received!.headers['x-env']).toBe('prod');
+    const userAgents = received!.rawHeaders.filter(
+      (_, i, raw) => i % 2 === 1 && /^user-agent$/i.test(raw[i - 1]!),
+    );
+    expect(userAgents).toEqual(['deploy-bot/2']);
     expect(received!.headers['webhook-id']).toMatch(/^msg_/);
     expect(Number(received!.headers['webhook-timestamp'])).toBeGreaterThan(1_700_000_000);
 
@@ -89,6 +96,8 @@ describe('push event → worker → receiver → access log', () => {
       responseBody: 'ok',
     });
     expect(record.requestHeaders['webhook-id']).toBe(received!.headers['webhook-id']);
+    expect(record.requestHeaders).toMatchObject({ 'X-Env': 'prod', 'User-Agent': 'deploy-bot/2' });
+    expect(Object.keys(record.requestHeaders).filter((name) => /^user-agent$/i.test(name))).toHaveLength(1);
     const one = await stack.logsCall(`/v1/namespaces/namespace/records/${record.id}`);
     expect(one.status).toBe(200);
     expect(one.body).toEqual(record);

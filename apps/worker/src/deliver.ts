@@ -135,10 +135,13 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     requestTime: number,
   ): Promise<{ outcome: DeliveryOutcome; retry: boolean; record: NewAccessRecord; recordId: string }> {
     const body = await bodyFor(job, data);
+    const custom = trigger.headers ?? {};
+    // A User-Agent of the trigger's replaces ours (names ignore case): sent once, as configured.
+    const ownUserAgent = Object.keys(custom).some((name) => name.toLowerCase() === 'user-agent');
     const headers: Record<string, string> = {
-      ...trigger.headers,
+      ...custom,
       'content-type': 'application/json',
-      'user-agent': USER_AGENT,
+      ...(ownUserAgent ? {} : { 'user-agent': USER_AGENT }),
       ...webhookHeaders({
         id: data.deliveryId,
         timestampSec: Math.floor(requestTime / 1000),
