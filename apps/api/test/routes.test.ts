@@ -388,6 +388,11 @@ describe('repositories', () => {
     const all = await api.request('GET', `/v1/namespaces/${ns}/repositories`, { token: admin });
     expect(all.body.repositories.map((r: { name: string }) => r.name)).toEqual(names);
     expect(all.body.nextCursor).toBeNull();
+    // Parameters given empty are absent ones.
+    const blank = await api.request('GET', `/v1/namespaces/${ns}/repositories?limit=&cursor=`, {
+      token: admin,
+    });
+    expect(blank.body).toEqual(all.body);
     const empty = await api.request('GET', `/v1/namespaces/${uniqueName()}/repositories`, { token: admin });
     expect(empty.body).toEqual({ repositories: [], nextCursor: null });
   });

@@ -185,6 +185,13 @@ describe('listing records', () => {
     expect(all.records).toEqual(newestFirst(model).slice(0, 200));
   });
 
+  it('takes a parameter given empty as absent: its default applies', async () => {
+    const first = (await get(`${nsPath(ns)}?status=&tag=&since=&until=&limit=&cursor=`)).body as ListBody;
+    expect(first.records).toEqual(newestFirst(model).slice(0, 50));
+    const second = (await get(`${nsPath(ns)}?limit=&cursor=${first.nextCursor}&status=`)).body as ListBody;
+    expect(second.records).toEqual(newestFirst(model).slice(50, 100));
+  });
+
   it('a cursor keeps its place while new records arrive', async () => {
     const path = repoPath(ns, 'team/web');
     const want = newestFirst(model.filter((r) => r.repository === 'team/web'));

@@ -77,3 +77,13 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, root?
   if (!result.success) throw validationError(result.error.issues, root);
   return result.data;
 }
+
+/**
+ * A request's query string, validated. A parameter given empty (`?status=&cursor=`, as a
+ * client fills in a template or a cursor it does not have yet) is an absent one: its
+ * default applies.
+ */
+export function parseQueryOr400<S extends z.ZodType>(schema: S, query: Record<string, unknown>): z.infer<S> {
+  const given = Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ''));
+  return parseOr400(schema, given, 'query');
+}

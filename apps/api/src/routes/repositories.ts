@@ -1,4 +1,4 @@
-import { notFound, parseOr400, repositoryBodySchema } from '@registry-triggers/http-kit';
+import { notFound, parseOr400, parseQueryOr400, repositoryBodySchema } from '@registry-triggers/http-kit';
 import type { RepositoryStore } from '@registry-triggers/store';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -34,7 +34,7 @@ export function repositoryRoutes(repositories: RepositoryStore): Router {
     '/v1/namespaces/:ns/repositories',
     handle(async (req, res) => {
       const namespace = namespaceOf(req, res);
-      const query = parseOr400(listQuerySchema, req.query, 'query');
+      const query = parseQueryOr400(listQuerySchema, req.query);
       res.json(await repositories.list(namespace, query));
     }),
   );

@@ -1,5 +1,11 @@
 import { namespaceNameSchema, repositoryNameSchema } from '@registry-triggers/core';
-import { notFound, parseOr400, recordQuerySchema, requireNamespace } from '@registry-triggers/http-kit';
+import {
+  notFound,
+  parseOr400,
+  parseQueryOr400,
+  recordQuerySchema,
+  requireNamespace,
+} from '@registry-triggers/http-kit';
 import type { RecordStore } from '@registry-triggers/store';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
@@ -21,19 +27,19 @@ export function recordRoutes(records: RecordStore): Router {
 
   router.get('/v1/namespaces/:ns/repositories/:repo/triggers/:id/records', async (req, res) => {
     const { ns, repo, id } = pathOf(req, res);
-    const query = parseOr400(recordQuerySchema, req.query, 'query');
+    const query = parseQueryOr400(recordQuerySchema, req.query);
     res.json(await records.list({ ...query, namespace: ns, scope: { repository: repo!, triggerId: id } }));
   });
 
   router.get('/v1/namespaces/:ns/repositories/:repo/records', async (req, res) => {
     const { ns, repo } = pathOf(req, res);
-    const query = parseOr400(recordQuerySchema, req.query, 'query');
+    const query = parseQueryOr400(recordQuerySchema, req.query);
     res.json(await records.list({ ...query, namespace: ns, scope: { repository: repo! } }));
   });
 
   router.get('/v1/namespaces/:ns/records', async (req, res) => {
     const { ns } = pathOf(req, res);
-    const query = parseOr400(recordQuerySchema, req.query, 'query');
+    const query = parseQueryOr400(recordQuerySchema, req.query);
     res.json(await records.list({ ...query, namespace: ns, scope: { all: true } }));
   });
 
