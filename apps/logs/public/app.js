@@ -574,7 +574,7 @@ async function follow(query, signal) {
           retryMs = ms;
         },
         onEvent: (type, data) => {
-          if (type !== 'record') return;
+          if (type !== 'message') return;
           try {
             onLiveRecord(JSON.parse(data), query);
           } catch {

@@ -112,7 +112,8 @@ async function openStream(
 
 const recordsOf = (stream: SseStream) =>
   stream.events.map((event) => {
-    expect(event.event).toBe('record');
+    // The default event type: EventSource's onmessage hears it.
+    expect(event.event).toBeUndefined();
     const record = JSON.parse(event.data) as AccessRecord;
     expect(event.id).toBe(record.id);
     return record;

@@ -135,7 +135,7 @@ async function firstStreamedRecord(after: string): Promise<{ contentType: string
           const { value, done } = await reader.read();
           if (done) throw new Error(`the stream ended: ${text}`);
           text += decoder.decode(value, { stream: true });
-          const block = text.split('\n\n').find((b) => b.includes('event: record'));
+          const block = text.split('\n\n').find((b) => b.startsWith('id: '));
           const data = block?.split('\n').find((line) => line.startsWith('data: '));
           if (data) return { contentType, record: JSON.parse(data.slice('data: '.length)) };
         }

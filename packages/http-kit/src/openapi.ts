@@ -690,8 +690,8 @@ function logsPaths(): Record<string, JsonSchema> {
         operationId: 'streamRecords',
         summary: 'Live tail: Server-Sent Events, one per new record of the namespace',
         description:
-          `${LOGS_APP} Each record is one event: \`id: <record id>\`, \`event: record\`, ` +
-          '`data: <the AccessRecord as JSON>`. The stream opens with `retry: 2000` and sends a `: keep-alive` ' +
+          `${LOGS_APP} Each record is one event of the default type (\`message\`: no \`event\` field): ` +
+          '`id: <record id>`, `data: <the AccessRecord as JSON>`. The stream opens with `retry: 2000` and sends a `: keep-alive` ' +
           'comment every 15 s. Without Last-Event-ID it starts after the newest record; with it, after that ' +
           'record, so a reconnecting EventSource misses nothing still in the log. Too many open streams answer 503.',
         tag: 'access log',

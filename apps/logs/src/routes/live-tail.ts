@@ -72,7 +72,9 @@ export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => v
         if (closed) break;
         if (batch.length === 0) res.write(': keep-alive\n\n');
         for (const record of batch) {
-          res.write(`id: ${record.id}\nevent: record\ndata: ${JSON.stringify(record)}\n\n`);
+          // No `event:` field: a record is the default `message` event, which every client
+          // hears (EventSource's onmessage included) without knowing a name of ours.
+          res.write(`id: ${record.id}\ndata: ${JSON.stringify(record)}\n\n`);
           position = record.id;
         }
       } catch {
