@@ -141,6 +141,39 @@ describe('worker: what receivers answer', () => {
     expect(await triggerRecords(stack, NS, 'gone', trigger.id)).toHaveLength(1);
   });
 
+  it('a trigger deleted between two attempts: the delivery ends with a failed record, nothing more is sent', async () => {
+    const rx = await receiver();
+    // Retry-After keeps the next attempt seconds away, well after the DELETE below.
+    rx.respondWith(() => ({ status: 503, headers: { 'retry-after': '3' } }));
+    const trigger = await stack.createTrigger(NS, 'doomed', { name: 'doomed', url: rx.url, type: 'ALL' });
+    await pushOne('doomed');
+    await stack.records(NS, 'doomed', trigger.id, 1, 'retrying');
+    const deleted = await stack.call(
+      'DELETE',
+      `/v1/namespaces/${NS}/repositories/doomed/triggers/${trigger.id}`,
+    );
+    expect(deleted.status).toBe(204);
+
+    const [last] = await stack.records(NS, 'doomed', trigger.id, 1, 'failed');
+    expect(last).toMatchObject({
+      triggerId: trigger.id,
+      triggerName: 'doomed',
+      triggerUrl: rx.url,
+      status: 'failed',
+      statusCode: 'TRIGGER_DELETED',
+      attempt: 2,
+      durationMs: 0,
+    });
+    await waitForIdleQueues(metricsUrl);
+    expect(rx.requests).toHaveLength(1);
+    const story = await triggerRecords(stack, NS, 'doomed', trigger.id);
+    expect(story.map((r: Json) => [r.status, r.statusCode, r.attempt])).toEqual([
+      ['failed', 'TRIGGER_DELETED', 2],
+      ['retrying', '503', 1],
+    ]);
+    expect(story[0].deliveryId).toBe(story[1].deliveryId);
+  });
+
   it('301 with Location: the attempt is final and the redirect is not followed', async () => {
     const target = await receiver();
     const redirecting = await receiver();

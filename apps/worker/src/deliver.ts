@@ -214,6 +214,34 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     return lock === token ? 'held' : 'lost';
   }
 
+  /**
+   * A delivery whose trigger was deleted while it waited for its next attempt ends with a
+   * `failed` record, so its story in the access log does not stop at `retrying`. The trigger's
+   * fields come from the attempt before, the trigger being gone; a delivery never attempted
+   * has nothing in the log to end.
+   */
+  async function recordTriggerDeleted(job: Job<DeliveryJob>, data: DeliveryJob, attempt: number) {
+    if (attempt <= 1 || data.singleAttempt) return;
+    const previous = await deps.records.findWritten(data.namespace, attemptWriteId(job, attempt - 1));
+    if (!previous) return;
+    const { id: _id, note: _note, ...fields } = previous;
+    const requestTime = now();
+    const record: NewAccessRecord = {
+      ...fields,
+      attempt,
+      requestTime,
+      status: 'failed',
+      statusCode: 'TRIGGER_DELETED',
+      durationMs: 0,
+      requestHeaders: {},
+      requestBody: '',
+      responseHeaders: {},
+      responseBody: '',
+      note: 'not sent: the trigger was deleted',
+    };
+    await deps.records.append(record, requestTime, attemptWriteId(job, attempt));
+  }
+
   /** Ends a job whose attempt was already sent and recorded, the way that attempt ended. */
   function endAsRecorded(
     record: AccessRecord,
@@ -248,7 +276,10 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     }
 
     const trigger = await deps.triggers.get(data.namespace, data.repository, data.triggerId);
-    if (!trigger) throw new UnrecoverableError('the trigger was deleted');
+    if (!trigger) {
+      await recordTriggerDeleted(job, data, attempt);
+      throw new UnrecoverableError('the trigger was deleted');
+    }
 
     const requestTime = now();
     if (!trigger.enabled && !data.singleAttempt) {

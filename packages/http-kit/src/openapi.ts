@@ -103,7 +103,8 @@ function generatedSchemas(): Record<string, JsonSchema> {
     repository: 'The repository inside the namespace (may hold "/").',
     status: 'untriggered: the filter did not match; retrying: this attempt failed and another follows.',
     statusCode:
-      'The HTTP status as a string, "untriggered", or an error code such as ETIMEDOUT or ECONNREFUSED.',
+      'The HTTP status as a string, "untriggered", or an error code such as ETIMEDOUT or ECONNREFUSED; ' +
+      'for a delivery ended without sending: TRIGGER_DISABLED, TRIGGER_DELETED (deleted between two attempts) or WORKER_LOST.',
     attempt: '1-based attempt number; 0 when nothing was sent.',
     requestTime: 'When the attempt started (or the trigger was evaluated), epoch ms.',
     durationMs: 'How long the attempt took.',
