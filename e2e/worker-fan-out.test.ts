@@ -257,4 +257,33 @@ describe('worker: fan-out and isolation', () => {
     // A circuit shared by the whole server would have held it for its cooldown (5 s or more).
     expect(delivered.receivedAt - pushedAt).toBeLessThan(2000);
   });
+
+  it('delivers to an endpoint that answered 503 to everything as soon as it answers 200 again', async () => {
+    const ns = 'recovering';
+    const server = await receiver();
+    server.respondWith(() => ({ status: 503 }));
+    const trigger = await stack.createTrigger(ns, 'app', { name: 'deploys', url: server.url, type: 'ALL' });
+    const failures = 6;
+    await stack.push(
+      Array.from({ length: failures }, (_, i) => ({
+        namespace: ns,
+        repository: 'app',
+        tag: `down-${i}`,
+        digest: digestFor(3000 + i),
+      })),
+    );
+    await stack.records(ns, 'app', trigger.id, failures, 'retrying');
+
+    server.respondWith(() => ({ status: 200 }));
+    const pushedAt = Date.now();
+    await stack.push({ namespace: ns, repository: 'app', tag: 'back', digest: digestFor(3100) });
+    const isBack = (r: { body: string }) => JSON.parse(r.body).push_data.tag === 'back';
+    await waitFor(() => server.requests.some(isBack), {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+      message: 'the delivery of the push after the recovery',
+    });
+    // An endpoint that answers is reachable: no circuit rests it for a cooldown.
+    expect(server.requests.find(isBack)!.receivedAt - pushedAt).toBeLessThan(2000);
+  });
 });

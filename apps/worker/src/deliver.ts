@@ -133,7 +133,13 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     trigger: Trigger,
     attempt: number,
     requestTime: number,
-  ): Promise<{ outcome: DeliveryOutcome; retry: boolean; record: NewAccessRecord; recordId: string }> {
+  ): Promise<{
+    outcome: DeliveryOutcome;
+    retry: boolean;
+    answered: boolean;
+    record: NewAccessRecord;
+    recordId: string;
+  }> {
     const body = await bodyFor(job, data);
     const custom = trigger.headers ?? {};
     // A User-Agent of the trigger's replaces ours (names ignore case): sent once, as configured.
@@ -186,7 +192,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     if (disableReason) {
       await deps.triggers.disable(trigger.namespace, trigger.repository, trigger.id, disableReason, now());
     }
-    return { outcome, retry, record, recordId };
+    return { outcome, retry, answered: report.result.kind === 'response', record, recordId };
   }
 
   /**
@@ -317,14 +323,14 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     let health: AttemptHealth = 'healthy';
     let durationMs: number | undefined;
     try {
-      const { outcome, retry, record, recordId } = await sendAndRecord(
+      const { outcome, retry, answered, record, recordId } = await sendAndRecord(
         job,
         data,
         trigger,
         attempt,
         requestTime,
       );
-      if (outcome.type === 'retryable') health = 'failing';
+      if (outcome.type === 'retryable') health = answered ? 'refusing' : 'unreachable';
       durationMs = record.durationMs;
       if (data.singleAttempt) return { id: recordId, ...record };
       if (outcome.type === 'succeeded') return { recordId };

@@ -20,7 +20,7 @@ function guardAt(start = 1_000_000, maxInFlight = 8) {
 function fail(guard: OriginGuard, times: number) {
   for (let i = 0; i < times; i++) {
     const slot = guard.admit(ORIGIN);
-    if (slot.admitted) slot.release('failing');
+    if (slot.admitted) slot.release('unreachable');
   }
 }
 
@@ -108,7 +108,27 @@ describe('OriginGuard', () => {
     expect(guard.stateOf(ORIGIN)).toBe('closed');
   });
 
-  it('opens the circuit of the failing endpoint only, not of the other paths of its origin', () => {
+  it('halves the limit of an endpoint that answers 5xx or 429 but never opens its circuit: it is reachable', () => {
+    const { guard } = guardAt(1_000_000, 16);
+    for (let i = 0; i < 10; i++) {
+      const slot = guard.admit(ORIGIN);
+      if (slot.admitted) slot.release('refusing', 5);
+    }
+    expect(guard.stateOf(ORIGIN)).toBe('closed');
+    expect(guard.limitOf(ORIGIN)).toBe(1);
+    expect(guard.admit(ORIGIN).admitted).toBe(true);
+  });
+
+  it('closes an open circuit when the endpoint answers at all, even 503', () => {
+    const { guard, clock } = guardAt();
+    fail(guard, 3);
+    clock.now += 1000;
+    const probe = guard.admit(ORIGIN);
+    if (probe.admitted) probe.release('refusing');
+    expect(guard.stateOf(ORIGIN)).toBe('closed');
+  });
+
+  it('opens the circuit of the unreachable endpoint only, not of the other paths of its origin', () => {
     const { guard } = guardAt();
     fail(guard, 3);
     expect(guard.stateOf(ORIGIN)).toBe('open');
@@ -129,7 +149,7 @@ describe('OriginGuard', () => {
     const probe = guard.admit(ORIGIN);
     expect(probe.admitted).toBe(true);
     expect(guard.admit(ORIGIN)).toMatchObject({ admitted: false, reason: 'circuit-open' });
-    if (probe.admitted) probe.release('failing');
+    if (probe.admitted) probe.release('unreachable');
     expect(guard.stateOf(ORIGIN)).toBe('open');
     expect(guard.admit('https://elsewhere.example.com/hook').admitted).toBe(true);
   });
@@ -144,7 +164,7 @@ describe('OriginGuard', () => {
       cooldowns.push(refused.retryAt - clock.now);
       clock.now = refused.retryAt;
       const probe = guard.admit(ORIGIN);
-      if (probe.admitted) probe.release('failing');
+      if (probe.admitted) probe.release('unreachable');
     }
     expect(cooldowns).toEqual([1000, 2000, 4000, 4000]);
   });

@@ -4,21 +4,28 @@
  * Per origin (scheme://host:port) the attempts in flight are bounded by a limit that adapts
  * like TCP congestion control: an origin starts at `initialInFlight`, every answered
  * attempt raises its limit by one (so a healthy origin reaches `maxInFlight` within a few
- * round trips), every failed one halves it. A receiver that hangs never answers, so it
- * never grows past its first few slots.
+ * round trips), every failed one (refusing or unreachable) halves it. A receiver that hangs
+ * never answers, so it never grows past its first few slots.
  *
- * On top, a circuit breaker per endpoint (the trigger's URL): after `failureThreshold`
- * failures in a row the endpoint is left alone for a cooldown that doubles while it keeps
- * failing; then one probe at a time decides whether it is back. Per endpoint, not per
- * origin: a path that answers 503 to everything says nothing about the other paths of the
- * same server, and a circuit shared with them would hold their deliveries back for as long
- * as its own retries kept failing the probes.
+ * On top, a circuit breaker per endpoint (the trigger's URL) that does not answer: after
+ * `failureThreshold` unreachable attempts in a row the endpoint is left alone for a cooldown
+ * that doubles while it stays unreachable; then one probe at a time decides whether it is
+ * back. An endpoint that answers, even 503, is reachable: its halved limit and each
+ * delivery's own backoff (and Retry-After) pace it, and every attempt shows in the access
+ * log, where a circuit would hold deliveries back unseen and keep doing so for a cooldown
+ * after the receiver recovered. Per endpoint, not per origin: one path of a server that
+ * fails says nothing about its other paths.
  *
  * A delivery that is turned away is postponed, not attempted: it costs no attempt and
  * holds no worker slot. State is per process; every worker learns for itself.
  */
 
-export type AttemptHealth = 'healthy' | 'failing';
+/**
+ * How an attempt went, for the guard: `healthy` (answered, nothing to retry), `refusing`
+ * (answered with a status worth retrying: 5xx, 429, 408, 425) or `unreachable` (no answer:
+ * refused or dropped connection, timeout).
+ */
+export type AttemptHealth = 'healthy' | 'refusing' | 'unreachable';
 
 export type OriginAdmission =
   | { admitted: true; release: (health: AttemptHealth, durationMs?: number) => void }
@@ -33,7 +40,7 @@ export interface OriginGuardOptions {
   maxCooldownMs?: number;
   /** Origins remembered at most; idle ones are forgotten first. */
   maxOrigins?: number;
-  /** Failing endpoints remembered at most (an endpoint that answers is not remembered). */
+  /** Unreachable endpoints remembered at most (an endpoint that answers is not remembered). */
   maxFailingEndpoints?: number;
   /** The longest a turned-away delivery waits: an attempt cannot hold its slot longer (the delivery timeout). */
   maxPostponeMs?: number;
@@ -49,7 +56,7 @@ interface OriginState {
   started: Set<{ at: number }>;
 }
 
-/** The circuit of an endpoint that failed since it last answered well. */
+/** The circuit of an endpoint that has not answered since its last unreachable attempt. */
 interface CircuitBreaker {
   consecutiveFailures: number;
   openUntil: number;
@@ -177,12 +184,12 @@ export class OriginGuard {
     durationMs: number | undefined,
   ): void {
     if (durationMs !== undefined) origin.typicalMs = origin.typicalMs * 0.8 + durationMs * 0.2;
-    if (health === 'healthy') {
-      origin.limit = Math.min(this.options.maxInFlight, origin.limit + 1);
+    if (health === 'healthy') origin.limit = Math.min(this.options.maxInFlight, origin.limit + 1);
+    else origin.limit = Math.max(1, Math.floor(origin.limit / 2));
+    if (health !== 'unreachable') {
       this.failing.delete(endpoint);
       return;
     }
-    origin.limit = Math.max(1, Math.floor(origin.limit / 2));
     let circuit = this.failing.get(endpoint);
     if (!circuit) {
       // The oldest failing endpoint goes first: Map keeps insertion order.
