@@ -4,7 +4,7 @@
  * disabled trigger gets nothing; and a receiver that never answers does not hold up the
  * healthy ones.
  */
-import { type Receiver, startReceiver, waitFor } from '@registry-triggers/testing';
+import { getFreePorts, type Receiver, startReceiver, waitFor } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Json, Stack } from './support/stack.js';
 import {
@@ -285,5 +285,34 @@ describe('worker: fan-out and isolation', () => {
     });
     // An endpoint that answers is reachable: no circuit rests it for a cooldown.
     expect(server.requests.find(isBack)!.receivedAt - pushedAt).toBeLessThan(2000);
+  });
+
+  it('logs the first attempt of every push to a receiver that is down, even once its circuit is open', async () => {
+    const ns = 'receiver-down';
+    const [closedPort] = await getFreePorts(1);
+    const trigger = await stack.createTrigger(ns, 'app', {
+      name: 'down',
+      url: `http://127.0.0.1:${closedPort}/hook`,
+      type: 'ALL',
+    });
+    const push = (tag: string, seed: number) =>
+      stack.push({ namespace: ns, repository: 'app', tag, digest: digestFor(seed) });
+    // Refused five times in a row: the circuit of the endpoint opens.
+    for (let i = 0; i < 5; i++) await push(`early-${i}`, 4000 + i);
+    await stack.records(ns, 'app', trigger.id, 5, 'retrying');
+
+    const pushedAt = Date.now();
+    await push('later', 4100);
+    const [later] = (await waitFor(
+      async () => {
+        const records = await triggerRecords(stack, ns, 'app', trigger.id);
+        const found = records.filter((r: Json) => r.tag === 'later');
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50, message: 'a record of the later push' },
+    )) as Json[];
+    expect(later).toMatchObject({ status: 'retrying', statusCode: 'ECONNREFUSED', attempt: 1 });
+    // Not held unseen for the circuit's cooldown (5 s or more): the circuit rests retries only.
+    expect(later.requestTime - pushedAt).toBeLessThan(2000);
   });
 });

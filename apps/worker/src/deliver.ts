@@ -314,7 +314,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     }
 
     // A saturated or failing receiver: postpone without an attempt, freeing this slot for others.
-    const admission = data.singleAttempt ? undefined : deps.guard.admit(trigger.url);
+    const admission = data.singleAttempt ? undefined : deps.guard.admit(trigger.url, { retry: attempt > 1 });
     if (admission && !admission.admitted) {
       deps.metrics.postponed.inc({ reason: admission.reason });
       await job.moveToDelayed(admission.retryAt, token);

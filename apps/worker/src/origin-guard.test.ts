@@ -154,6 +154,21 @@ describe('OriginGuard', () => {
     expect(guard.admit('https://elsewhere.example.com/hook').admitted).toBe(true);
   });
 
+  it("lets a delivery's first attempt past an open circuit: only retries are rested", () => {
+    const { guard } = guardAt();
+    fail(guard, 3);
+    expect(guard.admit(ORIGIN, { retry: true })).toMatchObject({ admitted: false, reason: 'circuit-open' });
+    const first = guard.admit(ORIGIN, { retry: false });
+    expect(first.admitted).toBe(true);
+    // Still bounded by the origin's in-flight limit, halved to 1 by the failures.
+    expect(guard.admit(`${ORIGIN}/other`, { retry: false })).toMatchObject({
+      admitted: false,
+      reason: 'saturated',
+    });
+    if (first.admitted) first.release('unreachable');
+    expect(guard.stateOf(ORIGIN)).toBe('open');
+  });
+
   it('doubles the cooldown while the probe keeps failing, up to the maximum', () => {
     const { guard, clock } = guardAt();
     fail(guard, 3);

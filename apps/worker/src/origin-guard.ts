@@ -104,12 +104,17 @@ export class OriginGuard {
     return this.origins.get(originOf(endpoint))?.limit ?? this.initialInFlight;
   }
 
-  /** Asks to send one attempt to `endpoint` (a trigger URL) now. */
-  admit(endpoint: string): OriginAdmission {
+  /**
+   * Asks to send one attempt to `endpoint` (a trigger URL) now. A delivery's first attempt
+   * (`retry` false) is not held by the circuit, only by the in-flight limit: every push to an
+   * unreachable endpoint then shows in the access log at once (its first attempt, refused or
+   * timed out), and the circuit rests the retries.
+   */
+  admit(endpoint: string, options: { retry?: boolean } = {}): OriginAdmission {
     const origin = this.stateFor(originOf(endpoint));
     const now = this.now();
-    const circuit = this.failing.get(endpoint);
-    const state = this.stateOf(endpoint);
+    const circuit = options.retry === false ? undefined : this.failing.get(endpoint);
+    const state = circuit ? this.stateOf(endpoint) : 'closed';
     if (circuit && state === 'open') {
       return {
         admitted: false,
