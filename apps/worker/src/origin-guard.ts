@@ -2,10 +2,10 @@
  * Keeps one bad receiver from hurting the others, without slowing the good ones.
  *
  * Per origin (scheme://host:port) the attempts in flight are bounded by a limit that adapts
- * like TCP congestion control: an origin starts at `initialInFlight`, every answered
- * attempt raises its limit by one (so a healthy origin reaches `maxInFlight` within a few
- * round trips), every failed one (refusing or unreachable) halves it. A receiver that hangs
- * never answers, so it never grows past its first few slots.
+ * like TCP congestion control: an origin starts at `initialInFlight`, every healthy attempt
+ * raises its limit by one (so a healthy origin reaches `maxInFlight` within a few round
+ * trips), every failed one (refusing or unreachable) halves it. A receiver that hangs never
+ * answers, so it never grows past its first few slots.
  *
  * On top, a circuit breaker per endpoint (the trigger's URL) that does not answer: after
  * `failureThreshold` unreachable attempts in a row the endpoint is left alone for a cooldown
