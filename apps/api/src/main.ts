@@ -36,6 +36,9 @@ const deliveryRequests = new DeliveryRequests(
   deliveries,
   () => {
     const connection = createRedis(env, { role: 'worker', name: 'api-events' });
+    // Without a listener ioredis prints every reconnect failure with a stack; the shared
+    // connection already warns of the outage.
+    connection.on('error', (error) => logger.debug({ err: error.message }, 'redis error (delivery events)'));
     blockingConnections.push(connection);
     return connection;
   },

@@ -25,7 +25,12 @@ const app = createLogsApp({
   adminToken: env.ADMIN_TOKEN,
   ingestToken: env.INGEST_TOKEN,
   redis,
-  blockingConnection: () => createRedis(env, { role: 'worker', name: 'logs-tail' }),
+  blockingConnection: () => {
+    const connection = createRedis(env, { role: 'worker', name: 'logs-tail' });
+    // The shared connection already warns of an outage; one line per open stream would repeat it.
+    connection.on('error', (error) => logger.debug({ err: error.message }, 'redis error (live tail)'));
+    return connection;
+  },
   maxStreams: env.LOGS_MAX_STREAMS,
   logger,
   metrics: createMetricsRegistry('logs'),
