@@ -217,6 +217,14 @@ describe('POST /v1/events/push', () => {
     const token = await api.issueToken(ns);
     expectProblemShape(await push({ ...event(ns, 1), namespace: 'Bad' }, token), 400);
   });
+
+  it('a whole name ns/repo over 255 characters is 400 naming the repository', async () => {
+    const long = { ...event(uniqueName(), 1), namespace: 'n'.repeat(255), repository: 'r' };
+    const problem = expectProblemShape(await push(long), 400);
+    expect(problem.errors).toEqual([
+      { path: 'repository', message: 'namespace/repository must be at most 255 characters' },
+    ]);
+  });
 });
 
 describe('POST /v1/events/distribution', () => {

@@ -251,6 +251,25 @@ describe('problem+json for requests the api cannot take', () => {
     );
     expect(undecodable.detail).toContain('decode');
   });
+
+  it('a whole name ns/repo longer than the distribution limit (255) is 400 naming the repository', async () => {
+    const ns = 'n'.repeat(200);
+    const within = await api.request('PUT', `/v1/namespaces/${ns}/repositories/${'r'.repeat(54)}`, {
+      token: admin,
+      body: { repoType: 'PUBLIC' },
+    });
+    expect(within.status).toBe(201);
+    const over = expectProblemShape(
+      await api.request('PUT', `/v1/namespaces/${ns}/repositories/${'r'.repeat(55)}`, {
+        token: admin,
+        body: { repoType: 'PUBLIC' },
+      }),
+      400,
+    );
+    expect(over.errors).toEqual([
+      { path: 'path.repo', message: 'namespace/repository must be at most 255 characters' },
+    ]);
+  });
 });
 
 describe('tokens', () => {

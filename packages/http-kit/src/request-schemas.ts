@@ -4,6 +4,8 @@
  */
 import {
   digestSchema,
+  fullNameLengthRule,
+  isFullNameWithinLimit,
   namespaceNameSchema,
   recordStatusSchema,
   repositoryNameSchema,
@@ -14,19 +16,24 @@ import { z } from 'zod';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 
-export const pushEventSchema = z.strictObject({
-  namespace: namespaceNameSchema,
-  repository: repositoryNameSchema,
-  tag: tagSchema,
-  digest: digestSchema,
-  pushedAt: z.iso.datetime({ offset: true }).optional(),
-  eventId: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-    .optional(),
-});
+export const pushEventSchema = z
+  .strictObject({
+    namespace: namespaceNameSchema,
+    repository: repositoryNameSchema,
+    tag: tagSchema,
+    digest: digestSchema,
+    pushedAt: z.iso.datetime({ offset: true }).optional(),
+    eventId: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+      .optional(),
+  })
+  .refine((event) => isFullNameWithinLimit(event.namespace, event.repository), {
+    message: fullNameLengthRule,
+    path: ['repository'],
+  });
 
 export const pushEventBatchSchema = z
   .array(pushEventSchema)

@@ -1,11 +1,21 @@
 /** Path parameters shared by the api routes, validated with the distribution name rules. */
-import { namespaceNameSchema, repositoryNameSchema } from '@registry-triggers/core';
+import {
+  fullNameLengthRule,
+  isFullNameWithinLimit,
+  namespaceNameSchema,
+  repositoryNameSchema,
+} from '@registry-triggers/core';
 import { HttpError, parseOr400, requireNamespace } from '@registry-triggers/http-kit';
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 
 const namespaceParams = z.object({ ns: namespaceNameSchema });
-const repositoryParams = namespaceParams.extend({ repo: repositoryNameSchema });
+const repositoryParams = namespaceParams
+  .extend({ repo: repositoryNameSchema })
+  .refine((params) => isFullNameWithinLimit(params.ns, params.repo), {
+    message: fullNameLengthRule,
+    path: ['repo'],
+  });
 
 /** The namespace of the path, checked against the caller's token. */
 export function namespaceOf(req: Request, res: Response): string {
