@@ -270,7 +270,7 @@ const problemResponses: Record<number, ProblemResponse> = {
   503: {
     name: 'ServiceUnavailable',
     description:
-      'Redis is unreachable (or, on a cluster, no replica confirmed the event in time); retry after the given number of seconds, with the same eventId.',
+      'Redis is unreachable (or, on a cluster, no replica confirmed the event in time); retry after the given number of seconds, with the same eventId: the event may have been stored all the same, and only the same eventId makes the retry a duplicate.',
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
   },
 };
