@@ -88,6 +88,10 @@ function generatedSchemas(): Record<string, JsonSchema> {
   describeProperties(result.PushEvent, {
     eventId: 'Idempotency key: the same id within 24 hours is answered 202 and counted as a duplicate.',
     pushedAt: 'ISO-8601 with an offset; defaults to the time the api received the event.',
+    digest:
+      'algorithm:encoded, as in OCI; sha256 must have 64 and sha512 128 lowercase hex characters (the pattern cannot say it).',
+    repository:
+      'The repository inside the namespace (may hold "/"); namespace/repository is at most 255 characters.',
   });
   if (result.AccessRecord) {
     result.AccessRecord.description =
