@@ -4,6 +4,8 @@
  * silently different value.
  */
 import { execFile } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { repoRoot } from '@registry-triggers/testing';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +44,7 @@ const cases: Array<['api' | 'worker' | 'logs', string, string]> = [
   ['api', 'API_PORT', 'abc'],
   ['logs', 'INGEST_TOKEN', 'short'],
   ['worker', 'WORKER_PARTITIONS', '0,3'],
+  ['worker', 'WORKER_PARTITIONS', 'a'],
   ['worker', 'DELIVERY_MIN_REPLICAS', 'many'],
   ['api', 'ADMIN_TOKEN', ''],
 ];
@@ -54,4 +57,28 @@ describe('a bad setting', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`^invalid setting ${name}: `));
   });
+
+  it.concurrent.each([
+    ['api', 'API_PORT'],
+    ['logs', 'LOGS_PORT'],
+    ['worker', 'WORKER_METRICS_PORT'],
+  ] as const)(
+    '%s with %s on a port another process holds exits 2 with one line naming it',
+    async (app, name) => {
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
+      const { port } = holder.address() as AddressInfo;
+      try {
+        const { code, stderr } = await start(app, { [name]: String(port) });
+        expect(code).toBe(2);
+        expect(stderr.trim().split('\n')).toEqual([
+          expect.stringMatching(
+            new RegExp(`^invalid setting ${name}: port ${port}( on [0-9.]+)? is already in use$`),
+          ),
+        ]);
+      } finally {
+        holder.close();
+      }
+    },
+  );
 });

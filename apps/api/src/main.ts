@@ -4,7 +4,7 @@ import {
   closeServer,
   createLogger,
   createMetricsRegistry,
-  listen,
+  listenOrExit,
   ShutdownManager,
 } from '@registry-triggers/http-kit';
 import {
@@ -59,7 +59,7 @@ const app = createApiApp({
 });
 if (!(await awaitFirstConnection(redis)))
   logger.warn('Redis is not reachable yet: answering 503 until it is');
-const server = await listen(app, env.API_PORT, env.API_HOST);
+const server = await listenOrExit(app, 'API_PORT', env.API_PORT, env.API_HOST);
 logger.info({ port: env.API_PORT }, `api listening on http://${env.API_HOST}:${env.API_PORT}`);
 
 shutdown.register('http', () => closeServer(server));

@@ -3,7 +3,7 @@ import {
   closeServer,
   createLogger,
   createMetricsRegistry,
-  listen,
+  listenOrExit,
   ShutdownManager,
 } from '@registry-triggers/http-kit';
 import { createRedis } from '@registry-triggers/store';
@@ -37,7 +37,7 @@ const app = createLogsApp({
 });
 if (!(await awaitFirstConnection(redis)))
   logger.warn('Redis is not reachable yet: answering 503 until it is');
-const server = await listen(app, env.LOGS_PORT, env.LOGS_HOST);
+const server = await listenOrExit(app, 'LOGS_PORT', env.LOGS_PORT, env.LOGS_HOST);
 logger.info({ port: env.LOGS_PORT }, `logs listening on http://${env.LOGS_HOST}:${env.LOGS_PORT}`);
 
 shutdown.register('live streams', () => app.closeStreams());

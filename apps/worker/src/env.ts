@@ -48,7 +48,9 @@ export const workerEnvSchema = redisEnvSchema
       .optional(),
   })
   .superRefine((env, ctx) => {
-    const missing = env.WORKER_PARTITIONS?.find((partition) => partition >= env.QUEUE_PARTITIONS);
+    // zod runs this even when a field failed, with that field's raw text: only a parsed list counts.
+    if (!Array.isArray(env.WORKER_PARTITIONS)) return;
+    const missing = env.WORKER_PARTITIONS.find((partition) => partition >= env.QUEUE_PARTITIONS);
     if (missing !== undefined) {
       ctx.addIssue({
         code: 'custom',

@@ -2,6 +2,7 @@ import { defaultRetryPolicy } from '@registry-triggers/core';
 import {
   createLogger,
   createMetricsRegistry,
+  listenOrExit,
   metricsRoute,
   ShutdownManager,
 } from '@registry-triggers/http-kit';
@@ -94,6 +95,14 @@ const processDelivery = createDeliveryProcessor({
 
 const recordLostDelivery = createLostDeliveryRecorder({ triggers, records });
 
+// The metrics port first: a port that cannot be had ends the start before any job is taken.
+if (env.WORKER_METRICS_PORT !== undefined) {
+  const app = express();
+  app.get('/metrics', metricsRoute(registry));
+  const server = await listenOrExit(app, 'WORKER_METRICS_PORT', env.WORKER_METRICS_PORT);
+  shutdown.register('metrics http', () => new Promise((resolve) => server.close(resolve)));
+}
+
 const consumed = env.WORKER_PARTITIONS ?? Array.from({ length: env.QUEUE_PARTITIONS }, (_, i) => i);
 const workerSet = startWorkers({
   connection: redis,
@@ -112,12 +121,6 @@ logger.info(
   'worker started: evaluating push events and delivering',
 );
 
-if (env.WORKER_METRICS_PORT !== undefined) {
-  const app = express();
-  app.get('/metrics', metricsRoute(registry));
-  const server = app.listen(env.WORKER_METRICS_PORT);
-  shutdown.register('metrics http', () => new Promise((resolve) => server.close(resolve)));
-}
 shutdown.register('workers', () => workerSet.close());
 shutdown.register('queues', () => Promise.all([deliveries.close(), pushEvents.close()]));
 shutdown.register('http dispatcher', () => dispatcher.close());
