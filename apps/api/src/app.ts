@@ -72,7 +72,13 @@ export function createApiApp(deps: ApiDeps): Express {
       ? { redis: deps.redis, replicas, timeoutMs: deps.env.INGEST_REPLICA_TIMEOUT_MS ?? 500 }
       : undefined;
   // The busiest routes first: express tries every earlier route of a request in turn.
-  app.use(eventRoutes({ queue: deps.pushEvents, repositories, durability }, createApiMetrics(deps.metrics)));
+  app.use(
+    eventRoutes(
+      { queue: deps.pushEvents, repositories, durability },
+      createApiMetrics(deps.metrics),
+      deps.logger,
+    ),
+  );
   app.use(tokenRoutes(deps.redis));
   app.use(repositoryRoutes(repositories));
   app.use(

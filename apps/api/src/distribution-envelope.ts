@@ -3,7 +3,14 @@
  * carries a tag is an image push; blob pushes, pulls, deletes and pushes by digest are
  * ignored. `target.repository` is `<namespace>/<repository...>`.
  */
-import { digestSchema, namespaceNameSchema, repositoryNameSchema, tagSchema } from '@registry-triggers/core';
+import {
+  digestSchema,
+  fullNameLengthRule,
+  isFullNameWithinLimit,
+  namespaceNameSchema,
+  repositoryNameSchema,
+  tagSchema,
+} from '@registry-triggers/core';
 import type { distributionEnvelopeSchema } from '@registry-triggers/http-kit';
 import type { z } from 'zod';
 import type { IncomingPushEvent } from './ingest.js';
@@ -14,7 +21,16 @@ const MANIFEST_MEDIA_TYPE = /manifest|index/i;
 
 export type DistributionEnvelope = z.infer<typeof distributionEnvelopeSchema>;
 
-export type EnvelopeItem = { kind: 'push'; event: IncomingPushEvent } | { kind: 'ignored'; reason: string };
+/**
+ * `ignored`: not an image push (a pull, a blob, a push by digest). `unusable`: an image push
+ * this api cannot take (no namespace in its repository, a name, tag or digest outside the
+ * rules); counted as ignored too, as the contract's answer has no other count, but worth a
+ * warning: the user pushed an image and no trigger will fire.
+ */
+export type EnvelopeItem =
+  | { kind: 'push'; event: IncomingPushEvent }
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'unusable'; reason: string; repository: string; tag: string };
 
 export function readEnvelope(envelope: DistributionEnvelope): EnvelopeItem[] {
   return envelope.events.map((event): EnvelopeItem => {
@@ -25,18 +41,27 @@ export function readEnvelope(envelope: DistributionEnvelope): EnvelopeItem[] {
       return { kind: 'ignored', reason: `a blob push (${target.mediaType})` };
     }
     const full = target.repository ?? '';
+    const unusable = (reason: string): EnvelopeItem => ({
+      kind: 'unusable',
+      reason,
+      repository: full,
+      tag: target.tag!,
+    });
     const slash = full.indexOf('/');
-    if (slash < 0) return { kind: 'ignored', reason: `repository ${full} has no namespace` };
+    if (slash < 0) {
+      return unusable('the repository has no namespace: it must be <namespace>/<repository>');
+    }
     const namespace = full.slice(0, slash);
     const repository = full.slice(slash + 1);
-    if (
-      !namespaceNameSchema.safeParse(namespace).success ||
-      !repositoryNameSchema.safeParse(repository).success ||
-      !tagSchema.safeParse(target.tag).success ||
-      !digestSchema.safeParse(target.digest).success
-    ) {
-      return { kind: 'ignored', reason: 'invalid name, tag or digest' };
-    }
+    const checks = [
+      namespaceNameSchema.safeParse(namespace),
+      repositoryNameSchema.safeParse(repository),
+      tagSchema.safeParse(target.tag),
+      digestSchema.safeParse(target.digest),
+    ];
+    const failed = checks.flatMap((check) => (check.success ? [] : [check.error.issues[0]?.message]));
+    if (failed.length > 0) return unusable(failed.join('; '));
+    if (!isFullNameWithinLimit(namespace, repository)) return unusable(fullNameLengthRule);
     const pushedAt = event.timestamp ? Date.parse(event.timestamp) : Number.NaN;
     return {
       kind: 'push',

@@ -349,6 +349,18 @@ describe('POST /v1/events/distribution', () => {
       ignored: 10,
     });
     expect((await queuedFor(ns)).map((job) => job.tag).sort()).toEqual(['v1', 'v2', 'v3', 'v4']);
+    // The image pushes it could not take are warned of, each with its reason; the rest are
+    // not image pushes and go unremarked.
+    const warned = api.logged
+      .filter(
+        (line) => line.msg?.includes('cannot be taken') && [`${ns}/app`, 'app'].includes(line.repository),
+      )
+      .map((line) => [line.repository, line.tag, line.reason]);
+    expect(warned).toEqual([
+      ['app', 'v1', 'the repository has no namespace: it must be <namespace>/<repository>'],
+      [`${ns}/app`, '-v1', expect.stringMatching(/^tag must be/)],
+      [`${ns}/app`, 'v1', expect.stringMatching(/digest/)],
+    ]);
   });
 
   it('an envelope with no events is 202 with nothing accepted', async () => {

@@ -2,6 +2,7 @@ import {
   DISTRIBUTION_MEDIA_TYPES,
   distributionEnvelopeSchema,
   HttpError,
+  type Logger,
   type Principal,
   parseOr400,
   principalOf,
@@ -22,7 +23,7 @@ function checkNamespaces(principal: Principal, events: IncomingPushEvent[]): voi
     throw new HttpError(403, 'forbidden', `this token cannot post events for namespace ${foreign.namespace}`);
 }
 
-export function eventRoutes(target: IngestTarget, metrics: ApiMetrics): Router {
+export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: Logger): Router {
   const router = Router();
 
   async function ingest(events: IncomingPushEvent[]) {
@@ -60,6 +61,14 @@ export function eventRoutes(target: IngestTarget, metrics: ApiMetrics): Router {
       const principal = principalOf(res);
       const envelope = parseOr400(distributionEnvelopeSchema, req.body);
       const items = readEnvelope(envelope);
+      for (const item of items) {
+        if (item.kind === 'unusable') {
+          logger.warn(
+            { repository: item.repository, tag: item.tag, reason: item.reason },
+            'a pushed image the registry reported cannot be taken: no trigger fires for it',
+          );
+        }
+      }
       const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
       const ignored = items.length - events.length;
       checkNamespaces(principal, events);

@@ -54,6 +54,10 @@ export interface ApiResponse {
   elapsedMs: number;
 }
 
+/** One line of the api's JSON log. */
+// biome-ignore lint/suspicious/noExplicitAny: fields differ per line; suites assert them one by one
+export type LogLine = Record<string, any>;
+
 export interface ApiHarness {
   readonly baseUrl: string;
   readonly adminToken: string;
@@ -64,6 +68,8 @@ export interface ApiHarness {
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
   /** A namespace token issued through the api by the admin. */
   issueToken(namespace: string): Promise<string>;
+  /** What the api logged at warn level and above, oldest first. */
+  readonly logged: readonly LogLine[];
   /** A BullMQ Queue on its own connection, to look at what the api enqueued. */
   inspectQueue<T = PushEventJob>(name: QueueName): Queue<T>;
   close(): Promise<void>;
@@ -82,7 +88,9 @@ export async function startApi(
     TRIGGERS_PER_REPOSITORY: options.triggersPerRepository ?? 100,
     MAX_BODY_BYTES: options.maxBodyBytes ?? 5 * 1024 * 1024,
   };
-  const logger = createLogger('api', 'silent');
+  const logged: LogLine[] = [];
+  // Warnings and errors are kept for the suites to read; nothing reaches the test output.
+  const logger = createLogger('api', 'warn', { write: (line: string) => logged.push(JSON.parse(line)) });
   const redis = createRedis(env, {
     role: 'fail-fast',
     // Suites that are not about timing get a generous command timeout: on a loaded CI machine
@@ -159,6 +167,7 @@ export async function startApi(
     app,
     redis,
     records,
+    logged,
     request,
     async issueToken(namespace) {
       const response = await request('POST', `/v1/namespaces/${namespace}/tokens`, {
