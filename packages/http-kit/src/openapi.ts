@@ -85,6 +85,12 @@ function generatedSchemas(): Record<string, JsonSchema> {
     result.TriggerReplacement.description =
       'The body of a trigger, as for POST; a trigger as read (secret "***" included) may be sent back edited.';
   }
+  describeProperties(result.RepositoryInput, {
+    namespace: 'Read-only: may be sent back as read; must be the namespace of the path.',
+    name: 'Read-only: may be sent back as read; must be the repository of the path.',
+    createdAt: 'Read-only: ignored.',
+    updatedAt: 'Read-only: ignored (set by the PUT).',
+  });
   describeProperties(result.PushEvent, {
     eventId: 'Idempotency key: the same id within 24 hours is answered 202 and counted as a duplicate.',
     pushedAt: 'ISO-8601 with an offset; defaults to the time the api received the event.',

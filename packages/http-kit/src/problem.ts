@@ -79,6 +79,23 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, root?
 }
 
 /**
+ * 400 naming each read-only field a body sends with a value other than the object's own: an
+ * object as read may be sent back edited, but not moved or renamed that way.
+ */
+export function checkReadOnlyFields(body: object, own: Record<string, unknown>): void {
+  const sent = body as Record<string, unknown>;
+  const errors = Object.keys(own)
+    .filter((field) => sent[field] !== undefined && sent[field] !== own[field])
+    .map((field) => ({
+      path: field,
+      message: `${field} is read-only: send ${JSON.stringify(own[field])} or leave it out`,
+    }));
+  if (errors.length > 0) {
+    throw new HttpError(400, 'validation-failed', `${errors[0]!.path}: ${errors[0]!.message}`, errors);
+  }
+}
+
+/**
  * A request's query string, validated. A parameter given empty (`?status=&cursor=`, as a
  * client fills in a template or a cursor it does not have yet) is an absent one: its
  * default applies.

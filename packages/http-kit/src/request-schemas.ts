@@ -42,17 +42,39 @@ export const pushEventBatchSchema = z
 
 export const pushEventsBodySchema = z.union([pushEventSchema, pushEventBatchSchema]);
 
-const metadataName = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Z0-9_]+$/, 'must be upper-case letters, digits and underscores');
+const metadataName = (field: string) =>
+  z
+    .string({ error: `${field} must be a string` })
+    .regex(/^[A-Z0-9_]{1,64}$/, `${field} must be 1 to 64 upper-case letters, digits and underscores`);
 
-export const repositoryBodySchema = z.strictObject({
-  repoType: z.enum(['PUBLIC', 'PRIVATE']),
-  authenticationType: metadataName.optional(),
-  originType: metadataName.optional(),
-});
+const repositoryFields = {
+  repoType: z.enum(['PUBLIC', 'PRIVATE'], { error: 'repoType must be PUBLIC or PRIVATE' }),
+  authenticationType: metadataName('authenticationType').optional(),
+  originType: metadataName('originType').optional(),
+};
+
+/**
+ * What a read shows besides, accepted so that a repository as read can be sent back edited:
+ * `namespace` and `name` must be the path's (the route checks), the times are ignored.
+ */
+export const REPOSITORY_READ_ONLY_FIELDS = ['namespace', 'name', 'createdAt', 'updatedAt'] as const;
+
+/** The body of PUT repository. */
+export const repositoryBodySchema = z.strictObject(
+  {
+    ...repositoryFields,
+    namespace: z.string().optional(),
+    name: z.string().optional(),
+    createdAt: z.unknown().optional(),
+    updatedAt: z.unknown().optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}; a repository has ${[...Object.keys(repositoryFields), ...REPOSITORY_READ_ONLY_FIELDS].join(', ')}`
+        : undefined,
+  },
+);
 
 export const DISTRIBUTION_MEDIA_TYPES = [
   'application/vnd.docker.distribution.events.v1+json',

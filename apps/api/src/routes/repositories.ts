@@ -1,4 +1,10 @@
-import { notFound, parseOr400, parseQueryOr400, repositoryBodySchema } from '@registry-triggers/http-kit';
+import {
+  checkReadOnlyFields,
+  notFound,
+  parseOr400,
+  parseQueryOr400,
+  repositoryBodySchema,
+} from '@registry-triggers/http-kit';
 import type { RepositoryStore } from '@registry-triggers/store';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -17,7 +23,14 @@ export function repositoryRoutes(repositories: RepositoryStore): Router {
     handle(async (req, res) => {
       const { namespace, repository } = repositoryOf(req, res);
       const body = parseOr400(repositoryBodySchema, req.body);
-      const result = await repositories.put(namespace, repository, body, Date.now());
+      checkReadOnlyFields(body, { namespace, name: repository });
+      const { repoType, authenticationType, originType } = body;
+      const result = await repositories.put(
+        namespace,
+        repository,
+        { repoType, authenticationType, originType },
+        Date.now(),
+      );
       res.status(result.created ? 201 : 200).json(result.repository);
     }),
   );

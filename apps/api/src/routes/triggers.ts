@@ -7,7 +7,7 @@ import {
   triggerInputSchema,
   triggerReplacementSchema,
 } from '@registry-triggers/core';
-import { HttpError, notFound, parseOr400 } from '@registry-triggers/http-kit';
+import { checkReadOnlyFields, HttpError, notFound, parseOr400 } from '@registry-triggers/http-kit';
 import { type RecordStore, TriggerLimitError, type TriggerStore } from '@registry-triggers/store';
 import { Router } from 'express';
 import type { DeliveryRequests } from '../delivery-requests.js';
@@ -99,16 +99,11 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
       const keepSecret = body.secret === MASKED_SECRET;
       if (keepSecret) delete body.secret;
       const parsed = parseOr400(triggerReplacementSchema, body);
-      const mismatched = (['id', 'namespace', 'repository'] as const).filter(
-        (field) => parsed[field] !== undefined && parsed[field] !== existing[field],
-      );
-      if (mismatched.length > 0) {
-        const errors = mismatched.map((field) => ({
-          path: field,
-          message: `${field} is read-only: send ${JSON.stringify(existing[field])} or leave it out`,
-        }));
-        throw new HttpError(400, 'validation-failed', `${errors[0]!.path}: ${errors[0]!.message}`, errors);
-      }
+      checkReadOnlyFields(parsed, {
+        id: existing.id,
+        namespace: existing.namespace,
+        repository: existing.repository,
+      });
       const input = omitReadOnly(parsed);
       const { secret: _old, disabledReason: _reason, ...kept } = existing;
       const replaced: Trigger = {
