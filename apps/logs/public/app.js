@@ -292,8 +292,13 @@ function describeQuery(query) {
 
 function updateSummary() {
   const count = state.records.size;
-  els.empty.hidden = count > 0 || state.listAbort !== null;
-  if (!state.query) return;
+  // After a refused query the error says it all: no "no records match" beside it.
+  const failed = !els.message.hidden && count === 0;
+  els.empty.hidden = count > 0 || state.listAbort !== null || failed;
+  if (!state.query || failed) {
+    if (failed) els.summary.textContent = '';
+    return;
+  }
   const more = state.nextCursor ? ', more below' : '';
   els.summary.textContent = `${count} record${count === 1 ? '' : 's'}${more}, newest first: ${describeQuery(state.query)}`;
 }
@@ -393,6 +398,10 @@ async function applyForm() {
   if (problem) {
     const [field, text] = problem;
     field.setAttribute('aria-invalid', 'true');
+    // No list stays on screen under a query that was not run.
+    resetList();
+    state.query = null;
+    els.summary.textContent = '';
     showMessage(text);
     field.focus();
     els.follow.checked = false;
@@ -421,6 +430,8 @@ function clearMessage() {
 
 function showMessage(text, errors = []) {
   els.message.replaceChildren(h('strong', {}, 'Error: '), text);
+  // A problem's detail often is its one error already ("path.ns: namespace must be …").
+  errors = errors.filter((e) => !text.includes(`${e.path ? `${e.path}: ` : ''}${e.message ?? ''}`));
   if (errors.length > 0) {
     els.message.append(
       h(
@@ -435,8 +446,9 @@ function showMessage(text, errors = []) {
 
 function showError(error) {
   if (error instanceof ApiError) {
+    const detail = /[.!?]$/.test(error.message) ? error.message : `${error.message}.`;
     const hint = error.status === 401 ? ' Check the token.' : '';
-    showMessage(`${error.message}${hint}`, error.errors);
+    showMessage(`${detail}${hint}`, error.errors);
   } else {
     showMessage(error instanceof Error ? error.message : String(error));
   }

@@ -234,7 +234,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the access-log web page', () => {
       await other.getByRole('button', { name: 'Show log' }).click();
       const alert = other.getByRole('alert');
       await alert.waitFor();
-      await poll(() => alert.textContent()).toContain('a valid bearer token is required');
+      await poll(() => alert.textContent()).toContain('a valid bearer token is required. Check the token.');
+      // The error alone: no "no records match" beside it.
+      expect(await other.getByText('No records match these filters.').isVisible()).toBe(false);
+
+      // A detail that is the problem's one error is said once, not again as a list.
+      await other.getByLabel('Token').fill(adminToken);
+      await other.getByLabel('Namespace').fill('Not_Valid');
+      await other.getByRole('button', { name: 'Show log' }).click();
+      await poll(() => alert.textContent()).toContain('path.ns: namespace must be');
+      const text = (await alert.textContent()) ?? '';
+      expect(text.split('path.ns:')).toHaveLength(2);
     } finally {
       await other.close();
     }
