@@ -61,6 +61,7 @@ describe('triggerInputSchema: rules', () => {
     ['', /1 to 64/],
     ['x'.repeat(65), /1 to 64/],
     ['a\nb', /control characters/],
+    ['   ', /name must not be blank/],
     [42, /name must be a string/],
   ])('name %j', (name, message) => {
     expectIssue({ ...base, name }, 'name', message);

@@ -24,7 +24,9 @@ const triggerNameSchema = z
   .string({ error: 'name must be a string' })
   .min(1, `name must be 1 to ${MAX_TRIGGER_NAME_LENGTH} characters`)
   .max(MAX_TRIGGER_NAME_LENGTH, `name must be 1 to ${MAX_TRIGGER_NAME_LENGTH} characters`)
-  .refine((name) => !CONTROL_CHARACTERS.test(name), 'name must not contain control characters');
+  .refine((name) => !CONTROL_CHARACTERS.test(name), 'name must not contain control characters')
+  // An empty name already broke the length rule: one issue per problem.
+  .refine((name) => name === '' || name.trim() !== '', 'name must not be blank');
 
 // The descriptions end up in the OpenAPI document (z.toJSONSchema), where the
 // custom checks themselves cannot be expressed.
