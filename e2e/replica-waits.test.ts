@@ -5,17 +5,19 @@
  */
 import {
   attachReplica,
+  getFreePorts,
   type Receiver,
   type RedisHandle,
   redisCommand,
   redisInfo,
   sleep,
+  startApp,
   startReceiver,
   startRedis,
   waitFor,
 } from '@registry-triggers/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Stack, startStack } from './support/stack.js';
+import { ADMIN_TOKEN, INGEST_TOKEN, type Stack, startStack } from './support/stack.js';
 
 const DIGEST = 'sha256:457f4aa83fc9a6663ab9d1b0a6e2dce25a12a943ed5bf2c1747c58d48bbb4917';
 const NS = 'replicated';
@@ -80,3 +82,30 @@ it('delivers once a replica holds the claim, and holds the delivery while none d
   await sleep(1500);
   expect(receiver.requests).toHaveLength(2);
 }, 90_000);
+
+it('an app asked to wait for more replicas than its server has says so as it starts', async () => {
+  // The stack's worker waits for one replica and its server has one: no warning.
+  expect(stack.workers[0]!.output().join('\n')).not.toContain('fewer replicas');
+
+  const lone = await startRedis({ outage: true });
+  const [apiPort] = await getFreePorts(1);
+  const env = {
+    REDIS_URL: lone.url,
+    ADMIN_TOKEN,
+    INGEST_TOKEN,
+    API_PORT: String(apiPort),
+    INGEST_MIN_REPLICAS: '1',
+    DELIVERY_MIN_REPLICAS: '1',
+    LOG_LEVEL: 'warn',
+  };
+  const apps = await Promise.all([
+    startApp({ name: 'api', env, readyUrl: `http://127.0.0.1:${apiPort}/readyz` }),
+    startApp({ name: 'worker', env, readyLine: /fewer replicas than DELIVERY_MIN_REPLICAS/ }),
+  ]);
+  try {
+    expect(apps[0]!.output().join('\n')).toContain('fewer replicas than INGEST_MIN_REPLICAS');
+  } finally {
+    await Promise.all(apps.map((app) => app.stop()));
+    await lone.stop();
+  }
+}, 60_000);

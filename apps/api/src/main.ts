@@ -8,6 +8,7 @@ import {
   ShutdownManager,
 } from '@registry-triggers/http-kit';
 import {
+  connectedReplicas,
   createRedis,
   type DeliveryJob,
   PartitionedQueue,
@@ -17,7 +18,7 @@ import {
 } from '@registry-triggers/store';
 import { createApiApp } from './app.js';
 import { DeliveryRequests } from './delivery-requests.js';
-import { readApiEnv } from './env.js';
+import { ingestMinReplicas, readApiEnv } from './env.js';
 
 const env = readApiEnv();
 const logger = createLogger('api', env.LOG_LEVEL);
@@ -59,6 +60,14 @@ const app = createApiApp({
 });
 if (!(await awaitFirstConnection(redis)))
   logger.warn('Redis is not reachable yet: answering 503 until it is');
+const ingestReplicas = ingestMinReplicas(env);
+const replicasNow = ingestReplicas > 0 ? await connectedReplicas(redis) : undefined;
+if (replicasNow !== undefined && replicasNow < ingestReplicas) {
+  logger.warn(
+    { INGEST_MIN_REPLICAS: ingestReplicas, connectedReplicas: replicasNow },
+    'Redis has fewer replicas than INGEST_MIN_REPLICAS: pushes answer 503 not-replicated until enough are attached',
+  );
+}
 const server = await listenOrExit(app, 'API_PORT', env.API_PORT, env.API_HOST);
 logger.info({ port: env.API_PORT }, `api listening on http://${env.API_HOST}:${env.API_PORT}`);
 

@@ -7,6 +7,7 @@ import {
   ShutdownManager,
 } from '@registry-triggers/http-kit';
 import {
+  connectedReplicas,
   createRedis,
   type DeliveryJob,
   PartitionedQueue,
@@ -41,6 +42,16 @@ const triggers = new TriggerStore(redis);
 // cluster): its claim before the request is sent, its record before the job completes.
 const deliveryReplicas = env.DELIVERY_MIN_REPLICAS ?? (env.REDIS_CLUSTER_NODES ? 1 : 0);
 const replicated = deliveryReplicas > 0 ? { replicas: deliveryReplicas, timeoutMs: 500 } : undefined;
+// Not awaited: a worker started before its Redis waits for it in BullMQ, not here.
+if (replicated) {
+  void connectedReplicas(redis).then((replicasNow) => {
+    if (replicasNow === undefined || replicasNow >= deliveryReplicas) return;
+    logger.warn(
+      { DELIVERY_MIN_REPLICAS: deliveryReplicas, connectedReplicas: replicasNow },
+      'Redis has fewer replicas than DELIVERY_MIN_REPLICAS: deliveries are held, not sent, until enough are attached',
+    );
+  });
+}
 const records = new RecordStore(redis, retentionFromEnv(env), replicated);
 const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, env.QUEUE_PARTITIONS, redis);
 const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, env.QUEUE_PARTITIONS, redis);

@@ -251,3 +251,20 @@ export async function waitForReplicas(
   if (onCluster && reached >= Math.min(wanted, await liveReplicas(master.node))) return;
   throw new ReplicationTimeoutError(wanted, reached);
 }
+
+/**
+ * The replicas a single server has now (INFO replication), or undefined on a cluster, whose
+ * replicas are counted per master as writes are made, or when the server does not answer.
+ * For a warning at start-up: an app asked to wait for more replicas than there are would
+ * answer every write late (503, or a delivery held) until they are attached.
+ */
+export async function connectedReplicas(redis: RedisConnection): Promise<number | undefined> {
+  if (redis instanceof Cluster) return undefined;
+  try {
+    const info = await redis.info('replication');
+    const count = /^connected_slaves:(\d+)/m.exec(info)?.[1];
+    return count === undefined ? undefined : Number(count);
+  } catch {
+    return undefined;
+  }
+}
