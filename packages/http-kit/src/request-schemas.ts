@@ -33,6 +33,8 @@ export const pushEventSchema = z
   .refine((event) => isFullNameWithinLimit(event.namespace, event.repository), {
     message: fullNameLengthRule,
     path: ['repository'],
+    // Only for halves that are valid on their own: an over-long repository says so once.
+    when: (payload) => payload.issues.length === 0,
   });
 
 export const pushEventBatchSchema = z
@@ -63,8 +65,8 @@ export const REPOSITORY_READ_ONLY_FIELDS = ['namespace', 'name', 'createdAt', 'u
 export const repositoryBodySchema = z.strictObject(
   {
     ...repositoryFields,
-    namespace: z.string().optional(),
-    name: z.string().optional(),
+    namespace: z.string({ error: 'namespace must be a string' }).optional(),
+    name: z.string({ error: 'name must be a string' }).optional(),
     createdAt: z.unknown().optional(),
     updatedAt: z.unknown().optional(),
   },

@@ -15,6 +15,8 @@ const repositoryParams = namespaceParams
   .refine((params) => isFullNameWithinLimit(params.ns, params.repo), {
     message: fullNameLengthRule,
     path: ['repo'],
+    // Only for halves that are valid on their own: an over-long repository says so once.
+    when: (payload) => payload.issues.length === 0,
   });
 
 /** The namespace of the path, checked against the caller's token. */
