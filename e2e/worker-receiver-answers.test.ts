@@ -12,6 +12,8 @@ import {
   digestFor,
   getTrigger,
   type LoopbackServer,
+  metricSum,
+  scrapeMetrics,
   startLoopbackServer,
   startObservedStack,
   triggerRecords,
@@ -148,6 +150,9 @@ describe('worker: what receivers answer', () => {
     const trigger = await stack.createTrigger(NS, 'doomed', { name: 'doomed', url: rx.url, type: 'ALL' });
     await pushOne('doomed');
     await stack.records(NS, 'doomed', trigger.id, 1, 'retrying');
+    const failedBefore = metricSum(await scrapeMetrics(metricsUrl), 'delivery_attempts_total', {
+      outcome: 'failed',
+    });
     const deleted = await stack.call(
       'DELETE',
       `/v1/namespaces/${NS}/repositories/doomed/triggers/${trigger.id}`,
@@ -172,6 +177,11 @@ describe('worker: what receivers answer', () => {
       ['retrying', '503', 1],
     ]);
     expect(story[0].deliveryId).toBe(story[1].deliveryId);
+    // Counted as the failed delivery the log shows.
+    const failedAfter = metricSum(await scrapeMetrics(metricsUrl), 'delivery_attempts_total', {
+      outcome: 'failed',
+    });
+    expect(failedAfter - failedBefore).toBe(1);
   });
 
   it('301 with Location: the attempt is final and the redirect is not followed', async () => {

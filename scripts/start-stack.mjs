@@ -169,9 +169,10 @@ log(`api:    http://127.0.0.1:${apiPort}   (OpenAPI: http://127.0.0.1:${apiPort}
 log(`logs:   http://127.0.0.1:${logsPort}  (web page to browse the access log)`);
 log(`ADMIN_TOKEN=${tokens.ADMIN_TOKEN}`);
 log(`INGEST_TOKEN=${tokens.INGEST_TOKEN}`);
-if (env.DELIVERY_ALLOW_PRIVATE_NETWORKS === 'true') {
+// The worker takes true, 1 and yes (packages/http-kit/src/env.ts): say so for each of them.
+if (['true', '1', 'yes'].includes(String(env.DELIVERY_ALLOW_PRIVATE_NETWORKS).trim().toLowerCase())) {
   log(
-    'DELIVERY_ALLOW_PRIVATE_NETWORKS=true: triggers may call loopback and private addresses (local stack only)',
+    `DELIVERY_ALLOW_PRIVATE_NETWORKS=${env.DELIVERY_ALLOW_PRIVATE_NETWORKS}: triggers may call loopback and private addresses (local stack only)`,
   );
 }
 log('Ctrl-C stops everything.');

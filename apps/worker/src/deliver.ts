@@ -246,6 +246,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       note: 'not sent: the trigger was deleted',
     };
     await deps.records.append(record, requestTime, attemptWriteId(job, attempt));
+    deps.metrics.attempts.inc({ outcome: 'failed' });
   }
 
   /** Ends a job whose attempt was already sent and recorded, the way that attempt ended. */
@@ -301,6 +302,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
         note: `not sent: the trigger is disabled${trigger.disabledReason ? ` (${trigger.disabledReason})` : ''}`,
       };
       await deps.records.append(record, requestTime);
+      deps.metrics.attempts.inc({ outcome: 'failed' });
       throw new UnrecoverableError(record.note);
     }
 

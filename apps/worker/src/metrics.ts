@@ -21,7 +21,7 @@ export function createWorkerMetrics(registry: Registry, sources?: MetricSources)
   return {
     attempts: new Counter({
       name: 'delivery_attempts_total',
-      help: 'Delivery attempts by recorded status (succeeded, retrying, failed)',
+      help: 'Delivery records by status (succeeded, retrying, failed): one per attempt, and a failed one for a delivery ended unsent because its trigger was disabled or deleted',
       labelNames: ['outcome'],
       registers: [registry],
     }),
