@@ -171,10 +171,37 @@ describe('Redis outage', () => {
     const ns = uniqueName();
     const server = redisServer();
     // A paused server takes connections but runs no command, UNPAUSE included: it ends by itself.
-    await redisCommand(server.host, server.port, ['CLIENT', 'PAUSE', '2500', 'ALL']);
+    await redisCommand(server.host, server.port, ['CLIENT', 'PAUSE', '4000', 'ALL']);
     const response = await bounded('POST', '/v1/events/push', { token: api.ingestToken, body: event(ns, 1) });
     expectUnavailable(response, 'paused push');
     expect(response.elapsedMs).toBeGreaterThanOrEqual(COMMAND_TIMEOUT_MS - 50);
+    // An envelope refused with 503 is sent again whole by the registry: its ignored events
+    // are counted when it is taken, not before.
+    const ignored = async () =>
+      Number(
+        /^push_events_total\{[^}]*outcome="ignored"[^}]*\} (\d+)$/m.exec(
+          (await bounded('GET', '/metrics')).text,
+        )?.[1] ?? 0,
+      );
+    const ignoredBefore = await ignored();
+    const target = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: digestOf(2),
+      tag: 'v2',
+    };
+    const envelope = {
+      events: [
+        { id: `${ns}-env-push`, action: 'push', target: { ...target, repository: `${uniqueName()}/app` } },
+        { id: `${ns}-env-pull`, action: 'pull', target: { ...target, repository: `${uniqueName()}/app` } },
+      ],
+    };
+    const refused = await bounded('POST', '/v1/events/distribution', {
+      token: api.ingestToken,
+      body: envelope,
+      contentType: 'application/vnd.docker.distribution.events.v1+json',
+    });
+    expectUnavailable(refused, 'paused envelope');
+    expect(await ignored()).toBe(ignoredBefore);
     const ready = await bounded('GET', '/readyz');
     expect(ready.status).toBe(503);
     expect(ready.elapsedMs).toBeLessThan(OUTAGE_ANSWER_MS);

@@ -72,8 +72,9 @@ export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: L
       const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
       const ignored = items.length - events.length;
       checkNamespaces(principal, events);
-      metrics.events.inc({ outcome: 'ignored' }, ignored);
       const result = events.length > 0 ? await ingest(events) : { accepted: 0, duplicates: 0, eventIds: [] };
+      // Counted once the envelope is taken: after a 503 the registry sends it all again.
+      metrics.events.inc({ outcome: 'ignored' }, ignored);
       res.status(202).json({ ...result, ignored });
     }),
   );
