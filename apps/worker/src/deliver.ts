@@ -81,6 +81,20 @@ function baseRecord(trigger: Trigger, data: DeliveryJob, attempt: number, reques
   };
 }
 
+/** The rest of a `failed` record of a delivery that ended with no request sent (or none answered). */
+function unsent(statusCode: string, note: string, requestBody = '') {
+  return {
+    status: 'failed' as const,
+    statusCode,
+    durationMs: 0,
+    requestHeaders: {},
+    requestBody,
+    responseHeaders: {},
+    responseBody: '',
+    note,
+  };
+}
+
 /**
  * The access-log write id of one attempt of one delivery job: a run of the same attempt
  * again finds the record of the first (and a retried append adds it only once). The job's
@@ -236,14 +250,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       ...fields,
       attempt,
       requestTime,
-      status: 'failed',
-      statusCode: 'TRIGGER_DELETED',
-      durationMs: 0,
-      requestHeaders: {},
-      requestBody: '',
-      responseHeaders: {},
-      responseBody: '',
-      note: 'not sent: the trigger was deleted',
+      ...unsent('TRIGGER_DELETED', 'not sent: the trigger was deleted'),
     };
     await deps.records.append(record, requestTime, attemptWriteId(job, attempt));
     deps.metrics.attempts.inc({ outcome: 'failed' });
@@ -292,14 +299,10 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     if (!trigger.enabled && !data.singleAttempt) {
       const record: NewAccessRecord = {
         ...baseRecord(trigger, data, attempt, requestTime),
-        status: 'failed',
-        statusCode: 'TRIGGER_DISABLED',
-        durationMs: 0,
-        requestHeaders: {},
-        requestBody: '',
-        responseHeaders: {},
-        responseBody: '',
-        note: `not sent: the trigger is disabled${trigger.disabledReason ? ` (${trigger.disabledReason})` : ''}`,
+        ...unsent(
+          'TRIGGER_DISABLED',
+          `not sent: the trigger is disabled${trigger.disabledReason ? ` (${trigger.disabledReason})` : ''}`,
+        ),
       };
       await deps.records.append(record, requestTime);
       deps.metrics.attempts.inc({ outcome: 'failed' });
@@ -364,14 +367,11 @@ export function createLostDeliveryRecorder(deps: Pick<DeliverDeps, 'triggers' | 
     await deps.records.append(
       {
         ...baseRecord(trigger, data, job.attemptsMade + 1, at),
-        status: 'failed',
-        statusCode: 'WORKER_LOST',
-        durationMs: 0,
-        requestHeaders: {},
-        requestBody: data.body ?? '',
-        responseHeaders: {},
-        responseBody: '',
-        note: 'the worker process running this delivery stopped too many times; redeliver it from the access log',
+        ...unsent(
+          'WORKER_LOST',
+          'the worker process running this delivery stopped too many times; redeliver it from the access log',
+          data.body,
+        ),
       },
       at,
     );
