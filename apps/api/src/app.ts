@@ -11,6 +11,7 @@ import {
   routeNotFound,
 } from '@registry-triggers/http-kit';
 import {
+  minReplicasFor,
   type PartitionedQueue,
   type PushEventJob,
   type RecordStore,
@@ -21,7 +22,7 @@ import {
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { DeliveryRequests } from './delivery-requests.js';
-import { type ApiEnv, ingestMinReplicas } from './env.js';
+import type { ApiEnv } from './env.js';
 import { createApiMetrics } from './metrics.js';
 import { eventRoutes } from './routes/events.js';
 import { repositoryRoutes } from './routes/repositories.js';
@@ -66,7 +67,7 @@ export function createApiApp(deps: ApiDeps): Express {
     }),
   );
   const repositories = new RepositoryStore(deps.redis);
-  const replicas = ingestMinReplicas(deps.env);
+  const replicas = minReplicasFor(deps.env.INGEST_MIN_REPLICAS, deps.env);
   const durability =
     replicas > 0
       ? { redis: deps.redis, replicas, timeoutMs: deps.env.INGEST_REPLICA_TIMEOUT_MS ?? 500 }

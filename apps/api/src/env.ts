@@ -26,8 +26,3 @@ export const apiEnvSchema = redisEnvSchema
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
 export const readApiEnv = (source: NodeJS.ProcessEnv = process.env): ApiEnv => parseEnv(apiEnvSchema, source);
-
-/** The replicas an event must reach before 202: INGEST_MIN_REPLICAS, else 1 on a cluster, 0 on one server. */
-export const ingestMinReplicas = (
-  env: Partial<Pick<ApiEnv, 'INGEST_MIN_REPLICAS' | 'REDIS_CLUSTER_NODES'>>,
-) => env.INGEST_MIN_REPLICAS ?? (env.REDIS_CLUSTER_NODES ? 1 : 0);

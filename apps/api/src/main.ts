@@ -8,17 +8,18 @@ import {
   ShutdownManager,
 } from '@registry-triggers/http-kit';
 import {
-  connectedReplicas,
   createRedis,
   type DeliveryJob,
+  minReplicasFor,
   PartitionedQueue,
   type PushEventJob,
   queueNames,
   RecordStore,
+  replicasBelow,
 } from '@registry-triggers/store';
 import { createApiApp } from './app.js';
 import { DeliveryRequests } from './delivery-requests.js';
-import { ingestMinReplicas, readApiEnv } from './env.js';
+import { readApiEnv } from './env.js';
 
 const env = readApiEnv();
 const logger = createLogger('api', env.LOG_LEVEL);
@@ -60,9 +61,9 @@ const app = createApiApp({
 });
 if (!(await awaitFirstConnection(redis)))
   logger.warn('Redis is not reachable yet: answering 503 until it is');
-const ingestReplicas = ingestMinReplicas(env);
-const replicasNow = ingestReplicas > 0 ? await connectedReplicas(redis) : undefined;
-if (replicasNow !== undefined && replicasNow < ingestReplicas) {
+const ingestReplicas = minReplicasFor(env.INGEST_MIN_REPLICAS, env);
+const replicasNow = await replicasBelow(redis, ingestReplicas);
+if (replicasNow !== undefined) {
   logger.warn(
     { INGEST_MIN_REPLICAS: ingestReplicas, connectedReplicas: replicasNow },
     'Redis has fewer replicas than INGEST_MIN_REPLICAS: pushes answer 503 not-replicated until enough are attached',

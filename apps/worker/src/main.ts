@@ -7,14 +7,15 @@ import {
   ShutdownManager,
 } from '@registry-triggers/http-kit';
 import {
-  connectedReplicas,
   createRedis,
   type DeliveryJob,
+  minReplicasFor,
   PartitionedQueue,
   type PushEventJob,
   queueNames,
   RecordStore,
   RepositoryStore,
+  replicasBelow,
   retentionFromEnv,
   TriggerStore,
 } from '@registry-triggers/store';
@@ -40,18 +41,17 @@ redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'))
 const triggers = new TriggerStore(redis);
 // What a delivery depends on is on a replica before the delivery goes on (by default on a
 // cluster): its claim before the request is sent, its record before the job completes.
-const deliveryReplicas = env.DELIVERY_MIN_REPLICAS ?? (env.REDIS_CLUSTER_NODES ? 1 : 0);
+const deliveryReplicas = minReplicasFor(env.DELIVERY_MIN_REPLICAS, env);
 const replicated = deliveryReplicas > 0 ? { replicas: deliveryReplicas, timeoutMs: 500 } : undefined;
 // Not awaited: a worker started before its Redis waits for it in BullMQ, not here.
-if (replicated) {
-  void connectedReplicas(redis).then((replicasNow) => {
-    if (replicasNow === undefined || replicasNow >= deliveryReplicas) return;
+void replicasBelow(redis, deliveryReplicas).then((replicasNow) => {
+  if (replicasNow !== undefined) {
     logger.warn(
       { DELIVERY_MIN_REPLICAS: deliveryReplicas, connectedReplicas: replicasNow },
       'Redis has fewer replicas than DELIVERY_MIN_REPLICAS: deliveries are held, not sent, until enough are attached',
     );
-  });
-}
+  }
+});
 const records = new RecordStore(redis, retentionFromEnv(env), replicated);
 const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, env.QUEUE_PARTITIONS, redis);
 const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, env.QUEUE_PARTITIONS, redis);

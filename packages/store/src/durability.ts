@@ -253,17 +253,29 @@ export async function waitForReplicas(
 }
 
 /**
- * The replicas a single server has now (INFO replication), or undefined on a cluster, whose
- * replicas are counted per master as writes are made, or when the server does not answer.
- * For a warning at start-up: an app asked to wait for more replicas than there are would
- * answer every write late (503, or a delivery held) until they are attached.
+ * A replica-wait setting (INGEST_MIN_REPLICAS, DELIVERY_MIN_REPLICAS) as it applies: the value
+ * given, else 1 on a Redis Cluster, where a failover must lose nothing, and 0 on one server.
  */
-export async function connectedReplicas(redis: RedisConnection): Promise<number | undefined> {
-  if (redis instanceof Cluster) return undefined;
+export function minReplicasFor(
+  setting: number | undefined,
+  env: { REDIS_CLUSTER_NODES?: string | undefined },
+) {
+  return setting ?? (env.REDIS_CLUSTER_NODES ? 1 : 0);
+}
+
+/**
+ * The replicas a single server has now (INFO replication) when they are fewer than `wanted`,
+ * else undefined: also on a cluster, whose replicas are counted per master as writes are made,
+ * and when the server does not answer. For a warning at start-up: an app asked to wait for
+ * more replicas than there are would answer every write late (503, or a delivery held) until
+ * they are attached.
+ */
+export async function replicasBelow(redis: RedisConnection, wanted: number): Promise<number | undefined> {
+  if (wanted <= 0 || redis instanceof Cluster) return undefined;
   try {
     const info = await redis.info('replication');
     const count = /^connected_slaves:(\d+)/m.exec(info)?.[1];
-    return count === undefined ? undefined : Number(count);
+    return count !== undefined && Number(count) < wanted ? Number(count) : undefined;
   } catch {
     return undefined;
   }
