@@ -8,6 +8,7 @@ import {
   metricsRoute,
   openApiDocument,
   problemHandler,
+  refuseReservedKeys,
   routeNotFound,
 } from '@registry-triggers/http-kit';
 import {
@@ -66,6 +67,7 @@ export function createApiApp(deps: ApiDeps): Express {
       type: ['application/json', 'application/*+json', ...DISTRIBUTION_MEDIA_TYPES],
     }),
   );
+  app.use('/v1', refuseReservedKeys());
   const repositories = new RepositoryStore(deps.redis);
   const replicas = minReplicasFor(deps.env.INGEST_MIN_REPLICAS, deps.env);
   const durability =

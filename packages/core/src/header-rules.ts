@@ -3,6 +3,7 @@
  * that the delivery itself owns (Content-Type, webhook-*) cannot be replaced,
  * so a receiver can always trust them.
  */
+import { quoteInput } from './quote.js';
 
 export const MAX_CUSTOM_HEADERS = 20;
 export const MAX_HEADER_VALUE_LENGTH = 4096;
@@ -40,32 +41,43 @@ export interface HeaderIssue {
   rule: string;
 }
 
+export const HEADER_COUNT_RULE = `headers may hold at most ${MAX_CUSTOM_HEADERS} entries`;
+
+/**
+ * The rules of a set of custom headers, one issue per broken rule and header. Past the count
+ * limit nothing else is looked at: the answer is that one rule, however many names a client
+ * sent (a body of 200,000 invalid names must not cost 200,000 issues).
+ */
 export function checkCustomHeaders(headers: Readonly<Record<string, string>>): HeaderIssue[] {
   const issues: HeaderIssue[] = [];
   const names = Object.keys(headers);
-  if (names.length > MAX_CUSTOM_HEADERS) {
-    issues.push({ name: undefined, rule: `headers may hold at most ${MAX_CUSTOM_HEADERS} entries` });
-  }
+  if (names.length > MAX_CUSTOM_HEADERS) return [{ name: undefined, rule: HEADER_COUNT_RULE }];
   const seen = new Set<string>();
   for (const name of names) {
     const lower = name.toLowerCase();
     if (!HEADER_NAME.test(name)) {
-      issues.push({ name, rule: `header name "${name}" is not a valid HTTP header name` });
+      issues.push({ name, rule: `header name ${quoteInput(name)} is not a valid HTTP header name` });
     } else if (isForbiddenHeaderName(name)) {
       issues.push({
         name,
-        rule: `header "${name}" cannot be set: Host, Content-Type, Content-Length, Transfer-Encoding, Connection, Keep-Alive, Upgrade, TE, Trailer, Expect, Proxy-* and webhook-* are set by the delivery`,
+        rule: `header ${quoteInput(name)} cannot be set: Host, Content-Type, Content-Length, Transfer-Encoding, Connection, Keep-Alive, Upgrade, TE, Trailer, Expect, Proxy-* and webhook-* are set by the delivery`,
       });
     } else if (seen.has(lower)) {
-      issues.push({ name, rule: `header "${name}" is given twice (names ignore case)` });
+      issues.push({ name, rule: `header ${quoteInput(name)} is given twice (names ignore case)` });
     }
     seen.add(lower);
     const value = headers[name];
     if (typeof value !== 'string') continue; // the record schema reports the type
     if (CONTROL_CHARACTER.test(value)) {
-      issues.push({ name, rule: `header "${name}" must not contain CR, LF or other control characters` });
+      issues.push({
+        name,
+        rule: `header ${quoteInput(name)} must not contain CR, LF or other control characters`,
+      });
     } else if (value.length > MAX_HEADER_VALUE_LENGTH) {
-      issues.push({ name, rule: `header "${name}" must be at most ${MAX_HEADER_VALUE_LENGTH} characters` });
+      issues.push({
+        name,
+        rule: `header ${quoteInput(name)} must be at most ${MAX_HEADER_VALUE_LENGTH} characters`,
+      });
     }
   }
   return issues;

@@ -4,6 +4,7 @@ export * from './header-rules.js';
 export * from './match.js';
 export * from './names.js';
 export * from './payload.js';
+export * from './quote.js';
 export * from './retry-date.js';
 export * from './retry-policy.js';
 export * from './signing.js';

@@ -3,9 +3,10 @@
  * (Trigger) and what is shown back (toPublicTrigger, which hides the secret).
  */
 import { z } from 'zod';
-import { checkCustomHeaders } from './header-rules.js';
+import { checkCustomHeaders, HEADER_COUNT_RULE, MAX_CUSTOM_HEADERS } from './header-rules.js';
 import { checkExpression, MAX_EXPRESSION_LENGTH } from './match.js';
 import { tagSchema } from './names.js';
+import { isReservedKey, quoteInput, quoteNames, RESERVED_KEY_RULE } from './quote.js';
 import { checkTriggerUrl, REDACTED } from './url-rules.js';
 import { checkWebhookSecret } from './webhook-secret.js';
 
@@ -49,7 +50,7 @@ const triggerTagsSchema = z
     const seen = new Set<string>();
     tags.forEach((tag, index) => {
       if (seen.has(tag))
-        ctx.addIssue({ code: 'custom', path: [index], message: `tag "${tag}" is listed twice` });
+        ctx.addIssue({ code: 'custom', path: [index], message: `tag ${quoteInput(tag)} is listed twice` });
       seen.add(tag);
     });
   });
@@ -75,23 +76,41 @@ const triggerSecretSchema = z
     if (!check.ok) ctx.addIssue({ code: 'custom', message: check.rule });
   });
 
-const triggerHeadersSchema = z
+const headerRecordSchema = z
   .record(z.string(), z.string({ error: 'header values must be strings' }), {
     error: 'headers must be an object of header names to string values',
   })
   .meta({
     description:
       'at most 20 extra request headers; not Host, Content-Type, Content-Length, Transfer-Encoding, Connection, Keep-Alive, Upgrade, TE, Trailer, Expect, Proxy-* or webhook-*',
-  })
-  .superRefine((headers, ctx) => {
-    for (const issue of checkCustomHeaders(headers)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: issue.name === undefined ? [] : [issue.name],
-        message: issue.rule,
-      });
-    }
   });
+
+/**
+ * The limits that make every other header rule moot, before zod looks at a single entry:
+ * past 20 names the answer is that one rule, not an issue per name or value. And a
+ * `__proto__` name, which a record would drop without a word, is refused by name.
+ */
+function checkHeaderSet(value: unknown, ctx: z.RefinementCtx): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const names = Object.keys(value);
+  if (names.length > MAX_CUSTOM_HEADERS) {
+    ctx.addIssue({ code: 'custom', message: HEADER_COUNT_RULE });
+    return z.NEVER;
+  }
+  const reserved = names.filter(isReservedKey);
+  for (const name of reserved) ctx.addIssue({ code: 'custom', path: [name], message: RESERVED_KEY_RULE });
+  return reserved.length > 0 ? z.NEVER : value;
+}
+
+const triggerHeadersSchema = z.preprocess(checkHeaderSet, headerRecordSchema).superRefine((headers, ctx) => {
+  for (const issue of checkCustomHeaders(headers)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: issue.name === undefined ? [] : [issue.name],
+      message: issue.rule,
+    });
+  }
+});
 
 const triggerInputShape = {
   name: triggerNameSchema,
@@ -108,7 +127,7 @@ const triggerInputShape = {
 
 const unknownFields = (allowed: string[]) => (issue: z.core.$ZodRawIssue) =>
   issue.code === 'unrecognized_keys'
-    ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}; a trigger has ${allowed.join(', ')}`
+    ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${quoteNames(issue.keys)}; a trigger has ${allowed.join(', ')}`
     : undefined;
 
 // Runs even when a field failed, so one answer lists every problem; it only

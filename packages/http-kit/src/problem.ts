@@ -1,5 +1,21 @@
 /** Errors that cross the HTTP boundary, rendered as RFC 9457 problem+json by one handler. */
+import { isReservedKey, RESERVED_KEY_RULE } from '@registry-triggers/core';
+import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
+
+/**
+ * A problem lists at most this many field errors and says how many it left out
+ * (`errorsOmitted`): a body with 200,000 bad entries gets a small answer, built fast.
+ */
+export const MAX_LISTED_ERRORS = 20;
+/** The longest path or message of one field error, and the longest detail. */
+const MAX_PATH_LENGTH = 200;
+const MAX_MESSAGE_LENGTH = 500;
+
+/** A text cut to `max` characters, marked with an ellipsis. */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
 
 export interface FieldError {
   path: string;
@@ -13,6 +29,8 @@ export interface ProblemBody {
   detail: string;
   code: string;
   errors?: FieldError[];
+  /** How many field errors there were beyond the ones listed. */
+  errorsOmitted?: number;
 }
 
 const TITLES: Record<number, string> = {
@@ -38,19 +56,27 @@ export class HttpError extends Error {
     detail: string,
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string>,
+    /** Field errors found besides `errors` and not built (a validation stops listing at the cap). */
+    readonly errorsUnlisted = 0,
   ) {
     super(detail);
     this.name = 'HttpError';
   }
 
   toProblem(): ProblemBody {
+    const listed = this.errors?.slice(0, MAX_LISTED_ERRORS).map((error) => ({
+      path: clip(error.path, MAX_PATH_LENGTH),
+      message: clip(error.message, MAX_MESSAGE_LENGTH),
+    }));
+    const omitted = (this.errors?.length ?? 0) - (listed?.length ?? 0) + this.errorsUnlisted;
     return {
       type: `https://registry-triggers.dev/problems/${this.code}`,
       title: TITLES[this.status] ?? 'Error',
       status: this.status,
-      detail: this.message,
+      detail: clip(this.message, MAX_PATH_LENGTH + MAX_MESSAGE_LENGTH + 2),
       code: this.code,
-      ...(this.errors ? { errors: this.errors } : {}),
+      ...(listed ? { errors: listed } : {}),
+      ...(omitted > 0 ? { errorsOmitted: omitted } : {}),
     };
   }
 }
@@ -59,16 +85,19 @@ export const notFound = (what: string) => new HttpError(404, 'not-found', `${wha
 
 export function zodIssuesToFieldErrors(issues: z.core.$ZodIssue[], root?: string): FieldError[] {
   return issues.map((issue) => {
-    const path = [root, ...issue.path.map(String)].filter((p) => p !== undefined && p !== '').join('.');
+    // A path segment is often a key the client chose (a header name): never echo all of it.
+    const segments = issue.path.map((segment) => clip(String(segment), 64));
+    const path = [root, ...segments].filter((p) => p !== undefined && p !== '').join('.');
     return { path: path || '(body)', message: issue.message };
   });
 }
 
 export function validationError(issues: z.core.$ZodIssue[], root?: string): HttpError {
-  const errors = zodIssuesToFieldErrors(issues, root);
+  // Only the listed ones are rendered; the rest are counted (toProblem), not built.
+  const errors = zodIssuesToFieldErrors(issues.slice(0, MAX_LISTED_ERRORS), root);
   const first = errors[0];
   const detail = first ? `${first.path}: ${first.message}` : 'the request is invalid';
-  return new HttpError(400, 'validation-failed', detail, errors);
+  return new HttpError(400, 'validation-failed', detail, errors, undefined, issues.length - errors.length);
 }
 
 /** Parses with a zod schema or throws a 400 problem naming each field and rule. */
@@ -103,4 +132,46 @@ export function checkReadOnlyFields(body: object, own: Record<string, unknown>):
 export function parseQueryOr400<S extends z.ZodType>(schema: S, query: Record<string, unknown>): z.infer<S> {
   const given = Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ''));
   return parseOr400(schema, given, 'query');
+}
+
+/** The path of the first `__proto__`, `constructor` or `prototype` key in a parsed body, if any. */
+export function findReservedKey(body: unknown): string | undefined {
+  const pending: Array<{ value: unknown; path: string }> = [{ value: body, path: '' }];
+  while (pending.length > 0) {
+    const { value, path } = pending.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        pending.push({ value: item, path: path === '' ? String(index) : `${path}.${index}` });
+      });
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      const at = path === '' ? key : `${path}.${key}`;
+      if (isReservedKey(key)) return at;
+      pending.push({ value: (value as Record<string, unknown>)[key], path: at });
+    }
+  }
+  return undefined;
+}
+
+/**
+ * 400 for a JSON body that holds a `__proto__`, `constructor` or `prototype` key anywhere,
+ * naming where: such a key is dropped by some readers (a spread, a zod record) and means a
+ * prototype to others, so it is refused rather than read one way or the other.
+ */
+export function refuseReservedKeys(): RequestHandler {
+  return (req: Request, _res, next) => {
+    const at = findReservedKey(req.body);
+    if (at === undefined) {
+      next();
+      return;
+    }
+    const path = clip(at, MAX_PATH_LENGTH);
+    next(
+      new HttpError(400, 'validation-failed', `${path}: ${RESERVED_KEY_RULE}`, [
+        { path, message: RESERVED_KEY_RULE },
+      ]),
+    );
+  };
 }

@@ -7,6 +7,7 @@ import {
   fullNameLengthRule,
   isFullNameWithinLimit,
   namespaceNameSchema,
+  quoteNames,
   recordStatusSchema,
   repositoryNameSchema,
   tagSchema,
@@ -73,7 +74,7 @@ export const repositoryBodySchema = z.strictObject(
   {
     error: (issue) =>
       issue.code === 'unrecognized_keys'
-        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}; a repository has ${[...Object.keys(repositoryFields), ...REPOSITORY_READ_ONLY_FIELDS].join(', ')}`
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${quoteNames(issue.keys)}; a repository has ${[...Object.keys(repositoryFields), ...REPOSITORY_READ_ONLY_FIELDS].join(', ')}`
         : undefined,
   },
 );
