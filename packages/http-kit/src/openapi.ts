@@ -163,12 +163,17 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
       code: { type: 'string', description: 'Stable machine-readable code; the last segment of `type`.' },
       errors: {
         type: 'array',
-        description: 'Validation failures, one per field and rule.',
+        description: 'Validation failures, one per field and rule; at most 20 are listed.',
         items: {
           type: 'object',
           required: ['path', 'message'],
           properties: { path: { type: 'string' }, message: { type: 'string' } },
         },
+      },
+      errorsOmitted: {
+        type: 'integer',
+        minimum: 1,
+        description: 'How many validation failures there were beyond the 20 listed in `errors`.',
       },
     },
   },
