@@ -25,6 +25,7 @@ import type { Registry } from 'prom-client';
 import type { DeliveryRequests } from './delivery-requests.js';
 import type { ApiEnv } from './env.js';
 import { createApiMetrics } from './metrics.js';
+import { apiReadiness } from './readiness.js';
 import { eventRoutes } from './routes/events.js';
 import { repositoryRoutes } from './routes/repositories.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -48,7 +49,7 @@ export function createApiApp(deps: ApiDeps): Express {
   // No ETag: hashing every answer costs the hot path (POST /v1/events/push) and no client revalidates.
   app.set('etag', false);
   app.use(httpMetrics(deps.metrics));
-  app.use(healthRoutes(deps.redis));
+  app.use(healthRoutes(deps.redis, 500, apiReadiness(deps.redis)));
   app.get('/metrics', metricsRoute(deps.metrics));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());

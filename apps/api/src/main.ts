@@ -5,21 +5,25 @@ import {
   createLogger,
   createMetricsRegistry,
   listenOrExit,
+  redisMetrics,
   ShutdownManager,
 } from '@registry-triggers/http-kit';
 import {
   createRedis,
   type DeliveryJob,
+  liveWorkers,
   minReplicasFor,
   PartitionedQueue,
   type PushEventJob,
   queueNames,
   RecordStore,
+  readBacklog,
   replicasBelow,
 } from '@registry-triggers/store';
 import { createApiApp } from './app.js';
 import { DeliveryRequests } from './delivery-requests.js';
 import { readApiEnv } from './env.js';
+import { registerBacklogMetrics } from './metrics.js';
 
 const env = readApiEnv();
 const logger = createLogger('api', env.LOG_LEVEL);
@@ -50,6 +54,12 @@ const deliveryRequests = new DeliveryRequests(
 // The api only reads records; retention is the worker's, which writes them.
 const records = new RecordStore(redis);
 
+const metrics = createMetricsRegistry('api');
+redisMetrics(metrics, redis);
+registerBacklogMetrics(metrics, {
+  backlog: () => readBacklog([pushEvents, deliveries] as Array<PartitionedQueue<unknown>>),
+  liveWorkers: () => liveWorkers(redis),
+});
 const app = createApiApp({
   env,
   redis,
@@ -57,7 +67,7 @@ const app = createApiApp({
   deliveryRequests,
   records,
   logger,
-  metrics: createMetricsRegistry('api'),
+  metrics,
 });
 if (!(await awaitFirstConnection(redis)))
   logger.warn('Redis is not reachable yet: answering 503 until it is');

@@ -1,4 +1,5 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { PartitionBacklog } from '@registry-triggers/store';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface ApiMetrics {
   events: Counter<'outcome'>;
@@ -20,4 +21,58 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
       registers: [registry],
     }),
   };
+}
+
+/**
+ * The backlog of both queues and the live workers, read from Redis when scraped. The api
+ * reports them (every api the same numbers) so they stay visible, and rise, with no worker up.
+ */
+export function registerBacklogMetrics(
+  registry: Registry,
+  sources: { backlog: () => Promise<PartitionBacklog[]>; liveWorkers: () => Promise<number> },
+): void {
+  let last: Promise<PartitionBacklog[]> | undefined;
+  // One read per scrape serves both gauges.
+  const read = () => {
+    last ??= sources.backlog().finally(() => {
+      setImmediate(() => {
+        last = undefined;
+      });
+    });
+    return last;
+  };
+  new Gauge({
+    name: 'queue_backlog_jobs',
+    help: 'Jobs per queue, partition and state (waiting, delayed, active), read when scraped',
+    labelNames: ['queue', 'partition', 'state'],
+    registers: [registry],
+    async collect() {
+      const backlog = await read();
+      this.reset();
+      for (const { queue, partition, counts } of backlog) {
+        for (const [state, count] of Object.entries(counts))
+          this.set({ queue, partition: String(partition), state }, count);
+      }
+    },
+  });
+  new Gauge({
+    name: 'queue_oldest_waiting_seconds',
+    help: 'Seconds since the oldest waiting job of a queue partition became due (0: none waiting)',
+    labelNames: ['queue', 'partition'],
+    registers: [registry],
+    async collect() {
+      const backlog = await read();
+      this.reset();
+      for (const { queue, partition, oldestWaitingSeconds } of backlog)
+        this.set({ queue, partition: String(partition) }, oldestWaitingSeconds);
+    },
+  });
+  new Gauge({
+    name: 'workers_alive',
+    help: 'Worker processes whose heartbeat is younger than 15 s',
+    registers: [registry],
+    async collect() {
+      this.set(await sources.liveWorkers());
+    },
+  });
 }

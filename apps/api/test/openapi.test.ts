@@ -372,7 +372,7 @@ describe('the OpenAPI document (structure)', () => {
       'responseBody',
     ];
     expect([...record.required].sort()).toEqual([...fields].sort());
-    expect(Object.keys(record.properties).sort()).toEqual([...fields, 'note'].sort());
+    expect(Object.keys(record.properties).sort()).toEqual([...fields, 'note', 'requestId'].sort());
     expect(record.properties.status.enum).toEqual(['untriggered', 'succeeded', 'retrying', 'failed']);
     expect(record.properties.requestTime.type).toBe('integer');
     expect(record.properties.attempt.type).toBe('integer');

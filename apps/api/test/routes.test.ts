@@ -59,7 +59,9 @@ describe('health, metrics and the document (no token)', () => {
     expect(health.body).toEqual({ status: 'ok' });
     const ready = await api.request('GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ready' });
+    // Redis takes writes; no worker runs beside this api, and the body says so.
+    expect(ready.body).toMatchObject({ status: 'ready', redis: 'writable', workers: { alive: 0 } });
+    expect(ready.body.warnings[0]).toMatch(/no worker/);
   });
 
   it('GET /metrics is Prometheus text that counts requests by route', async () => {

@@ -11,7 +11,7 @@ import {
 } from '@registry-triggers/http-kit';
 import { RecordStore, type RedisConnection } from '@registry-triggers/store';
 import express, { type Express } from 'express';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { liveTailRoutes } from './routes/live-tail.js';
 import { recordRoutes } from './routes/records.js';
 import { webPageRoutes } from './routes/web-page.js';
@@ -45,6 +45,14 @@ export function createLogsApp(deps: LogsDeps): Express & { closeStreams: () => v
     records,
     blockingConnection: deps.blockingConnection,
     maxStreams: deps.maxStreams,
+  });
+  new Gauge({
+    name: 'live_tail_clients',
+    help: 'Live-tail (Server-Sent Events) connections open now',
+    registers: [deps.metrics],
+    collect() {
+      this.set(liveTail.clients());
+    },
   });
   app.use(
     '/v1',

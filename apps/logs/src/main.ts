@@ -4,6 +4,7 @@ import {
   createLogger,
   createMetricsRegistry,
   listenOrExit,
+  redisMetrics,
   ShutdownManager,
 } from '@registry-triggers/http-kit';
 import { createRedis } from '@registry-triggers/store';
@@ -21,6 +22,8 @@ const redis = createRedis(env, {
 });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
 
+const metrics = createMetricsRegistry('logs');
+redisMetrics(metrics, redis);
 const app = createLogsApp({
   adminToken: env.ADMIN_TOKEN,
   ingestToken: env.INGEST_TOKEN,
@@ -33,7 +36,7 @@ const app = createLogsApp({
   },
   maxStreams: env.LOGS_MAX_STREAMS,
   logger,
-  metrics: createMetricsRegistry('logs'),
+  metrics,
 });
 if (!(await awaitFirstConnection(redis)))
   logger.warn('Redis is not reachable yet: answering 503 until it is');

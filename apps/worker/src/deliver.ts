@@ -30,7 +30,7 @@ import {
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Dispatcher } from 'undici';
 import { type AttemptReport, attemptDelivery } from './http-delivery.js';
-import type { WorkerMetrics } from './metrics.js';
+import { statusClass, type WorkerMetrics } from './metrics.js';
 import type { AttemptHealth, OriginGuard } from './origin-guard.js';
 
 /** Thrown to have BullMQ retry the job after `delayMs` (read by the backoff strategy). */
@@ -78,6 +78,7 @@ function baseRecord(trigger: Trigger, data: DeliveryJob, attempt: number, reques
     digest: data.digest,
     attempt,
     requestTime,
+    ...(data.requestId ? { requestId: data.requestId } : {}),
   };
 }
 
@@ -200,11 +201,15 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     }
     const written = await deps.records.appendAttempt(record, now(), attemptWriteId(job, attempt));
     const recordId = written.id;
-    deps.metrics.attempts.inc({ outcome: record.status });
+    deps.metrics.attempts.inc({ outcome: record.status, status_class: statusClass(record.statusCode) });
     deps.metrics.attemptSeconds.observe(report.durationMs / 1000);
+    if (gone) deps.metrics.triggersDisabled.inc({ reason: 'gone' });
+    if (outcome.type === 'succeeded' && data.receivedAt !== undefined)
+      deps.metrics.pushToDeliverySeconds.observe(Math.max(0, now() - data.receivedAt) / 1000);
     const disableReason = gone ? undefined : failingTooLong(written.failingSince);
     if (disableReason) {
       await deps.triggers.disable(trigger.namespace, trigger.repository, trigger.id, disableReason, now());
+      deps.metrics.triggersDisabled.inc({ reason: 'auto-disable' });
     }
     return { outcome, retry, answered: report.result.kind === 'response', record, recordId };
   }
@@ -253,7 +258,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       ...unsent('TRIGGER_DELETED', 'not sent: the trigger was deleted'),
     };
     await deps.records.append(record, requestTime, attemptWriteId(job, attempt));
-    deps.metrics.attempts.inc({ outcome: 'failed' });
+    deps.metrics.attempts.inc({ outcome: 'failed', status_class: 'unsent' });
   }
 
   /** Ends a job whose attempt was already sent and recorded, the way that attempt ended. */
@@ -305,7 +310,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
         ),
       };
       await deps.records.append(record, requestTime);
-      deps.metrics.attempts.inc({ outcome: 'failed' });
+      deps.metrics.attempts.inc({ outcome: 'failed', status_class: 'unsent' });
       throw new UnrecoverableError(record.note);
     }
 

@@ -54,6 +54,7 @@ export function untriggeredRecord(trigger: Trigger, event: PushEventJob, now: nu
     requestBody: '',
     responseHeaders: {},
     responseBody: '',
+    ...(event.requestId ? { requestId: event.requestId } : {}),
   };
 }
 
@@ -95,6 +96,9 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
             digest: event.digest,
             pushedAt: event.pushedAt,
             body,
+            receivedAt: event.receivedAt,
+            ...(event.requestId ? { requestId: event.requestId } : {}),
+            ...(event.traceparent ? { traceparent: event.traceparent } : {}),
           };
           return {
             name: 'deliver',

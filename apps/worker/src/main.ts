@@ -2,14 +2,17 @@ import { defaultRetryPolicy } from '@registry-triggers/core';
 import {
   createLogger,
   createMetricsRegistry,
+  healthRoutes,
   listenOrExit,
   metricsRoute,
+  redisMetrics,
   ShutdownManager,
 } from '@registry-triggers/http-kit';
 import {
   createRedis,
   type DeliveryJob,
   minReplicasFor,
+  newWorkerId,
   PartitionedQueue,
   type PushEventJob,
   queueNames,
@@ -18,6 +21,7 @@ import {
   replicasBelow,
   retentionFromEnv,
   TriggerStore,
+  workerHeartbeat,
 } from '@registry-triggers/store';
 import type { Job } from 'bullmq';
 import express from 'express';
@@ -27,7 +31,8 @@ import { createPushEventProcessor } from './evaluate-push.js';
 import { createDeliveryDispatcher } from './http-delivery.js';
 import { createWorkerMetrics } from './metrics.js';
 import { OriginGuard } from './origin-guard.js';
-import { startWorkers } from './workers.js';
+import { workerReadiness } from './readiness.js';
+import { startWorkers, type WorkerSet } from './workers.js';
 
 const env = readWorkerEnv();
 const logger = createLogger('worker', env.LOG_LEVEL);
@@ -106,16 +111,27 @@ const processDelivery = createDeliveryProcessor({
 
 const recordLostDelivery = createLostDeliveryRecorder({ triggers, records });
 
+redisMetrics(registry, redis);
+// Set once the workers run; until then, and once they close, /readyz answers 503.
+let workerSet: WorkerSet | undefined;
+
 // The metrics port first: a port that cannot be had ends the start before any job is taken.
 if (env.WORKER_METRICS_PORT !== undefined) {
   const app = express();
   app.get('/metrics', metricsRoute(registry));
+  app.use(
+    healthRoutes(
+      redis,
+      500,
+      workerReadiness(redis, () => workerSet?.workers),
+    ),
+  );
   const server = await listenOrExit(app, 'WORKER_METRICS_PORT', env.WORKER_METRICS_PORT);
   shutdown.register('metrics http', () => new Promise((resolve) => server.close(resolve)));
 }
 
 const consumed = env.WORKER_PARTITIONS ?? Array.from({ length: env.QUEUE_PARTITIONS }, (_, i) => i);
-const workerSet = startWorkers({
+workerSet = startWorkers({
   connection: redis,
   partitions: consumed,
   evaluationConcurrency: env.EVALUATION_CONCURRENCY,
@@ -127,12 +143,18 @@ const workerSet = startWorkers({
   onError: (queue, error) => logger.warn({ queue, err: error.message }, 'worker error'),
   onDeliveryLost: (job) => recordLostDelivery(job as Job<DeliveryJob>),
 });
+const heartbeat = workerHeartbeat(redis, newWorkerId(), {
+  onError: (error) => logger.debug({ err: error.message }, 'heartbeat not written'),
+});
+heartbeat.start();
 logger.info(
   { concurrency: env.WORKER_CONCURRENCY, partitions: env.QUEUE_PARTITIONS, consumed, deliveryReplicas },
   'worker started: evaluating push events and delivering',
 );
 
-shutdown.register('workers', () => workerSet.close());
+// Leaving the heartbeat set first: the api stops counting this worker as it drains.
+shutdown.register('heartbeat', () => heartbeat.stop());
+shutdown.register('workers', () => workerSet?.close());
 shutdown.register('queues', () => Promise.all([deliveries.close(), pushEvents.close()]));
 shutdown.register('http dispatcher', () => dispatcher.close());
 shutdown.register('redis', () => redis.quit());

@@ -1,8 +1,10 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface WorkerMetrics {
-  attempts: Counter<'outcome'>;
+  attempts: Counter<'outcome' | 'status_class'>;
   attemptSeconds: Histogram;
+  pushToDeliverySeconds: Histogram;
+  triggersDisabled: Counter<'reason'>;
   evaluations: Counter<'outcome'>;
   untriggered: Counter;
   queueDepth: Gauge<'queue' | 'state'>;
@@ -17,18 +19,36 @@ export interface MetricSources {
   circuits: () => Array<{ state: string }>;
 }
 
+/** The bounded class of a record's statusCode: an HTTP status class, `error` (no answer) or `unsent`. */
+export function statusClass(statusCode: string): string {
+  if (/^[1-5]\d\d$/.test(statusCode)) return `${statusCode[0]}xx`;
+  return statusCode.startsWith('TRIGGER_') || statusCode === 'WORKER_LOST' ? 'unsent' : 'error';
+}
+
 export function createWorkerMetrics(registry: Registry, sources?: MetricSources): WorkerMetrics {
   return {
     attempts: new Counter({
       name: 'delivery_attempts_total',
-      help: 'Delivery records by status (succeeded, retrying, failed): one per attempt, and a failed one for a delivery ended unsent because its trigger was disabled or deleted',
-      labelNames: ['outcome'],
+      help: 'Delivery records by status (succeeded, retrying, failed) and status class (2xx to 5xx, error: no answer, unsent): one per attempt, and a failed unsent one for a delivery ended because its trigger was disabled or deleted',
+      labelNames: ['outcome', 'status_class'],
       registers: [registry],
     }),
     attemptSeconds: new Histogram({
       name: 'delivery_attempt_seconds',
       help: 'Duration of one delivery attempt',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    pushToDeliverySeconds: new Histogram({
+      name: 'delivery_push_to_delivery_seconds',
+      help: 'From the api taking a push to a receiver answering 2xx for it (retries included)',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+      registers: [registry],
+    }),
+    triggersDisabled: new Counter({
+      name: 'triggers_disabled_total',
+      help: 'Triggers disabled by a delivery: its receiver answered 410 (gone), or it failed for TRIGGER_AUTO_DISABLE_AFTER_MS (auto-disable)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     evaluations: new Counter({

@@ -45,6 +45,8 @@ export interface AccessRecord {
   /** At most MAX_RESPONSE_BODY_BYTES of UTF-8. */
   responseBody: string;
   note?: string;
+  /** The api request that took the push (its X-Request-Id), when known. */
+  requestId?: string;
 }
 
 const headersSchema = z.record(z.string(), z.string());
@@ -72,6 +74,7 @@ export const accessRecordSchema = z.object({
   responseHeaders: headersSchema,
   responseBody: z.string(),
   note: z.string().exactOptional(),
+  requestId: z.string().exactOptional(),
 });
 
 const encoder = new TextEncoder();

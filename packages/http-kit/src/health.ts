@@ -1,20 +1,55 @@
 import type { RedisConnection } from '@registry-triggers/store';
 import { Router as createRouter, type Router } from 'express';
 
-/** `/healthz`: the process runs. `/readyz`: Redis answers within a short deadline. */
-export function healthRoutes(redis: RedisConnection, timeoutMs = 500): Router {
+/** What /readyz answers: ready or not, and a body that names what the app depends on. */
+export interface Readiness {
+  ready: boolean;
+  body: Record<string, unknown> & { status: string };
+}
+
+/** Settles with `fallback` past the deadline; the late answer, or failure, is dropped. */
+export function withDeadline<T>(work: Promise<T>, timeoutMs: number, fallback: T): Promise<T> {
+  work.catch(() => {});
+  return Promise.race([work, new Promise<T>((resolve) => setTimeout(resolve, timeoutMs, fallback).unref())]);
+}
+
+/** The readiness of an app that needs only Redis to answer (the logs app). */
+export function redisAnswers(redis: RedisConnection, timeoutMs = 500): () => Promise<Readiness> {
+  return async () => {
+    const ready = await withDeadline(
+      redis.ping().then(
+        () => true,
+        () => false,
+      ),
+      timeoutMs,
+      false,
+    );
+    return ready
+      ? { ready, body: { status: 'ready', redis: 'answering' } }
+      : { ready, body: { status: 'redis unreachable', redis: 'unreachable' } };
+  };
+}
+
+/**
+ * `/healthz`: the process runs. `/readyz`: what the app depends on works (by default, Redis
+ * answers within a short deadline); the body says what was checked.
+ */
+export function healthRoutes(
+  redis: RedisConnection,
+  timeoutMs = 500,
+  readiness: () => Promise<Readiness> = redisAnswers(redis, timeoutMs),
+): Router {
   const router = createRouter();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
-    const ping = redis.ping();
-    ping.catch(() => {});
-    const ready = await Promise.race([
-      ping.then(() => true).catch(() => false),
-      new Promise<boolean>((resolve) => setTimeout(resolve, timeoutMs, false).unref()),
-    ]);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'redis unreachable' });
+  router.get('/readyz', async (_req, res, next) => {
+    try {
+      const { ready, body } = await readiness();
+      res.status(ready ? 200 : 503).json(body);
+    } catch (error) {
+      next(error);
+    }
   });
   return router;
 }

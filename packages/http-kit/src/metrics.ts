@@ -1,6 +1,6 @@
 /** Prometheus metrics: one registry per process, with Node defaults and HTTP request metrics. */
 import type { RequestHandler } from 'express';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export function createMetricsRegistry(app: string): Registry {
   const registry = new Registry();
@@ -43,4 +43,53 @@ export function metricsRoute(registry: Registry): RequestHandler {
       next(error);
     }
   };
+}
+
+/**
+ * `redis_up` and `redis_roundtrip_seconds`: a PING when scraped, bounded by a deadline, so
+ * every app tells whether its Redis answers and how fast.
+ */
+export function redisMetrics(
+  registry: Registry,
+  redis: { ping(): Promise<unknown> },
+  timeoutMs = 1000,
+): void {
+  let last: Promise<number | undefined> | undefined;
+  // Both gauges of one scrape share one PING.
+  const measure = () => {
+    last ??= (async () => {
+      const started = process.hrtime.bigint();
+      const answered = await Promise.race([
+        redis.ping().then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => setTimeout(resolve, timeoutMs, false).unref()),
+      ]);
+      return answered ? Number(process.hrtime.bigint() - started) / 1e9 : undefined;
+    })().finally(() => {
+      setImmediate(() => {
+        last = undefined;
+      });
+    });
+    return last;
+  };
+  new Gauge({
+    name: 'redis_up',
+    help: 'Whether Redis answered a PING within a second when scraped (1) or not (0)',
+    registers: [registry],
+    async collect() {
+      this.set((await measure()) === undefined ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'redis_roundtrip_seconds',
+    help: 'Round trip of a PING to Redis when scraped (0 while it does not answer: see redis_up)',
+    registers: [registry],
+    async collect() {
+      const seconds = await measure();
+      this.reset();
+      if (seconds !== undefined) this.set(seconds);
+    },
+  });
 }

@@ -123,6 +123,8 @@ function generatedSchemas(): Record<string, JsonSchema> {
     responseHeaders: `The receiver's answer headers; secret-looking ones read "${REDACTED}".`,
     responseBody: `At most ${MAX_RESPONSE_BODY_BYTES} bytes (UTF-8) of the receiver's answer.`,
     note: 'Why nothing was sent, or what else happened, when there is something to say.',
+    requestId:
+      'The X-Request-Id of the api request that took the push, also in the api and worker log lines; absent for records of pushes taken before it was kept.',
   });
   return result;
 }
@@ -261,6 +263,27 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
     type: 'object',
     required: ['status'],
     properties: { status: { type: 'string' } },
+  },
+  Readiness: {
+    type: 'object',
+    required: ['status', 'redis'],
+    description:
+      'What the app depends on. The api is ready while Redis takes a write; its body also counts the workers whose heartbeat is younger than 15 s (0: pushes are queued but nobody delivers them). The logs app is ready while Redis answers.',
+    properties: {
+      status: { type: 'string', description: '`ready`, or what is wrong' },
+      redis: {
+        type: 'string',
+        description:
+          '`writable` (api), `answering` (logs app), or why not: `unreachable`, or the error Redis answered',
+      },
+      workers: {
+        type: 'object',
+        required: ['alive'],
+        description: 'api only',
+        properties: { alive: { type: 'integer', minimum: 0 } },
+      },
+      warnings: { type: 'array', items: { type: 'string' } },
+    },
   },
 };
 
@@ -428,12 +451,12 @@ function paths(): Record<string, JsonSchema> {
       description: BOTH_APPS,
       get: operation({
         operationId: 'getReadiness',
-        summary: 'Redis answers',
+        summary: 'What the app depends on works (api: Redis takes writes, and the live workers are counted)',
         tag: 'health',
         public: true,
         responses: {
-          200: json(ref('Health'), 'Ready'),
-          503: json(ref('Health'), 'Redis is unreachable'),
+          200: json(ref('Readiness'), 'Ready'),
+          503: json(ref('Readiness'), 'Redis is unreachable or refuses writes'),
         },
         errors: [],
       }),

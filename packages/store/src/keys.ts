@@ -51,6 +51,13 @@ export const keys = {
    * one server.
    */
   replicaFence: (salt?: string) => `${ROOT}:{wait-fence${salt === undefined ? '' : `:${salt}`}}`,
+  /**
+   * Sorted set: worker process id → epoch ms of its last heartbeat (liveness.ts). The api's
+   * /readyz and metrics count the members seen lately.
+   */
+  workerHeartbeats: () => `${ROOT}:{workers}:heartbeats`,
+  /** String the api's /readyz writes (expiring) to learn that Redis takes writes. */
+  readinessProbe: () => `${ROOT}:{readiness}:probe`,
   /** The fence in one given slot, for a master that owns too few slots for a short salt. */
   replicaFenceInSlot: (slot: number) => `${ROOT}:{${tagInSlot('wait-fence', slot)}}`,
 } as const;

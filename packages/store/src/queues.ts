@@ -13,6 +13,17 @@ export type QueueName = (typeof queueNames)[keyof typeof queueNames];
 /** How long an event id is remembered to drop duplicates (contract: 24 hours). */
 export const EVENT_DEDUPE_TTL_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * What a job carries of the request that caused it, for logs and traces only: the api's
+ * request id and the W3C trace context of its ingest span, handed on push → delivery.
+ */
+function jobContext() {
+  return {
+    requestId: z.string().max(200).optional(),
+    traceparent: z.string().max(200).optional(),
+  };
+}
+
 export const pushEventJobSchema = z.object({
   eventId: z.string().min(1),
   namespace: z.string().min(1),
@@ -21,6 +32,7 @@ export const pushEventJobSchema = z.object({
   digest: z.string().min(1),
   pushedAt: z.number().int(),
   receivedAt: z.number().int(),
+  ...jobContext(),
 });
 export type PushEventJob = z.infer<typeof pushEventJobSchema>;
 
@@ -37,6 +49,9 @@ export const deliveryJobSchema = z.object({
   body: z.string().optional(),
   /** Single-attempt deliveries (the trigger test) are not retried. */
   singleAttempt: z.boolean().optional(),
+  /** When the api took the push (epoch ms), for the push → delivery latency. */
+  receivedAt: z.number().int().optional(),
+  ...jobContext(),
 });
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
 

@@ -17,7 +17,7 @@ export interface LiveTailDeps {
   maxStreams: number;
 }
 
-export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => void } {
+export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => void; clients: () => number } {
   const router = Router();
   const open = new Set<() => void>();
 
@@ -84,6 +84,7 @@ export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => v
   });
 
   return Object.assign(router, {
+    clients: () => open.size,
     closeAll: () => {
       for (const stop of [...open]) stop();
     },
