@@ -238,7 +238,7 @@ describe('the Kubernetes manifests', () => {
     expect(scaled.minReplicaCount).toBeGreaterThanOrEqual(1);
     const [trigger] = scaled.triggers;
     expect(trigger.type).toBe('prometheus');
-    expect(trigger.metadata.query).toContain('queue_jobs{app="api", state="waiting"}');
+    expect(trigger.metadata.query).toContain('queue_backlog_jobs{queue="deliveries", state="waiting"}');
   });
 });
 

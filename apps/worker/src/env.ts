@@ -36,6 +36,8 @@ export const workerEnvSchema = redisEnvSchema
      */
     DELIVERY_MIN_REPLICAS: z.coerce.number().int().min(0).max(5).optional(),
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    // Metrics name queues and trigger outcomes: off the network unless an operator says so.
+    WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),
     /**
      * The queue partitions this process consumes, e.g. `0,2` (default: every one). Each

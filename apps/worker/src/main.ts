@@ -126,7 +126,12 @@ if (env.WORKER_METRICS_PORT !== undefined) {
       workerReadiness(redis, () => workerSet?.workers),
     ),
   );
-  const server = await listenOrExit(app, 'WORKER_METRICS_PORT', env.WORKER_METRICS_PORT);
+  const server = await listenOrExit(
+    app,
+    'WORKER_METRICS_PORT',
+    env.WORKER_METRICS_PORT,
+    env.WORKER_METRICS_HOST,
+  );
   shutdown.register('metrics http', () => new Promise((resolve) => server.close(resolve)));
 }
 
