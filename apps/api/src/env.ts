@@ -1,4 +1,4 @@
-import { logEnvSchema, parseEnv } from '@registry-triggers/http-kit';
+import { logEnvSchema, parseEnv, tokenListSetting } from '@registry-triggers/http-kit';
 import { queueEnvSchema, redisEnvSchema } from '@registry-triggers/store';
 import { z } from 'zod';
 
@@ -8,8 +8,8 @@ export const apiEnvSchema = redisEnvSchema
   .extend({
     API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     API_HOST: z.string().default('0.0.0.0'),
-    ADMIN_TOKEN: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
-    INGEST_TOKEN: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
+    ADMIN_TOKEN: tokenListSetting(),
+    INGEST_TOKEN: tokenListSetting(),
     TRIGGERS_PER_REPOSITORY: z.coerce.number().int().min(1).max(10_000).default(100),
     MAX_BODY_BYTES: z.coerce
       .number()

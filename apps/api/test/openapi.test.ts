@@ -72,6 +72,11 @@ const CONTRACT_ROUTES: Record<string, Array<'api' | 'logs'>> = {
   'GET /metrics': ['api', 'logs'],
   'GET /openapi.json': ['api', 'logs'],
   'POST /v1/namespaces/{ns}/tokens': ['api'],
+  'GET /v1/namespaces/{ns}/tokens': ['api'],
+  'DELETE /v1/namespaces/{ns}/tokens/{tokenId}': ['api'],
+  'POST /v1/namespaces/{ns}/tokens/{tokenId}/rotate': ['api'],
+  'GET /v1/namespaces': ['api'],
+  'DELETE /v1/namespaces/{ns}/repositories/{repo}': ['api'],
   'PUT /v1/namespaces/{ns}/repositories/{repo}': ['api'],
   'GET /v1/namespaces/{ns}/repositories/{repo}': ['api'],
   'GET /v1/namespaces/{ns}/repositories': ['api'],
@@ -211,7 +216,7 @@ describe('the OpenAPI document (structure)', () => {
     };
     expect(statuses('GET /healthz')).toEqual([200]);
     expect(statuses('GET /readyz')).toEqual([200, 503]);
-    expect(statuses('POST /v1/namespaces/{ns}/tokens')).toEqual([201, 400, 401, 403, 503]);
+    expect(statuses('POST /v1/namespaces/{ns}/tokens')).toEqual([201, 400, 401, 403, 404, 413, 415, 503]);
     expect(statuses('PUT /v1/namespaces/{ns}/repositories/{repo}')).toEqual([
       200, 201, 400, 401, 403, 404, 413, 415, 503,
     ]);
@@ -390,6 +395,8 @@ describe('the OpenAPI document against the running api', () => {
   let triggerId: string;
   let recordId: string;
   let deletableId: string;
+  let revocableId: string;
+  let rotatableId: string;
 
   beforeAll(async () => {
     api = await startApi(redisServer(), { testDeliveryWaitMs: 200, maxBodyBytes: 64 * 1024 });
@@ -407,6 +414,15 @@ describe('the OpenAPI document against the running api', () => {
       body: { name: 'gone', url: 'https://hooks.example.com/y', type: 'ALL' },
     });
     deletableId = deletable.body.id;
+    for (const name of ['revocable', 'rotatable']) {
+      const issued = await api.request('POST', `/v1/namespaces/${ns}/tokens`, { token, body: { name } });
+      if (name === 'revocable') revocableId = issued.body.id;
+      else rotatableId = issued.body.id;
+    }
+    await api.request('PUT', `/v1/namespaces/${ns}/repositories/deletable`, {
+      token,
+      body: { repoType: 'PUBLIC' },
+    });
     recordId = await new RecordStore(api.redis).append({
       triggerId,
       triggerName: 'doc',
@@ -446,7 +462,20 @@ describe('the OpenAPI document against the running api', () => {
       'GET /readyz': { path: '/readyz' },
       'GET /metrics': { path: '/metrics' },
       'GET /openapi.json': { path: '/openapi.json' },
-      'POST /v1/namespaces/{ns}/tokens': { path: `/v1/namespaces/${ns}/tokens`, token: api.adminToken },
+      'POST /v1/namespaces/{ns}/tokens': {
+        path: `/v1/namespaces/${ns}/tokens`,
+        body: { name: 'ci', scope: 'read', expiresAt: Date.now() + 3_600_000 },
+      },
+      'GET /v1/namespaces/{ns}/tokens': { path: `/v1/namespaces/${ns}/tokens` },
+      'DELETE /v1/namespaces/{ns}/tokens/{tokenId}': { path: `/v1/namespaces/${ns}/tokens/${revocableId}` },
+      'POST /v1/namespaces/{ns}/tokens/{tokenId}/rotate': {
+        path: `/v1/namespaces/${ns}/tokens/${rotatableId}/rotate`,
+        body: { graceSeconds: 60 },
+      },
+      'GET /v1/namespaces': { path: '/v1/namespaces', token: api.adminToken },
+      'DELETE /v1/namespaces/{ns}/repositories/{repo}': {
+        path: `/v1/namespaces/${ns}/repositories/deletable`,
+      },
       'GET /v1/namespaces/{ns}/repositories': { path: `/v1/namespaces/${ns}/repositories?limit=10` },
       'PUT /v1/namespaces/{ns}/repositories/{repo}': { path: repo, body: { repoType: 'PRIVATE' } },
       'GET /v1/namespaces/{ns}/repositories/{repo}': { path: repo },

@@ -156,7 +156,7 @@ describe('problem+json for requests the api cannot take', () => {
   it('a method a route does not take is 405 with the methods it takes in Allow', async () => {
     const cases: Array<[string, string, string]> = [
       ['POST', '/healthz', 'GET, HEAD'],
-      ['DELETE', '/v1/namespaces/a/repositories/app', 'GET, HEAD, PUT'],
+      ['POST', '/v1/namespaces/a/repositories/app', 'DELETE, GET, HEAD, PUT'],
       ['PATCH', '/v1/namespaces/a/repositories/app/triggers/x', 'DELETE, GET, HEAD, PUT'],
       ['GET', '/v1/events/push', 'POST'],
     ];
@@ -279,7 +279,17 @@ describe('tokens', () => {
     const ns = uniqueName();
     const response = await api.request('POST', `/v1/namespaces/${ns}/tokens`, { token: admin });
     expect(response.status).toBe(201);
-    expect(response.body).toEqual({ namespace: ns, token: expect.any(String) });
+    expect(response.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{24}$/),
+      namespace: ns,
+      token: expect.any(String),
+      name: '',
+      scope: 'admin',
+      createdAt: expect.any(Number),
+      expiresAt: null,
+      prefix: expect.any(String),
+    });
+    expect(response.body.token.startsWith(response.body.prefix)).toBe(true);
     const token = response.body.token as string;
     const stored = await api.redis.hgetall(keys.namespaceTokens(ns));
     expect(Object.keys(stored)).toEqual([hashToken(token)]);
@@ -291,17 +301,18 @@ describe('tokens', () => {
     }
   });
 
-  it('a namespace token cannot issue tokens, not even for its own namespace (403)', async () => {
+  it('a namespace admin token issues tokens of its own namespace only (another is 404); a read token none (403)', async () => {
     const ns = uniqueName();
     const token = await api.issueToken(ns);
-    for (const target of [ns, uniqueName()]) {
-      const problem = expectProblemShape(
-        await api.request('POST', `/v1/namespaces/${target}/tokens`, { token }),
-        403,
-      );
-      expect(problem.detail).toContain('admin');
-    }
-    expect(await api.redis.hlen(keys.namespaceTokens(ns))).toBe(1);
+    expectProblemShape(await api.request('POST', `/v1/namespaces/${uniqueName()}/tokens`, { token }), 404);
+    const read = await api.request('POST', `/v1/namespaces/${ns}/tokens`, { token, body: { scope: 'read' } });
+    expect(read.status).toBe(201);
+    const problem = expectProblemShape(
+      await api.request('POST', `/v1/namespaces/${ns}/tokens`, { token: read.body.token }),
+      403,
+    );
+    expect(problem.detail).toContain('read');
+    expect(await api.redis.hlen(keys.namespaceTokens(ns))).toBe(2);
   });
 
   it('an invalid namespace name is 400', async () => {

@@ -1,13 +1,13 @@
-import { logEnvSchema, parseEnv } from '@registry-triggers/http-kit';
+import { logEnvSchema, parseEnv, tokenListSetting } from '@registry-triggers/http-kit';
 import { redisEnvSchema } from '@registry-triggers/store';
 import { z } from 'zod';
 
 export const logsEnvSchema = redisEnvSchema.extend(logEnvSchema.shape).extend({
   LOGS_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   LOGS_HOST: z.string().default('0.0.0.0'),
-  ADMIN_TOKEN: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
+  ADMIN_TOKEN: tokenListSetting(),
   /** Optional here: known only so that it gets 403 (a token without the right), not 401. */
-  INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  INGEST_TOKEN: tokenListSetting().optional(),
   /** Live-tail connections open at once; each holds one Redis connection. */
   LOGS_MAX_STREAMS: z.coerce.number().int().min(1).default(100),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).default(2000),

@@ -5,10 +5,12 @@ import type { IncomingMessage } from 'node:http';
 import type { AccessRecord } from '@registry-triggers/core';
 import {
   createRedis,
+  createToken,
   issueNamespaceToken,
   type NewAccessRecord,
   RecordStore,
   type RedisConnection,
+  revokeToken,
 } from '@registry-triggers/store';
 import { type RedisHandle, startRedis, uniqueName, waitFor, withTimeout } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -316,6 +318,34 @@ describe('the live tail', () => {
     await waitFor(() => own.events.length >= 2, { message: 'own records' });
     expect(recordsOf(own)).toEqual(mine);
     own.close();
+  });
+});
+
+describe('a token that stops working ends its streams', () => {
+  it('revoking the token closes its open stream within a second; a new one is 401', async () => {
+    const ns = uniqueName('revoked');
+    const issued = await createToken(redis, ns, { scope: 'read' });
+    const [first, second] = [
+      await openStream(logs, ns, { token: issued.token }),
+      await openStream(logs, ns, { token: issued.token }),
+    ];
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const revokedAt = performance.now();
+    expect(await revokeToken(redis, ns, issued.id)).toBe(true);
+    await waitFor(() => first.ended && second.ended, { timeoutMs: 5000, message: 'the streams to end' });
+    const tookMs = performance.now() - revokedAt;
+    expect(tookMs).toBeLessThan(1000);
+    expect((await openStream(logs, ns, { token: issued.token })).status).toBe(401);
+  });
+
+  it('an expiring token closes its stream when it expires', async () => {
+    const ns = uniqueName('expiring');
+    const issued = await createToken(redis, ns, { expiresAt: Date.now() + 600 });
+    const stream = await openStream(logs, ns, { token: issued.token });
+    expect(stream.status).toBe(200);
+    await waitFor(() => stream.ended, { timeoutMs: 5000, message: 'the stream to end at expiry' });
+    expect(Date.now()).toBeGreaterThanOrEqual(issued.expiresAt!);
+    expect((await openStream(logs, ns, { token: issued.token })).status).toBe(401);
   });
 });
 

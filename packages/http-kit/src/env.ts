@@ -51,3 +51,21 @@ export const envFlag = () =>
     },
     z.boolean({ error: 'must be true or false (or 1/0, yes/no)' }),
   );
+
+/**
+ * ADMIN_TOKEN / INGEST_TOKEN: one token, or a comma-separated list of them, so an operator
+ * rotates one with a rolling restart (new list with both, then the new one alone).
+ */
+export const tokenListSetting = () =>
+  z
+    .string({ error: 'is required' })
+    .refine((value) => value.split(',').some((token) => token.trim() !== ''), 'must hold at least one token')
+    .refine(
+      (value) =>
+        value
+          .split(',')
+          .map((token) => token.trim())
+          .filter((token) => token !== '')
+          .every((token) => token.length >= 16),
+      'must be at least 16 characters (each token of a comma-separated list)',
+    );

@@ -27,6 +27,8 @@ import {
   pushEventsBodySchema,
   recordQuerySchema,
   repositoryBodySchema,
+  tokenInputSchema,
+  tokenRotationSchema,
 } from './request-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -49,6 +51,8 @@ function generatedSchemas(): Record<string, JsonSchema> {
   registry.add(pushEventSchema, { id: 'PushEvent' });
   registry.add(pushEventsBodySchema, { id: 'PushEvents' });
   registry.add(distributionEnvelopeSchema, { id: 'DistributionEnvelope' });
+  registry.add(tokenInputSchema, { id: 'TokenInput' });
+  registry.add(tokenRotationSchema, { id: 'TokenRotation' });
   // Refinements (URL rules, RE2 compilation) cannot be expressed in JSON Schema; the
   // descriptions below name them, and the api answers 400 with the rule that failed.
   const { schemas } = z.toJSONSchema(registry, {
@@ -207,10 +211,67 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
   },
   IssuedToken: {
     type: 'object',
-    required: ['namespace', 'token'],
+    description: 'A token at its creation or rotation: the only answer that holds its secret.',
+    required: ['id', 'token', 'namespace', 'name', 'scope', 'createdAt', 'expiresAt', 'prefix'],
     properties: {
-      namespace: { type: 'string' },
+      id: { type: 'string', pattern: '^[0-9a-f]{24}$', description: 'Names the token in the token routes.' },
       token: { type: 'string', description: 'Shown once; only its hash is stored.' },
+      namespace: { type: 'string' },
+      name: { type: 'string' },
+      scope: { type: 'string', enum: ['admin', 'read', 'ingest'] },
+      createdAt: { type: 'integer', description: 'epoch ms' },
+      expiresAt: { type: ['integer', 'null'], description: 'epoch ms; null: never' },
+      prefix: {
+        type: 'string',
+        description: 'The first characters of the token, not secret, to recognise it.',
+      },
+    },
+  },
+  TokenInfo: {
+    type: 'object',
+    description: 'A token as listed: never its secret.',
+    required: ['id', 'name', 'scope', 'createdAt', 'expiresAt', 'lastUsedAt', 'prefix'],
+    properties: {
+      id: { type: 'string', pattern: '^[0-9a-f]{24}$' },
+      name: { type: 'string', description: 'Empty for tokens issued before names.' },
+      scope: {
+        type: 'string',
+        enum: ['admin', 'read', 'ingest'],
+        description: 'Tokens issued before scopes are admin tokens.',
+      },
+      createdAt: { type: 'integer', description: 'epoch ms' },
+      expiresAt: {
+        type: ['integer', 'null'],
+        description: 'epoch ms; null: never. A rotated token shows the end of its grace period.',
+      },
+      lastUsedAt: {
+        type: ['integer', 'null'],
+        description: 'epoch ms, to within a minute; null: never used.',
+      },
+      prefix: { type: ['string', 'null'], description: 'null for tokens issued before prefixes.' },
+    },
+  },
+  TokenList: {
+    type: 'object',
+    required: ['tokens'],
+    properties: { tokens: { type: 'array', items: ref('TokenInfo') } },
+  },
+  NamespaceList: {
+    type: 'object',
+    required: ['namespaces'],
+    properties: {
+      namespaces: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'repositories', 'triggers'],
+          properties: {
+            name: { type: 'string' },
+            repositories: { type: 'integer', minimum: 0 },
+            triggers: { type: 'integer', minimum: 0 },
+          },
+        },
+      },
     },
   },
   PushResult: {
@@ -402,6 +463,11 @@ const repoParameter = pathParameter(
     '(team/app is sent as team%2Fapp), which simple-style path serialization does.',
   'team/app',
 );
+const tokenIdParameter = pathParameter(
+  'tokenId',
+  { type: 'string', pattern: '^[0-9a-f]{24}$' },
+  'The token id (as listed).',
+);
 const triggerIdParameter = pathParameter('id', { type: 'string', maxLength: 100 }, 'The trigger id.');
 const recordIdParameter = pathParameter(
   'recordId',
@@ -490,14 +556,55 @@ function paths(): Record<string, JsonSchema> {
         errors: [],
       }),
     },
+    '/v1/namespaces': {
+      get: operation({
+        operationId: 'listNamespaces',
+        summary:
+          'The namespaces with a repository or a token, with repository and trigger counts (admin only)',
+        tag: 'tokens',
+        responses: { 200: json(ref('NamespaceList'), 'The namespaces, in name order') },
+        errors: authErrors,
+      }),
+    },
     '/v1/namespaces/{ns}/tokens': {
+      parameters: [nsParameter],
       post: operation({
         operationId: 'issueNamespaceToken',
-        summary: 'Issue a token with every right inside the namespace (admin only)',
+        summary:
+          'Issue a token of the namespace (the admin, or an admin token of the namespace); the body is optional',
         tag: 'tokens',
-        parameters: [nsParameter],
+        requestBody: { ...jsonBody(ref('TokenInput')), required: false },
         responses: { 201: json(ref('IssuedToken'), 'The token, shown once') },
-        errors: [400, ...authErrors],
+        errors: [...namespaceErrors, ...bodyErrors],
+      }),
+      get: operation({
+        operationId: 'listNamespaceTokens',
+        summary: 'The tokens of the namespace that still work, without their secrets, oldest first',
+        tag: 'tokens',
+        responses: { 200: json(ref('TokenList'), 'The tokens') },
+        errors: namespaceErrors,
+      }),
+    },
+    '/v1/namespaces/{ns}/tokens/{tokenId}': {
+      parameters: [nsParameter, tokenIdParameter],
+      delete: operation({
+        operationId: 'revokeNamespaceToken',
+        summary: 'Revoke a token: every app refuses it within a second, open streams included',
+        tag: 'tokens',
+        responses: { 204: { description: 'Revoked' } },
+        errors: namespaceErrors,
+      }),
+    },
+    '/v1/namespaces/{ns}/tokens/{tokenId}/rotate': {
+      parameters: [nsParameter, tokenIdParameter],
+      post: operation({
+        operationId: 'rotateNamespaceToken',
+        summary:
+          'A new token of the same name, scope and expiry; the old one works for graceSeconds more (default 0), then stops',
+        tag: 'tokens',
+        requestBody: { ...jsonBody(ref('TokenRotation')), required: false },
+        responses: { 201: json(ref('IssuedToken'), 'The new token, shown once') },
+        errors: [...namespaceErrors, ...bodyErrors],
       }),
     },
     '/v1/namespaces/{ns}/repositories': {
@@ -537,6 +644,14 @@ function paths(): Record<string, JsonSchema> {
         summary: 'One repository',
         tag: 'repositories',
         responses: { 200: json(ref('Repository'), 'The repository') },
+        errors: namespaceErrors,
+      }),
+      delete: operation({
+        operationId: 'deleteRepository',
+        summary:
+          'Delete a repository and its triggers: they stop at once (queued deliveries end failed TRIGGER_DELETED); its records stay until retention',
+        tag: 'repositories',
+        responses: { 204: { description: 'Deleted' } },
         errors: namespaceErrors,
       }),
     },
@@ -819,7 +934,8 @@ function buildDocument() {
         bearer: {
           type: 'http',
           scheme: 'bearer',
-          description: 'ADMIN_TOKEN, INGEST_TOKEN (events only) or a namespace token.',
+          description:
+            'ADMIN_TOKEN, INGEST_TOKEN (events only; each setting may list several, comma-separated) or a namespace token, whose scope is admin (every right in its namespace), read (every GET of it) or ingest (POST /v1/events/* for it).',
         },
       },
       schemas: { ...generatedSchemas(), ...handWrittenSchemas },

@@ -12,7 +12,7 @@ import {
   repositoryNameSchema,
   tagSchema,
 } from '@registry-triggers/core';
-import { isRecordId } from '@registry-triggers/store';
+import { isRecordId, TOKEN_SCOPES } from '@registry-triggers/store';
 import { z } from 'zod';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
@@ -125,3 +125,65 @@ export const recordQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: recordIdSchema.optional(),
 });
+
+export const MAX_TOKEN_NAME_LENGTH = 64;
+export const MAX_ROTATION_GRACE_SECONDS = 86_400;
+
+/** expiresAt: epoch ms or ISO-8601 with an offset, in the future; null for never. */
+const expiresAtSchema = z
+  .union(
+    [z.number().int().positive(), z.iso.datetime({ offset: true }).transform((value) => Date.parse(value))],
+    { error: 'expiresAt must be epoch ms or an ISO-8601 time with an offset' },
+  )
+  .nullable()
+  .refine((value) => value === null || value > Date.now(), 'expiresAt must be in the future')
+  .meta({
+    description:
+      'When the token stops working: epoch ms or ISO-8601 with an offset; null or absent for never.',
+  });
+
+/** The body of POST /v1/namespaces/{ns}/tokens (optional: an empty body is a nameless admin token). */
+export const tokenInputSchema = z.strictObject(
+  {
+    name: z
+      .string({ error: 'name must be a string' })
+      .max(MAX_TOKEN_NAME_LENGTH, `name must be at most ${MAX_TOKEN_NAME_LENGTH} characters`)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+      .regex(/^[^\u0000-\u001f\u007f]*$/, 'name must not contain control characters')
+      .optional()
+      .meta({ description: 'A name for people, at most 64 characters.' }),
+    scope: z
+      .enum(TOKEN_SCOPES, { error: `scope must be one of ${TOKEN_SCOPES.join(', ')}` })
+      .optional()
+      .meta({
+        description:
+          'admin (default): every right inside the namespace; read: every GET of the namespace; ingest: only POST /v1/events/* for the namespace.',
+      }),
+    expiresAt: expiresAtSchema.optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field ${issue.keys.join(', ')}; a token has name, scope, expiresAt`
+        : undefined,
+  },
+);
+
+/** The body of POST /v1/namespaces/{ns}/tokens/{id}/rotate (optional). */
+export const tokenRotationSchema = z.strictObject(
+  {
+    graceSeconds: z
+      .number({ error: 'graceSeconds must be a number' })
+      .int('graceSeconds must be a whole number')
+      .min(0, `graceSeconds must be 0 to ${MAX_ROTATION_GRACE_SECONDS}`)
+      .max(MAX_ROTATION_GRACE_SECONDS, `graceSeconds must be 0 to ${MAX_ROTATION_GRACE_SECONDS}`)
+      .optional()
+      .meta({ description: 'How long the old token keeps working (default 0: it stops now).' }),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field ${issue.keys.join(', ')}; a rotation has graceSeconds`
+        : undefined,
+  },
+);

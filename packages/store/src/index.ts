@@ -3,6 +3,7 @@ export * from './connection.js';
 export * from './durability.js';
 export * from './keys.js';
 export * from './liveness.js';
+export * from './namespaces.js';
 export * from './queues.js';
 export * from './records.js';
 export * from './repositories.js';

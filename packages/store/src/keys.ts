@@ -10,8 +10,13 @@ const ROOT = 'rt';
 const tenant = (namespace: string) => `${ROOT}:{ns:${namespace}}`;
 
 export const keys = {
-  /** Hash: sha256(token secret) → JSON { createdAt }. */
+  /**
+   * Hash: hex sha256(token) → JSON { id, name, scope, createdAt, expiresAt?, prefix }
+   * (tokens.ts). Entries of before token scopes hold only { createdAt }: admin tokens.
+   */
   namespaceTokens: (namespace: string) => `${tenant(namespace)}:tokens`,
+  /** Hash: hex sha256(token) → epoch ms it was last used (written at most once a minute per token). */
+  namespaceTokenUse: (namespace: string) => `${tenant(namespace)}:tokens:used`,
   /** Sorted set of repository names (score 0, lexicographic order). */
   repositoryIndex: (namespace: string) => `${tenant(namespace)}:repos`,
   /** Hash of one repository's metadata. */

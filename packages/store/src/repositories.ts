@@ -75,6 +75,14 @@ local created = createRepository()
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'repoType', ARGV[2], 'authenticationType', ARGV[3], 'originType', ARGV[4])
 return created`;
 
+// Answers 1 when there was a repository (or triggers left of one) to delete.
+const DELETE_SCRIPT = `
+local existed = redis.call('EXISTS', KEYS[1]) + redis.call('EXISTS', KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if existed > 0 then return 1 end
+return 0`;
+
 function pairsToHash(pairs: string[]): Record<string, string> {
   const hash: Record<string, string> = {};
   for (let i = 0; i + 1 < pairs.length; i += 2) hash[pairs[i]!] = pairs[i + 1]!;
@@ -126,6 +134,26 @@ export class RepositoryStore {
     const repository = await this.get(namespace, name);
     if (!repository) throw new Error(`repository ${namespace}/${name} vanished after write`);
     return { created: created === 1, repository };
+  }
+
+  /**
+   * Deletes the repository and its triggers (deliveries still queued for them end
+   * TRIGGER_DELETED); its access-log records stay until retention. False when it did not exist.
+   */
+  async delete(namespace: string, name: string): Promise<boolean> {
+    this.ensured.delete(`${namespace}/${name}`);
+    const result = await runScript(
+      this.redis,
+      DELETE_SCRIPT,
+      [
+        keys.repository(namespace, name),
+        keys.repositoryIndex(namespace),
+        keys.triggers(namespace, name),
+        keys.triggerHealth(namespace, name),
+      ],
+      [name],
+    );
+    return result === 1;
   }
 
   /** Names in lexicographic order after `cursor`, at most `limit`. */

@@ -43,6 +43,15 @@ export function repositoryRoutes(repositories: RepositoryStore): Router {
       res.json(found);
     }),
   );
+  router.delete(
+    '/v1/namespaces/:ns/repositories/:repo',
+    handle(async (req, res) => {
+      const { namespace, repository } = repositoryOf(req, res);
+      if (!(await repositories.delete(namespace, repository)))
+        throw notFound(`repository ${namespace}/${repository}`);
+      res.status(204).end();
+    }),
+  );
   router.get(
     '/v1/namespaces/:ns/repositories',
     handle(async (req, res) => {

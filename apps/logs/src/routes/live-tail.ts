@@ -4,7 +4,7 @@
  * reconnect with Last-Event-ID resumes exactly where it stopped, with nothing lost.
  */
 import { namespaceNameSchema } from '@registry-triggers/core';
-import { HttpError, parseOr400, requireNamespace } from '@registry-triggers/http-kit';
+import { HttpError, parseOr400, requireNamespace, watchAccess } from '@registry-triggers/http-kit';
 import { isRecordId, RecordStore, type RedisConnection } from '@registry-triggers/store';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -56,15 +56,19 @@ export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => v
 
     const connection = deps.blockingConnection();
     let closed = false;
+    let unwatch = () => {};
     const stop = () => {
       if (closed) return;
       closed = true;
+      unwatch();
       open.delete(stop);
       connection.disconnect();
       res.end();
     };
     open.add(stop);
     req.on('close', stop);
+    // A token revoked, rotated out or expired ends its streams too (auth.ts re-checks it).
+    unwatch = watchAccess(res, stop);
 
     while (!closed) {
       try {
