@@ -1,0 +1,470 @@
+/** The scenarios of issue 21, each with its expectation as a judgement on the account. */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { rssMiB } from '../../bench/lib/machine.js';
+import { nowMs } from '../../bench/lib/protocol.js';
+import { median, percentile, round } from '../../bench/lib/stats.js';
+import {
+  type FaultControl,
+  type ScenarioDefinition,
+  type ScenarioResult,
+  type SuiteContext,
+  setReceiverMode,
+  windowStats,
+} from './scenario.js';
+
+const lostZero = (r: ScenarioResult, notes: string[]) => {
+  if (r.lost > 0) notes.push(`${r.lost} deliveries of ${r.lostEvents} accepted events lost`);
+  return r.lost === 0;
+};
+
+/** A scenario whose fault never happened proves nothing. */
+const faultSeen = (seen: boolean, what: string, notes: string[]) => {
+  if (!seen) notes.push(`the fault did not show: ${what}`);
+  return seen;
+};
+
+const nonAccepted = (r: ScenarioResult) =>
+  Object.entries(r.answersDuringFault)
+    .filter(([status]) => status !== '202')
+    .reduce((sum, [, n]) => sum + n, 0);
+
+/** SIGKILL, down for 5 s (1 s in the short run), started again on the same port and data. */
+async function redisKill(control: FaultControl): Promise<void> {
+  const { ctx } = control;
+  control.mark('kill');
+  await ctx.stack.redis.kill!();
+  await control.hold(ctx.params.short ? 1000 : 5000);
+  control.mark('restart');
+  // The fault ends when Redis answers again; the apps reconnect on their own.
+  await ctx.stack.redis.start!();
+}
+
+function redisKillScenario(fsync: 'always' | 'everysec'): ScenarioDefinition {
+  return {
+    id: `redis-kill-${fsync}`,
+    title: `Redis SIGKILL mid-load, restarted 5 s later (appendfsync ${fsync})`,
+    expectation:
+      fsync === 'always'
+        ? 'lost = 0'
+        : 'lost events <= events acknowledged in the last second before the kill (reported)',
+    before: async (ctx) => {
+      await ctx.stack.redisCall('CONFIG', 'SET', 'appendfsync', fsync);
+    },
+    inject: redisKill,
+    enrich(r, view) {
+      const kill = view.marks.kill!;
+      r.details.ackedInLastSecond = view.outcomes.filter(
+        (o) => o.status === 202 && o.answeredAt >= kill - 1000 && o.answeredAt <= kill,
+      ).length;
+    },
+    after: async (ctx) => {
+      await ctx.stack.redisCall('CONFIG', 'SET', 'appendfsync', 'always');
+      return {};
+    },
+    judge(r) {
+      const notes: string[] = [];
+      const lastSecond = (r.details.ackedInLastSecond as number | undefined) ?? 0;
+      let ok: boolean;
+      if (fsync === 'always') ok = lostZero(r, notes);
+      else {
+        ok = r.lostEvents <= lastSecond;
+        if (!ok)
+          notes.push(
+            `${r.lostEvents} events lost, more than the ${lastSecond} acknowledged in the second before the kill`,
+          );
+      }
+      if (fsync === 'everysec')
+        notes.push(
+          `${lastSecond} events were acknowledged in the second before the kill; ${r.lostEvents} lost`,
+        );
+      return {
+        met: faultSeen(nonAccepted(r) > 0, 'no push was refused while Redis was down', notes) && ok,
+        notes,
+      };
+    },
+  };
+}
+
+const redisStop: ScenarioDefinition = {
+  id: 'redis-sigstop',
+  title: 'Redis SIGSTOP for 10 s (a hung server), then SIGCONT',
+  expectation: 'lost = 0; the api answers 503 fast (every push answered within 2 s) and never hangs',
+  inject: async (control) => {
+    const pid = control.ctx.stack.redisPid();
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await control.hold(control.ctx.params.short ? 2000 : 10_000);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  },
+  judge(r) {
+    const notes: string[] = [];
+    const unanswered = r.answersDuringFault['0'] ?? 0;
+    const fast = r.answerMsDuringFault.max <= 2000 && unanswered === 0;
+    if (!fast)
+      notes.push(
+        `answers during the hang: max ${r.answerMsDuringFault.max} ms, ${unanswered} never answered (10 s client timeout)`,
+      );
+    const other = Object.keys(r.answersDuringFault).filter((s) => !['202', '503'].includes(s));
+    if (other.length > 0) notes.push(`answers other than 202/503 during the hang: ${other.join(', ')}`);
+    return {
+      met:
+        faultSeen((r.answersDuringFault['503'] ?? 0) > 0, 'no 503 while Redis hung', notes) &&
+        fast &&
+        other.length === 0 &&
+        lostZero(r, notes),
+      notes,
+    };
+  },
+};
+
+const workerKill: ScenarioDefinition = {
+  id: 'worker-sigkill',
+  title: 'worker SIGKILL x5 at random moments, each restarted',
+  expectation: 'lost = 0; duplicates reported',
+  inject: async (control) => {
+    const { ctx } = control;
+    const kills = ctx.params.short ? 2 : 5;
+    const killed: string[] = [];
+    for (let i = 0; i < kills; i++) {
+      await control.hold((ctx.params.short ? 300 : 1000) + Math.random() * (ctx.params.short ? 700 : 3000));
+      const running = ctx.stack.of('worker').filter((app) => app.running);
+      const victim = running[Math.floor(Math.random() * running.length)]!;
+      control.mark(`kill${i + 1}`);
+      await ctx.stack.kill(victim.name);
+      killed.push(victim.name);
+      await ctx.stack.startAgain(victim.name);
+    }
+    ctx.log(`  killed ${killed.join(', ')}`);
+  },
+  judge(r) {
+    const notes: string[] = [];
+    if (r.duplicated > 0)
+      notes.push(
+        `${r.duplicated} deliveries received again after a 2xx (a worker killed while its request was out: same webhook-id, as documented)`,
+      );
+    return { met: lostZero(r, notes), notes };
+  },
+};
+
+const rollingRestart: ScenarioDefinition = {
+  id: 'rolling-restart',
+  title: 'rolling restart of every app (SIGTERM, one at a time)',
+  expectation: 'lost = 0, duplicates = 0, no 5xx',
+  inject: async (control) => {
+    const { ctx } = control;
+    const order = ['api', 'logs', 'worker'];
+    const everyApp = [...ctx.stack.apps]
+      .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.name.localeCompare(b.name))
+      .map((app) => app.name);
+    // Short: one api and one worker, the two whose shutdown holds requests and deliveries.
+    const names = ctx.params.short ? everyApp.filter((n) => n === 'api1' || n === 'worker1') : everyApp;
+    const exits: Record<string, number | null> = {};
+    for (const name of names) {
+      control.mark(`stop-${name}`);
+      exits[name] = await ctx.stack.terminate(name);
+      await ctx.stack.startAgain(name);
+      await ctx.stack.waitReady();
+    }
+    ctx.log(`  exit codes: ${JSON.stringify(exits)}`);
+    rollingExits = exits;
+  },
+  after: async () => ({ exitCodes: rollingExits }),
+  judge(r) {
+    const notes: string[] = [];
+    const fivexx = Object.entries(r.answersDuringFault)
+      .concat(Object.entries(r.errorsOutsideFault))
+      .filter(([status]) => Number(status) >= 500)
+      .reduce((sum, [, n]) => sum + n, 0);
+    const unanswered = (r.answersDuringFault['0'] ?? 0) + (r.errorsOutsideFault['0'] ?? 0);
+    if (fivexx > 0) notes.push(`${fivexx} answers 5xx`);
+    if (unanswered > 0) notes.push(`${unanswered} pushes no api answered, even retried on the other api`);
+    if (r.duplicated > 0) notes.push(`${r.duplicated} deliveries received again after a 2xx`);
+    const exits = (r.details.exitCodes ?? {}) as Record<string, number | null>;
+    const unclean = Object.entries(exits).filter(([, code]) => code !== 0);
+    if (unclean.length > 0) notes.push(`exits not 0: ${JSON.stringify(Object.fromEntries(unclean))}`);
+    const retries = r.details.networkRetries as number;
+    if (retries > 0)
+      notes.push(`${retries} requests retried on the other api after a refused or reset connection`);
+    return {
+      met:
+        lostZero(r, notes) && r.duplicated === 0 && fivexx === 0 && unanswered === 0 && unclean.length === 0,
+      notes,
+    };
+  },
+};
+let rollingExits: Record<string, number | null> = {};
+
+async function usedMemory(ctx: SuiteContext): Promise<number> {
+  const info = String(await ctx.stack.redisCall('INFO', 'memory'));
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+const maxMemory: ScenarioDefinition = {
+  id: 'redis-maxmemory',
+  title: 'Redis maxmemory reached (noeviction)',
+  expectation: '503 with Retry-After at ingest, lost = 0, recovers when memory frees',
+  inject: async (control) => {
+    const { ctx } = control;
+    await ctx.stack.redisCall('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    const used = await usedMemory(ctx);
+    // Just above what is used: the load itself reaches the limit within a moment.
+    await ctx.stack.redisCall('CONFIG', 'SET', 'maxmemory', String(used + 512 * 1024));
+    control.mark('limitSet');
+    const deadline = nowMs() + 15_000;
+    while (
+      nowMs() < deadline &&
+      !control.pusher.outcomes.some((o) => o.status === 503 && o.sentAt >= nowMs() - 1000)
+    )
+      await sleep(50);
+    control.mark('full');
+    await control.hold(ctx.params.short ? 2000 : 10_000);
+    control.mark('freed');
+    await ctx.stack.redisCall('CONFIG', 'SET', 'maxmemory', '0');
+  },
+  judge(r) {
+    const notes: string[] = [];
+    const refused = r.answersDuringFault['503'] ?? 0;
+    const retryAfter = r.details.retryAfterOn503 as Record<string, number>;
+    const missing = retryAfter.missing ?? 0;
+    if (missing > 0) notes.push(`${missing} of the 503s had no Retry-After`);
+    const other = Object.keys(r.answersDuringFault).filter((s) => !['202', '503'].includes(s));
+    if (other.length > 0) notes.push(`answers other than 202/503 while memory was full: ${other.join(', ')}`);
+    if (r.recoverS === null) notes.push('not back at full rate before the load stopped');
+    return {
+      met:
+        faultSeen(refused > 0, 'no 503 while memory was full', notes) &&
+        missing === 0 &&
+        other.length === 0 &&
+        lostZero(r, notes) &&
+        r.recoverS !== null,
+      notes,
+    };
+  },
+};
+
+const FLAKY = { kind: 'flaky', error: 0.3, hang: 0.1, reset: 0.05 } as const;
+
+function windowRate(r: ScenarioResult, key: 'healthyNoFault' | 'healthyFault') {
+  return (r.details[key] as { rate: number; p99: number } | undefined) ?? { rate: 0, p99: Number.NaN };
+}
+
+const flakyReceivers: ScenarioDefinition = {
+  id: 'flaky-receivers',
+  title: 'receivers: 30 % answer 500, 10 % hang, 5 % reset the connection',
+  expectation: 'healthy triggers >= 0.8x their no-fault rate',
+  // Per repository: two healthy triggers and one to the flaky receiver.
+  topology: { repositories: 3, labels: ['a', 'b', 'flaky'] },
+  drainMs: 60_000,
+  before: async (ctx) => setReceiverMode(ctx, 'flaky', { kind: 'ok' }),
+  enrich(r, view) {
+    const { loadStart, faultStart, faultEnd } = view.marks;
+    // The first second warms up; each window is judged by the pushes sent in it.
+    r.details.healthyNoFault = windowStats(view, loadStart! + 1000, faultStart!, ['a', 'b']);
+    r.details.healthyFault = windowStats(view, faultStart!, faultEnd!, ['a', 'b']);
+    r.details.flakyFault = windowStats(view, faultStart!, faultEnd!, ['flaky']);
+  },
+  inject: async (control) => {
+    const { ctx } = control;
+    setReceiverMode(ctx, 'flaky', FLAKY);
+    await control.hold(ctx.params.short ? 3000 : 15_000);
+    setReceiverMode(ctx, 'flaky', { kind: 'ok' });
+    ctx.receiver.send({ type: 'release' } as never);
+  },
+  judge(r) {
+    const notes: string[] = [];
+    const before = windowRate(r, 'healthyNoFault');
+    const during = windowRate(r, 'healthyFault');
+    const ratio = before.rate > 0 ? during.rate / before.rate : 0;
+    r.details.healthyRatio = round(ratio, 2);
+    notes.push(
+      `healthy deliveries ${round(during.rate)}/s during the fault vs ${round(before.rate)}/s before (${round(ratio, 2)}x); healthy p99 ${round(during.p99)} ms vs ${round(before.p99)} ms`,
+    );
+    if (r.retrying > 0)
+      notes.push(
+        `${r.retrying} flaky deliveries still retrying at the end (next attempt scheduled, not lost)`,
+      );
+    return { met: ratio >= 0.8 && lostZero(r, notes), notes };
+  },
+};
+
+/** Established server-side connections of the logs app towards these client ports, from /proc/net/tcp. */
+function establishedTowards(
+  serverPort: number,
+  clientPorts: number[],
+): { open: number; sendQueueBytes: number } {
+  const wanted = new Set(clientPorts);
+  let open = 0;
+  let sendQueueBytes = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 5) continue;
+      const local = Number.parseInt(fields[1]!.split(':')[1] ?? '', 16);
+      const remote = Number.parseInt(fields[2]!.split(':')[1] ?? '', 16);
+      if (local !== serverPort || !wanted.has(remote) || fields[3] !== '01') continue;
+      open++;
+      sendQueueBytes += Number.parseInt(fields[4]!.split(':')[0] ?? '0', 16);
+    }
+  }
+  return { open, sendQueueBytes };
+}
+
+export const sseProbe = { establishedTowards };
+
+export function liveTailScenario(clients: number): ScenarioDefinition {
+  const stalled = Math.floor(clients / 3);
+  let agent: Awaited<ReturnType<typeof import('../../bench/lib/agents.js').forkAgent>> | undefined;
+  const rss: Array<[number, number]> = [];
+  let sampling = false;
+  let sampler: Promise<void> | undefined;
+  return {
+    id: 'live-tail',
+    title: `${clients} SSE clients following the log, a third of them never reading`,
+    expectation: "the logs app's memory stays bounded, other clients keep up, slow ones are cut off",
+    topology: { repositories: 1, labels: ['a'] },
+    before: async (ctx, setup) => {
+      const { forkAgent } = await import('../../bench/lib/agents.js');
+      const { ADMIN_TOKEN } = await import('./stack.js');
+      agent = await forkAgent('../../faults/agents/sse-clients.ts', {
+        url: `${ctx.stack.logsUrl}/v1/namespaces/${setup.namespace}/records/stream`,
+        token: ADMIN_TOKEN,
+        clients,
+        stalled,
+      });
+      const logsPid = ctx.stack.app('logs').process.pid;
+      sampling = true;
+      sampler = (async () => {
+        const start = nowMs();
+        while (sampling) {
+          const value = rssMiB(logsPid);
+          if (value !== undefined) rss.push([round((nowMs() - start) / 1000, 1), round(value, 1)]);
+          await sleep(500);
+        }
+      })();
+    },
+    // The "fault" is the stalled clients themselves: they are there from the start; the
+    // window is the load's middle, as long as the other scenarios' faults.
+    inject: async (control) => {
+      await control.hold(control.ctx.params.short ? 4000 : 20_000);
+    },
+    after: async (ctx) => {
+      sampling = false;
+      await sampler;
+      const id = 1;
+      const report = await new Promise<import('./protocol.js').SseReport>((resolve) => {
+        const listener = (message: {
+          type: string;
+          id?: number;
+          report?: import('./protocol.js').SseReport;
+        }) => {
+          if (message.type !== 'sse-report' || message.id !== id) return;
+          agent!.child.off('message', listener);
+          resolve(message.report!);
+        };
+        agent!.child.on('message', listener);
+        agent!.child.send({ type: 'report', id });
+      });
+      const logsPort = Number(new URL(ctx.stack.logsUrl).port);
+      const server = establishedTowards(logsPort, report.stalledPorts);
+      await agent!.close();
+      const values = rss.map(([, v]) => v);
+      const half = Math.floor(values.length / 2);
+      return {
+        clients,
+        stalled,
+        readersReceived: {
+          min: Math.min(...report.received),
+          median: median(report.received),
+          max: Math.max(...report.received),
+        },
+        readersEnded: report.readerEnded.filter(Boolean).length,
+        readerLagP99Ms: { median: median(report.lagP99Ms), max: Math.max(...report.lagP99Ms) },
+        stalledStillOpen: server.open,
+        stalledServerSendQueueBytes: server.sendQueueBytes,
+        logsRssMiB: {
+          first: values[0],
+          midpoint: values[half],
+          peak: Math.max(...values),
+          last: values.at(-1),
+          secondHalfGrowth: round((values.at(-1) ?? 0) - (values[half] ?? 0), 1),
+          p90: percentile(values, 90),
+        },
+        logsRssSeries: rss.filter((_, i) => i % 4 === 0),
+      };
+    },
+    judge(r) {
+      const notes: string[] = [];
+      const d = r.details as {
+        readersReceived: { min: number; max: number };
+        readerLagP99Ms: { max: number };
+        stalledStillOpen: number;
+        stalled: number;
+        logsRssMiB: { first: number; peak: number; secondHalfGrowth: number };
+        readersEnded: number;
+      };
+      const keptUp =
+        d.readersReceived.min >= 0.98 * d.readersReceived.max &&
+        d.readerLagP99Ms.max < 2000 &&
+        d.readersEnded === 0;
+      const cutOff = d.stalledStillOpen === 0;
+      const bounded = d.logsRssMiB.secondHalfGrowth < 16;
+      notes.push(
+        `readers received ${d.readersReceived.min}..${d.readersReceived.max} records (lag p99 up to ${d.readerLagP99Ms.max} ms, ${d.readersEnded} streams ended); ${d.stalledStillOpen} of ${d.stalled} stalled clients still connected; logs RSS ${d.logsRssMiB.first} -> peak ${d.logsRssMiB.peak} MiB (+${d.logsRssMiB.secondHalfGrowth} MiB in the second half)`,
+      );
+      if (!cutOff) notes.push('stalled clients are never cut off');
+      if (!bounded) notes.push("the logs app's memory grows while stalled clients stay connected");
+      if (!keptUp) notes.push('reading clients fell behind');
+      return { met: keptUp && cutOff && bounded && lostZero(r, notes), notes };
+    },
+  };
+}
+
+export function latencyScenario(delayEachWayMs: number, setDelay: (ms: number) => void): ScenarioDefinition {
+  return {
+    id: 'redis-latency',
+    title: `network latency of ${delayEachWayMs * 2} ms round trip between the apps and Redis (a TCP proxy, ${delayEachWayMs} ms each way)`,
+    expectation: 'throughput and p99 reported (lost = 0)',
+    enrich(r, view) {
+      const { loadStart, faultStart, faultEnd } = view.marks;
+      r.details.baseline = windowStats(view, loadStart! + 1000, faultStart!);
+      r.details.window = windowStats(view, faultStart! + 1000, faultEnd!);
+    },
+    inject: async (control) => {
+      setDelay(delayEachWayMs);
+      try {
+        await control.hold(control.ctx.params.short ? 4000 : 20_000);
+      } finally {
+        setDelay(0);
+      }
+    },
+    judge(r) {
+      const notes: string[] = [];
+      const w = r.details.window as { rate: number; p99: number; ingestP99: number } | undefined;
+      const b = r.details.baseline as { rate: number; p99: number; ingestP99: number } | undefined;
+      if (w && b)
+        notes.push(
+          `with the latency: ${round(w.rate)} deliveries/s, push -> delivery p99 ${round(w.p99)} ms, push answer p99 ${round(w.ingestP99)} ms; without (same stack, before): ${round(b.rate)}/s, p99 ${round(b.p99)} ms, answer p99 ${round(b.ingestP99)} ms`,
+        );
+      return { met: lostZero(r, notes), notes };
+    },
+  };
+}
+
+export const sharedStackScenarios = (): ScenarioDefinition[] => [
+  redisKillScenario('always'),
+  redisKillScenario('everysec'),
+  redisStop,
+  workerKill,
+  rollingRestart,
+  maxMemory,
+  flakyReceivers,
+];
