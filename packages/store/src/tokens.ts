@@ -97,6 +97,24 @@ function toInfo(digest: string, stored: StoredToken, lastUsed: string | undefine
   };
 }
 
+/** A token as answered at issue (create or rotate): its stored fields with the secret, shown this once. */
+function toIssued(
+  secret: { token: string; digest: string; prefix: string },
+  namespace: string,
+  stored: StoredToken,
+): IssuedToken {
+  return {
+    id: tokenIdOf(secret.digest),
+    token: secret.token,
+    namespace,
+    name: stored.name ?? '',
+    scope: stored.scope ?? 'admin',
+    createdAt: stored.createdAt,
+    expiresAt: stored.expiresAt ?? null,
+    prefix: secret.prefix,
+  };
+}
+
 function parseStored(raw: string): StoredToken | undefined {
   try {
     const parsed = JSON.parse(raw) as StoredToken;
@@ -200,16 +218,7 @@ export async function createToken(
     [keys.namespaceTokens(namespace), keys.namespaceTokenUse(namespace)],
     [digest, JSON.stringify(stored), now],
   );
-  return {
-    id: tokenIdOf(digest),
-    token,
-    namespace,
-    name: stored.name ?? '',
-    scope: stored.scope ?? 'admin',
-    createdAt: now,
-    expiresAt: stored.expiresAt ?? null,
-    prefix,
-  };
+  return toIssued({ token, digest, prefix }, namespace, stored);
 }
 
 /** An admin-scope token without a name or expiry (what every namespace token was before scopes). */
@@ -267,16 +276,7 @@ export async function rotateToken(
   if (typeof result !== 'string') return undefined;
   const stored = parseStored(result);
   if (!stored) return undefined;
-  return {
-    id: tokenIdOf(digest),
-    token,
-    namespace,
-    name: stored.name ?? '',
-    scope: stored.scope ?? 'admin',
-    createdAt: stored.createdAt,
-    expiresAt: stored.expiresAt ?? null,
-    prefix,
-  };
+  return toIssued({ token, digest, prefix }, namespace, stored);
 }
 
 /**
