@@ -35,12 +35,12 @@ import { nowMs } from './lib/protocol.js';
 import { type BenchReport, printTable, writeReport } from './lib/report.js';
 import { ADMIN_TOKEN, AdminClient, INGEST_TOKEN, RssSampler, startAppProcess, stopApp } from './lib/stack.js';
 import { clusterRow } from './rows/cluster.js';
-import { commandsRow } from './rows/commands.js';
+import { commandsRows } from './rows/commands.js';
 import { faultRow } from './rows/fault.js';
 import { ingestRows } from './rows/ingest.js';
 import { latencyRow } from './rows/latency.js';
 import { redisMemoryRow } from './rows/memory.js';
-import { pushFor, receiverSpecs, setupTopology } from './rows/pipeline.js';
+import { MINIMAL_REPOSITORIES, pushFor, receiverSpecs, setupTopology } from './rows/pipeline.js';
 import { slowRow } from './rows/slow.js';
 import { runSteadyLoad, steadyRssRow } from './rows/steady-rss.js';
 import { BARE_PREFIX, BARE_QUEUE, throughputRows } from './rows/throughput.js';
@@ -63,8 +63,11 @@ const ROW_ORDER = [
   'ingest-batch',
   'e2e-one',
   'e2e-fanout',
+  'e2e-minimal',
+  'cpu-per-notification',
   'e2e-cluster',
   'redis-commands',
+  'redis-commands-minimal',
   'latency',
   'slow-receiver',
   'slow-receiver-spread',
@@ -216,7 +219,16 @@ async function main(): Promise<void> {
         prefix: BARE_PREFIX,
         concurrency: options.workerConcurrency,
       });
-      agents.push(receiver, bareWorker);
+      const minimalUrl = `http://127.0.0.1:${receiver.ports.minimal}/hook`;
+      const minimalPipeline = await forkAgent('minimal-pipeline.ts', {
+        redisUrl: redisHandle.url,
+        concurrency: options.workerConcurrency,
+        repositories: {
+          [MINIMAL_REPOSITORIES.one]: [minimalUrl],
+          [MINIMAL_REPOSITORIES.fan]: Array.from({ length: 10 }, () => minimalUrl),
+        },
+      });
+      agents.push(receiver, bareWorker, minimalPipeline);
       const worker = await startAppProcess('worker', env, workerMetricsUrl, nodeFlagsFor('worker'));
       processes.push(worker);
       log(
@@ -228,6 +240,7 @@ async function main(): Promise<void> {
         worker: worker.pid,
         receiver: receiver.pid,
         bareWorker: bareWorker.pid,
+        minimalPipeline: minimalPipeline.pid,
       };
       const redisPid = redisServerPid(redisHandle.port);
       if (redisPid !== undefined) cpuPids.redis = redisPid;
@@ -241,6 +254,7 @@ async function main(): Promise<void> {
         admin: new AdminClient(apiUrl),
         receiver,
         bareWorker,
+        minimalPipeline,
         cpu: () => cpuOf(cpuPids),
         setPhase: (phase) => {
           sampler.phase = phase;
@@ -263,7 +277,7 @@ async function main(): Promise<void> {
 
       if (want('commands')) {
         log('row 5: Redis commands per notification');
-        rows.push(...(await section('commands', async () => [await commandsRow(stack, topology)])));
+        rows.push(...(await section('commands', () => commandsRows(stack, topology))));
       }
       if (want('throughput')) {
         log('rows 3-4: end-to-end throughput');

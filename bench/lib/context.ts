@@ -36,6 +36,8 @@ export interface StackContext extends BenchContext {
   admin: AdminClient;
   receiver: Agent;
   bareWorker: Agent;
+  /** The minimal two-hop pipeline (bench/agents/minimal-pipeline.ts); delivers to the `minimal` receiver. */
+  minimalPipeline: Agent;
   /** CPU seconds used so far by each process of the run (api, worker, receiver, redis, ...). */
   cpu: () => Record<string, number>;
   /** Sets the phase the RSS samples are tagged with. */

@@ -1,7 +1,8 @@
 /**
  * Row 5: Redis commands per delivered notification, from INFO commandstats (which counts
  * every command a Lua script runs as well as the EVALSHA), against the same count for one
- * bare BullMQ job added and processed. Only INFO itself (the benchmark's reads) is dropped.
+ * bare BullMQ job added and processed, and for one notification of the minimal two-hop
+ * pipeline. Only INFO itself (the benchmark's reads) is dropped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { keys } from '@registry-triggers/store';
@@ -41,9 +42,14 @@ function breakdown(total: Map<string, number>, units: number, top = 14): Record<
   );
 }
 
-export async function commandsRow(ctx: StackContext, topology: Topology): Promise<RowResult> {
+export async function commandsRows(ctx: StackContext, topology: Topology): Promise<RowResult[]> {
   const notifications = ctx.options.quick ? 1000 : 2000;
   const client = new PushClient(ctx.apiUrl, INGEST_TOKEN, CLIENTS);
+  const minimalClient = new PushClient(
+    `http://127.0.0.1:${ctx.minimalPipeline.ports.http}`,
+    INGEST_TOKEN,
+    CLIENTS,
+  );
   const bare = bareQueue(ctx);
   const { receiver, bareWorker } = ctx;
 
@@ -63,6 +69,7 @@ export async function commandsRow(ctx: StackContext, topology: Topology): Promis
   const totals = {
     product: new Map<string, number>(),
     bare: new Map<string, number>(),
+    minimal: new Map<string, number>(),
     fan: new Map<string, number>(),
   };
   const notes: string[] = [];
@@ -84,6 +91,12 @@ export async function commandsRow(ctx: StackContext, topology: Topology): Promis
       await bareWorker.until(() => bareWorker.count('completed') - base >= notifications, 60_000);
     });
 
+    const minimal = await measure(async () => {
+      const base = receiver.count('minimal');
+      await sendN(notifications, CLIENTS, (seq) => minimalClient.push(pushFor(topology.one, `v${seq}`)));
+      await receiver.until(() => receiver.count('minimal') - base >= notifications, 60_000);
+    });
+
     const fanPushes = notifications / 10;
     const fan = await measure(async () => {
       const base = receiver.count('fast');
@@ -93,19 +106,23 @@ export async function commandsRow(ctx: StackContext, topology: Topology): Promis
 
     addInto(totals.product, product);
     addInto(totals.bare, bareDiff);
+    addInto(totals.minimal, minimal);
     addInto(totals.fan, fan);
     const perProduct = sum(product) / notifications;
     const perBare = sum(bareDiff) / notifications;
+    const perMinimal = sum(minimal) / notifications;
     const perFan = sum(fan) / notifications;
     rounds.push({
       round: r + 1,
       product: round(perProduct, 1),
       baseline: round(perBare, 1),
       ratio: round(perProduct / perBare),
+      minimalPipeline: round(perMinimal, 1),
+      ratioToMinimal: round(perProduct / perMinimal),
       fanOutPerDelivery: round(perFan, 1),
     });
     ctx.log(
-      `  commands round ${r + 1}: ${perProduct.toFixed(1)} per notification, bare job ${perBare.toFixed(1)}, fan-out ${perFan.toFixed(1)} per delivery`,
+      `  commands round ${r + 1}: ${perProduct.toFixed(1)} per notification, bare job ${perBare.toFixed(1)}, minimal pipeline ${perMinimal.toFixed(1)}, fan-out ${perFan.toFixed(1)} per delivery`,
     );
   }
 
@@ -126,10 +143,28 @@ export async function commandsRow(ctx: StackContext, topology: Topology): Promis
     await sleep(1000);
   });
   await client.close();
+  await minimalClient.close();
   await bare.close();
   const units = notifications * ctx.options.rounds;
   const ratio = median(rounds.map((x) => x.ratio as number));
-  return {
+  const ratioToMinimal = median(rounds.map((x) => x.ratioToMinimal as number));
+  const minimalRow: RowResult = {
+    id: 'redis-commands-minimal',
+    figure: 'Redis commands per delivered notification, against the minimal two-hop pipeline',
+    value: `${median(rounds.map((x) => x.product as number))} commands`,
+    baseline: `minimal pipeline: ${median(rounds.map((x) => x.minimalPipeline as number))} commands`,
+    ratio: round(ratioToMinimal),
+    target: '<= 1.5x',
+    met: ratioToMinimal <= 1.5,
+    rounds: rounds.map((x) => ({
+      round: x.round as number,
+      product: x.product as number,
+      baseline: x.minimalPipeline as number,
+      ratio: x.ratioToMinimal as number,
+    })),
+    details: { perMinimalNotification: breakdown(totals.minimal, units) },
+  };
+  const bareRow: RowResult = {
     id: 'redis-commands',
     figure:
       'Redis commands per delivered notification (1 ALL trigger; INFO commandstats, script inner commands included)',
@@ -149,4 +184,5 @@ export async function commandsRow(ctx: StackContext, topology: Topology): Promis
     },
     notes,
   };
+  return [bareRow, minimalRow];
 }

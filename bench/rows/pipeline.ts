@@ -16,12 +16,20 @@ export const SLOW_ORIGINS = 4;
 export const receiverSpecs: ReceiverSpec[] = [
   { label: 'fast', mode: 'fast' },
   { label: 'fast-b', mode: 'fast' },
+  /** Where the minimal pipeline (the fair baseline) delivers, counted apart from the product's. */
+  { label: 'minimal', mode: 'fast' },
   { label: 'hang', mode: 'hang' },
   ...Array.from(
     { length: SLOW_ORIGINS },
     (_, i): ReceiverSpec => ({ label: `slow${i}`, mode: 'delay', delayMs: SLOW_MS }),
   ),
 ];
+
+/**
+ * The repositories the minimal pipeline knows, named as `setupTopology` names the product's
+ * `one` and `fan`, so the same pushes drive both.
+ */
+export const MINIMAL_REPOSITORIES = { one: 'bench/one', fan: 'bench/fan' } as const;
 
 export interface Repo {
   namespace: string;

@@ -50,13 +50,20 @@ export function bareQueue(ctx: StackContext) {
 
 export async function throughputRows(ctx: StackContext, topology: Topology): Promise<RowResult[]> {
   const client = new PushClient(ctx.apiUrl, INGEST_TOKEN, CLIENTS);
+  const minimalClient = new PushClient(
+    `http://127.0.0.1:${ctx.minimalPipeline.ports.http}`,
+    INGEST_TOKEN,
+    CLIENTS,
+  );
   const bare = bareQueue(ctx);
   const rounds3: Array<Record<string, number | string>> = [];
   const rounds4: Array<Record<string, number | string>> = [];
+  const roundsMinimal: Array<Record<string, number | string>> = [];
   const cpuRounds: Array<Record<string, Record<string, number>>> = [];
-  const phases = ['bare', 'one', 'fan'] as const;
+  const phases = ['bare', 'one', 'fan', 'minimal'] as const;
   for (let r = 0; r < ctx.options.rounds; r++) {
-    const order = [...phases.slice(r % 3), ...phases.slice(0, r % 3)];
+    const shift = r % phases.length;
+    const order = [...phases.slice(shift), ...phases.slice(0, shift)];
     const rates: Record<string, number> = {};
     const postponed: Record<string, number> = {};
     const cpu: Record<string, Record<string, number>> = {};
@@ -73,15 +80,24 @@ export async function throughputRows(ctx: StackContext, topology: Topology): Pro
               labels: ['completed'],
               send: bare.add,
             })
-          : await saturate(ctx, {
-              concurrency: CLIENTS,
-              cap: which === 'one' ? 1000 : 2000,
-              fanout: which === 'one' ? 1 : 10,
-              sink: ctx.receiver,
-              labels: ['fast'],
-              send: (seq) =>
-                client.push(pushFor(which === 'one' ? topology.one : topology.fan, `v${seq % 1000}`)),
-            });
+          : which === 'minimal'
+            ? await saturate(ctx, {
+                concurrency: CLIENTS,
+                cap: 1000,
+                fanout: 1,
+                sink: ctx.receiver,
+                labels: ['minimal'],
+                send: (seq) => minimalClient.push(pushFor(topology.one, `v${seq % 1000}`)),
+              })
+            : await saturate(ctx, {
+                concurrency: CLIENTS,
+                cap: which === 'one' ? 1000 : 2000,
+                fanout: which === 'one' ? 1 : 10,
+                sink: ctx.receiver,
+                labels: ['fast'],
+                send: (seq) =>
+                  client.push(pushFor(which === 'one' ? topology.one : topology.fan, `v${seq % 1000}`)),
+              });
       const delta = counterDelta(before, await scrapeCounters(ctx.workerMetricsUrl, WORKER_COUNTERS));
       rates[which] = result.rate;
       cpu[which] = result.cpuMsPerUnit;
@@ -105,15 +121,27 @@ export async function throughputRows(ctx: StackContext, topology: Topology): Pro
       ratio: round(ratio4),
       postponed: postponed.fan ?? 0,
     });
+    roundsMinimal.push({
+      round: r + 1,
+      product: Math.round(rates.one!),
+      baseline: Math.round(rates.minimal!),
+      ratio: round(rates.one! / rates.minimal!),
+      productCpuMs: round(stackCpuMs(cpu.one ?? {}), 3),
+      baselineCpuMs: round(stackCpuMs(cpu.minimal ?? {}), 3),
+    });
     cpuRounds.push(cpu);
     ctx.log(
-      `  e2e round ${r + 1}: bare ${fmt(rates.bare!)} /s, 1 trigger ${fmt(rates.one!)} /s, 10 triggers ${fmt(rates.fan!)} deliveries/s`,
+      `  e2e round ${r + 1}: bare ${fmt(rates.bare!)} /s, minimal pipeline ${fmt(rates.minimal!)} /s, 1 trigger ${fmt(rates.one!)} /s, 10 triggers ${fmt(rates.fan!)} deliveries/s`,
     );
   }
   await client.close();
+  await minimalClient.close();
   await bare.close();
   const ratio3 = median(rounds3.map((x) => x.ratio as number));
   const ratio4 = median(rounds4.map((x) => x.ratio as number));
+  const ratioMinimal = median(roundsMinimal.map((x) => x.ratio as number));
+  const productCpuMs = median(roundsMinimal.map((x) => x.productCpuMs as number));
+  const baselineCpuMs = median(roundsMinimal.map((x) => x.baselineCpuMs as number));
   const med = (rows: typeof rounds3, key: string) => fmt(median(rows.map((x) => x[key] as number)));
   const cpuMsPerUnit = Object.fromEntries(
     phases.map((phase) => {
@@ -151,5 +179,34 @@ export async function throughputRows(ctx: StackContext, topology: Topology): Pro
       met: ratio4 >= 0.8,
       rounds: rounds4,
     },
+    {
+      id: 'e2e-minimal',
+      figure: 'end-to-end deliveries/s, one ALL trigger per push, against the minimal two-hop pipeline',
+      value: `${med(roundsMinimal, 'product')} deliveries/s`,
+      baseline: `minimal pipeline (node:http + Queue.add, fan-out worker, undici POST + XADD): ${med(roundsMinimal, 'baseline')} deliveries/s`,
+      ratio: round(ratioMinimal),
+      target: '>= 0.7x',
+      met: ratioMinimal >= 0.7,
+      rounds: roundsMinimal,
+    },
+    {
+      id: 'cpu-per-notification',
+      figure: 'machine CPU per notification (api + worker + Redis), one ALL trigger, pipeline full',
+      value: `${fmt(productCpuMs, 3)} ms`,
+      baseline: `minimal pipeline (its process + Redis): ${fmt(baselineCpuMs, 3)} ms`,
+      ratio: round(productCpuMs / baselineCpuMs),
+      target: '<= 1.0 ms',
+      met: productCpuMs <= 1.0,
+      rounds: roundsMinimal,
+      notes: [
+        'CPU from /proc/<pid>/stat over the measured window of the e2e phases above; the ratio is informative, the target is absolute.',
+      ],
+    },
   ];
+}
+
+/** CPU ms per unit of the processes that do the work of one path: ours or the minimal pipeline's. */
+function stackCpuMs(perProcess: Record<string, number>): number {
+  const names = ['api', 'worker', 'minimalPipeline', 'redis', 'redis replica'];
+  return names.reduce((sum, name) => sum + (perProcess[name] ?? 0), 0);
 }
