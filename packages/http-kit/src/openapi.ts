@@ -758,7 +758,8 @@ const recordListParameters = queryParameters(recordQuerySchema, {
   since: 'Only records written at or after this time: epoch ms or ISO-8601 with an offset.',
   until: 'Only records written at or before this time: epoch ms or ISO-8601 with an offset.',
   limit: 'Records per page, 1 to 200.',
-  cursor: 'The `nextCursor` of the previous page (a record id); the page holds the records older than it.',
+  cursor:
+    'The `nextCursor` of the previous page, or any record id (`<ms>-<seq>`, each part below 2^64); the page holds the records older than it (none for `0-0`). Anything else answers 400 naming `cursor`.',
 });
 
 /** The routes of the logs app (apps/logs): the access log, its live tail and its web page. */
