@@ -98,32 +98,49 @@ export function isBlockedAddress(address: string): boolean {
   return true; // not an address at all: refuse rather than guess
 }
 
+/**
+ * A refused destination. The message goes into the access record, which the tenant reads:
+ * it names the host as the trigger has it and never the address a name resolved to (an
+ * internal name would reveal its private address); `addresses` is for the operator's log.
+ */
 export class SsrfBlockedError extends Error {
   readonly code = 'SSRF_BLOCKED';
-  constructor(host: string, address?: string) {
+  constructor(
+    host: string,
+    readonly addresses: readonly string[] = [],
+  ) {
     super(
-      `refused to connect to ${host}${address && address !== host ? ` (${address})` : ''}: private and loopback addresses are blocked; set DELIVERY_ALLOW_PRIVATE_NETWORKS=true to allow them`,
+      `refused to connect to ${host}: its address is in a blocked range (loopback, private, link-local or reserved); set DELIVERY_ALLOW_PRIVATE_NETWORKS=true to allow them`,
     );
     this.name = 'SsrfBlockedError';
   }
 }
 
+/** Told of every host name whose addresses were all refused (the operator's log line). */
+export type OnBlockedLookup = (host: string, addresses: string[]) => void;
+
 /** A `lookup` for net/tls connect that only ever answers with public addresses. */
-export const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) {
-      callback(error, '', 0);
-      return;
-    }
-    const allowed = addresses.filter((entry) => !isBlockedAddress(entry.address));
-    if (allowed.length === 0) {
-      callback(new SsrfBlockedError(hostname, addresses[0]?.address), '', 0);
-      return;
-    }
-    if ((options as { all?: boolean }).all) {
-      (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, allowed);
-    } else {
-      callback(null, allowed[0]!.address, allowed[0]!.family);
-    }
-  });
-};
+export function guardedLookupReporting(onBlocked?: OnBlockedLookup): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) {
+        callback(error, '', 0);
+        return;
+      }
+      const allowed = addresses.filter((entry) => !isBlockedAddress(entry.address));
+      if (allowed.length === 0) {
+        const refused = addresses.map((entry) => entry.address);
+        onBlocked?.(hostname, refused);
+        callback(new SsrfBlockedError(hostname, refused), '', 0);
+        return;
+      }
+      if ((options as { all?: boolean }).all) {
+        (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, allowed);
+      } else {
+        callback(null, allowed[0]!.address, allowed[0]!.family);
+      }
+    });
+  };
+}
+
+export const guardedLookup: LookupFunction = guardedLookupReporting();
