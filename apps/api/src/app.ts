@@ -30,9 +30,17 @@ import { eventRoutes } from './routes/events.js';
 import { repositoryRoutes } from './routes/repositories.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { triggerRoutes } from './routes/triggers.js';
+import { testDeliveryLimit } from './test-delivery-limit.js';
 
 export interface ApiDeps {
-  env: Pick<ApiEnv, 'ADMIN_TOKEN' | 'INGEST_TOKEN' | 'MAX_BODY_BYTES' | 'TRIGGERS_PER_REPOSITORY'> &
+  env: Pick<
+    ApiEnv,
+    | 'ADMIN_TOKEN'
+    | 'INGEST_TOKEN'
+    | 'MAX_BODY_BYTES'
+    | 'TRIGGERS_PER_REPOSITORY'
+    | 'TEST_DELIVERIES_PER_MINUTE'
+  > &
     Partial<Pick<ApiEnv, 'INGEST_MIN_REPLICAS' | 'INGEST_REPLICA_TIMEOUT_MS' | 'REDIS_CLUSTER_NODES'>>;
   redis: RedisConnection;
   pushEvents: PartitionedQueue<PushEventJob>;
@@ -91,6 +99,7 @@ export function createApiApp(deps: ApiDeps): Express {
       records: deps.records,
       deliveries: deps.deliveryRequests,
       triggersPerRepository: deps.env.TRIGGERS_PER_REPOSITORY,
+      limitTestDeliveries: testDeliveryLimit(deps.redis, deps.env.TEST_DELIVERIES_PER_MINUTE),
     }),
   );
   app.use(routeNotFound(app));

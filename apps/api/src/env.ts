@@ -18,6 +18,8 @@ export const apiEnvSchema = redisEnvSchema
       .default(5 * 1024 * 1024),
     /** How long `POST .../test` waits for the worker to report the delivery. */
     TEST_DELIVERY_WAIT_MS: z.coerce.number().int().min(100).default(30_000),
+    /** `POST .../test` requests one token may make per minute (sliding), counted in Redis across replicas. */
+    TEST_DELIVERIES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
     REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).default(500),
     /** Replicas that must hold an event before 202; default 1 on a Redis Cluster, 0 on a single server. */
     INGEST_MIN_REPLICAS: z.coerce.number().int().min(0).max(5).optional(),

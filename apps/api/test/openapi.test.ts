@@ -224,9 +224,11 @@ describe('the OpenAPI document (structure)', () => {
       201, 400, 401, 403, 404, 409, 413, 415, 503,
     ]);
     expect(statuses('DELETE /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}')).toContain(204);
-    expect(statuses('POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/test')).toEqual(
-      expect.arrayContaining([200, 202]),
-    );
+    expect(statuses('POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/test')).toEqual([
+      200, 202, 400, 401, 403, 404, 429, 503,
+    ]);
+    const tooMany = resolveRef(doc, '#/components/responses/TooManyRequests') as Json;
+    expect(tooMany.headers).toHaveProperty('Retry-After');
     expect(statuses('POST /v1/events/push')).toEqual([202, 400, 401, 403, 413, 415, 503]);
     expect(statuses('POST /v1/events/distribution')).toEqual([202, 400, 401, 403, 413, 415, 503]);
     const unavailable = resolveRef(doc, '#/components/responses/ServiceUnavailable') as Json;

@@ -64,6 +64,19 @@ describe('health, metrics and the document (no token)', () => {
     expect(ready.body.warnings[0]).toMatch(/no worker/);
   });
 
+  it('every answer, JSON or problem, tells browsers not to sniff its type', async () => {
+    for (const [path, token] of [
+      ['/healthz', undefined],
+      ['/openapi.json', undefined],
+      ['/v1/namespaces', admin],
+      ['/v1/namespaces', undefined],
+      ['/v1/no-such-route', admin],
+    ] as const) {
+      const answer = await api.request('GET', path, token === undefined ? {} : { token });
+      expect(answer.headers.get('x-content-type-options'), `${path} ${answer.status}`).toBe('nosniff');
+    }
+  });
+
   it('GET /metrics is Prometheus text that counts requests by route', async () => {
     await api.request('GET', '/healthz');
     const metrics = await api.request('GET', '/metrics');

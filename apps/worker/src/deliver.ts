@@ -324,8 +324,10 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     }
 
     // A saturated or failing receiver: postpone without an attempt, freeing this slot for others.
-    const admission = data.singleAttempt ? undefined : deps.guard.admit(trigger.url, { retry: attempt > 1 });
-    if (admission && !admission.admitted) {
+    // Test deliveries too: anyone may ask for many, and the receiver may be a third party's. An
+    // open circuit holds them like a retry (a test of an endpoint known down waits for its probe).
+    const admission = deps.guard.admit(trigger.url, { retry: attempt > 1 || data.singleAttempt === true });
+    if (!admission.admitted) {
       deps.metrics.postponed.inc({ reason: admission.reason });
       await job.moveToDelayed(admission.retryAt, token);
       throw new DelayedError();
@@ -347,7 +349,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       if (retry) throw new RetryLater(outcome.reason, retryDelayMs(deps.policy, attempt, outcome, random()));
       throw new UnrecoverableError(outcome.reason);
     } finally {
-      if (admission?.admitted) admission.release(health, durationMs);
+      admission.release(health, durationMs);
     }
   };
 }

@@ -5,12 +5,19 @@
 import { isIP } from 'node:net';
 import { type AttemptResult, MAX_RESPONSE_BODY_BYTES, truncateUtf8 } from '@registry-triggers/core';
 import { Agent, type Dispatcher } from 'undici';
-import { guardedLookup, isBlockedAddress, SsrfBlockedError } from './ssrf-guard.js';
+import {
+  guardedLookupReporting,
+  isBlockedAddress,
+  type OnBlockedLookup,
+  SsrfBlockedError,
+} from './ssrf-guard.js';
 
 export interface DispatcherOptions {
   allowPrivateNetworks: boolean;
   connectTimeoutMs: number;
   timeoutMs: number;
+  /** Told which addresses a refused host name resolved to (for the operator's log only). */
+  onBlocked?: OnBlockedLookup;
 }
 
 export function createDeliveryDispatcher(options: DispatcherOptions): Agent {
@@ -18,7 +25,7 @@ export function createDeliveryDispatcher(options: DispatcherOptions): Agent {
     connect: {
       timeout: options.connectTimeoutMs,
       rejectUnauthorized: true,
-      ...(options.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
+      ...(options.allowPrivateNetworks ? {} : { lookup: guardedLookupReporting(options.onBlocked) }),
     },
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,

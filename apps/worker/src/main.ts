@@ -82,6 +82,9 @@ const dispatcher = createDeliveryDispatcher({
   allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
   connectTimeoutMs: env.DELIVERY_CONNECT_TIMEOUT_MS,
   timeoutMs: env.DELIVERY_TIMEOUT_MS,
+  // The access record only says the destination is in a blocked range; the address is here.
+  onBlocked: (host, addresses) =>
+    logger.warn({ host, addresses }, 'delivery refused: the host resolves to blocked addresses only'),
 });
 
 const processPushEvent = createPushEventProcessor({

@@ -165,11 +165,22 @@ export function authenticate(config: AuthConfig): RequestHandler {
       const refused = scopeRefusal(principal, req.method, v1Path(req));
       if (refused) throw refused;
       res.locals.principal = principal;
+      res.locals.tokenDigest = presented.toString('hex');
       next();
     } catch (error) {
       next(error);
     }
   };
+}
+
+/**
+ * The hex sha256 of the request's token, once `authenticate` let it through: what per-token
+ * limits count by (never the token itself, which must not reach Redis keys or logs).
+ */
+export function tokenDigestOf(res: Response): string {
+  const digest = res.locals.tokenDigest as string | undefined;
+  if (digest === undefined) throw new Error('tokenDigestOf: the request was not authenticated');
+  return digest;
 }
 
 /**

@@ -1,11 +1,18 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 
-/** Starts listening (every interface when `host` is not given); resolves once the port is bound. */
+/**
+ * Starts listening (every interface when `host` is not given); resolves once the port is bound.
+ * Every answer of every app is sent as the type it declares (JSON, problem+json, metrics text),
+ * never sniffed into something a browser would run: one header here covers them all.
+ */
 export function listen(app: Express, port: number, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const done = (error?: Error) => (error ? reject(error) : resolve(server));
     const server = host === undefined ? app.listen(port, done) : app.listen(port, host, done);
+    server.prependListener('request', (_request, response) => {
+      response.setHeader('X-Content-Type-Options', 'nosniff');
+    });
     server.keepAliveTimeout = 65_000;
   });
 }

@@ -366,6 +366,12 @@ const problemResponses: Record<number, ProblemResponse> = {
   409: { name: 'Conflict', description: 'The repository already holds the maximum number of triggers.' },
   413: { name: 'ContentTooLarge', description: 'The body is larger than the limit.' },
   415: { name: 'UnsupportedMediaType', description: 'The body is not of an accepted media type.' },
+  429: {
+    name: 'TooManyRequests',
+    description:
+      "The token's rate for this route is used up (code rate-limited); retry after the given number of seconds.",
+    headers: { 'Retry-After': { schema: { type: 'integer' } } },
+  },
   503: {
     name: 'ServiceUnavailable',
     description:
@@ -708,12 +714,14 @@ function paths(): Record<string, JsonSchema> {
       post: operation({
         operationId: 'testTrigger',
         summary: 'Send one delivery now with a sample push (tag "test")',
+        description:
+          "At most TEST_DELIVERIES_PER_MINUTE (default 20) per token in any minute, counted across api replicas: past it, 429 with Retry-After and nothing sent. The delivery passes the worker's per-origin limit and circuit breaker like any other.",
         tag: 'triggers',
         responses: {
           200: json(ref('AccessRecord'), 'The delivery finished: its access-log record'),
           202: json(ref('PendingDelivery'), 'Queued; the worker did not report within the wait'),
         },
-        errors: namespaceErrors,
+        errors: [...namespaceErrors, 429],
       }),
     },
     [`${trigger}/records/{recordId}/redeliver`]: {
@@ -758,7 +766,8 @@ const recordListParameters = queryParameters(recordQuerySchema, {
   since: 'Only records written at or after this time: epoch ms or ISO-8601 with an offset.',
   until: 'Only records written at or before this time: epoch ms or ISO-8601 with an offset.',
   limit: 'Records per page, 1 to 200.',
-  cursor: 'The `nextCursor` of the previous page (a record id); the page holds the records older than it.',
+  cursor:
+    'The `nextCursor` of the previous page, or any record id (`<ms>-<seq>`, each part below 2^64); the page holds the records older than it (none for `0-0`). Anything else answers 400 naming `cursor`.',
 });
 
 /** The routes of the logs app (apps/logs): the access log, its live tail and its web page. */

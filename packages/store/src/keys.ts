@@ -61,6 +61,11 @@ export const keys = {
    * /readyz and metrics count the members seen lately.
    */
   workerHeartbeats: () => `${ROOT}:{workers}:heartbeats`,
+  /**
+   * Sorted set: the times of a token's latest `POST .../test` requests (rate-limit.ts), by the
+   * hex sha256 of the token; one slot per token, shared by every api replica.
+   */
+  testDeliveryRate: (tokenDigest: string) => `${ROOT}:{rate:test:${tokenDigest}}`,
   /** String the api's /readyz writes (expiring) to learn that Redis takes writes. */
   readinessProbe: () => `${ROOT}:{readiness}:probe`,
   /** The fence in one given slot, for a master that owns too few slots for a short salt. */

@@ -164,6 +164,16 @@ function decodeRecord(id: string, fields: string[]): AccessRecord | undefined {
 
 const idTime = (id: string) => Number(id.slice(0, id.indexOf('-')));
 
+/**
+ * The greatest id below `id`, or undefined below 0-0. Redis refuses an exclusive bound
+ * '(0-0' as an end ("invalid end ID"), so pages step below an id themselves.
+ */
+function idBefore(id: string): string | undefined {
+  const [ms, seq] = id.split('-').map(BigInt) as [bigint, bigint];
+  if (seq > 0n) return `${ms}-${seq - 1n}`;
+  return ms > 0n ? `${ms - 1n}-${MAX_ID_PART}` : undefined;
+}
+
 function compareIds(a: string, b: string): number {
   const [aMs, aSeq] = a.split('-').map(BigInt) as [bigint, bigint];
   const [bMs, bSeq] = b.split('-').map(BigInt) as [bigint, bigint];
@@ -283,11 +293,10 @@ export class RecordStore {
           : keys.repositoryRecordIndex(namespace, query.scope.repository);
     const fullRecords = 'all' in query.scope;
 
-    let upper = query.cursor
-      ? `(${query.cursor}`
-      : query.until !== undefined
-        ? `${query.until}-18446744073709551615`
-        : '+';
+    const belowCursor = query.cursor === undefined ? undefined : idBefore(query.cursor);
+    // Nothing is older than the cursor 0-0.
+    if (query.cursor !== undefined && belowCursor === undefined) return { records: [], nextCursor: null };
+    let upper = belowCursor ?? (query.until !== undefined ? `${query.until}-${MAX_ID_PART}` : '+');
     let lower = query.since !== undefined ? `${query.since}-0` : '-';
     if (!fullRecords) {
       // Index entries older than the log's first record point at trimmed records: a page
@@ -330,7 +339,9 @@ export class RecordStore {
         exhausted = true;
         break;
       }
-      if (lastScanned) upper = `(${lastScanned}`;
+      const next = lastScanned && idBefore(lastScanned);
+      if (!next) break;
+      upper = next;
     }
 
     const records = fullRecords ? matchedRecords : await this.fetch(namespace, matchedIds);
@@ -347,7 +358,9 @@ export class RecordStore {
   }
 
   private async hasOlder(stream: string, id: string, lower: string): Promise<boolean> {
-    const older = await this.redis.xrevrange(stream, `(${id}`, lower, 'COUNT', 1);
+    const before = idBefore(id);
+    if (before === undefined) return false;
+    const older = await this.redis.xrevrange(stream, before, lower, 'COUNT', 1);
     return older.length > 0;
   }
 

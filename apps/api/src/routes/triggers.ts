@@ -11,6 +11,7 @@ import { checkReadOnlyFields, HttpError, notFound, parseOr400 } from '@registry-
 import { type RecordStore, TriggerLimitError, type TriggerStore } from '@registry-triggers/store';
 import { Router } from 'express';
 import type { DeliveryRequests } from '../delivery-requests.js';
+import type { TestDeliveryLimit } from '../test-delivery-limit.js';
 import { handle, repositoryOf, requireMediaType } from './params.js';
 
 /** The secret as reads show it; sending it back in a PUT keeps the stored secret. */
@@ -21,6 +22,8 @@ export interface TriggerRouteDeps {
   records: RecordStore;
   deliveries: DeliveryRequests;
   triggersPerRepository: number;
+  /** Refuses a test delivery past the token's rate (429). */
+  limitTestDeliveries: TestDeliveryLimit;
 }
 
 /** A PUT body without the fields a read shows and the server owns. */
@@ -133,6 +136,7 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
     `${base}/:id/test`,
     handle(async (req, res) => {
       const trigger = await load(req, res);
+      await deps.limitTestDeliveries(res);
       const outcome = await deps.deliveries.sendTest(trigger);
       if (outcome.kind === 'finished') res.json(outcome.record);
       else res.status(202).json({ deliveryId: outcome.deliveryId, status: 'pending' });

@@ -31,6 +31,8 @@ export interface ApiHarnessOptions {
   maxBodyBytes?: number;
   /** How long `POST .../test` waits for a worker before answering 202 pending. */
   testDeliveryWaitMs?: number;
+  /** TEST_DELIVERIES_PER_MINUTE; 1000 unless the suite is about the limit, so suites never meet it. */
+  testDeliveriesPerMinute?: number;
   /** REDIS_COMMAND_TIMEOUT_MS; 5000 unless the suite is about timing (the api's default is 500). */
   commandTimeoutMs?: number;
 }
@@ -87,6 +89,7 @@ export async function startApi(
     INGEST_TOKEN: secretToken('ingest'),
     TRIGGERS_PER_REPOSITORY: options.triggersPerRepository ?? 100,
     MAX_BODY_BYTES: options.maxBodyBytes ?? 5 * 1024 * 1024,
+    TEST_DELIVERIES_PER_MINUTE: options.testDeliveriesPerMinute ?? 1000,
   };
   const logged: LogLine[] = [];
   // Warnings and errors are kept for the suites to read; nothing reaches the test output.
