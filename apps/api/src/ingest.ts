@@ -2,6 +2,18 @@
  * Puts push events durably into the push-event queue. An event id seen again within
  * 24 hours is dropped by BullMQ's deduplication inside the same script that adds the
  * job, so no crash between "remember" and "enqueue" can lose or double an event.
+ *
+ * A non-2xx answer does not promise that nothing was taken; a retry promises to take only
+ * what was not. "Nothing taken" cannot be kept: a request spans many namespaces and queue
+ * partitions, i.e. many hash slots (no transaction spans them on a cluster), and a command
+ * whose deadline ran out on the client may still run on the server, so even one slot's write
+ * can happen after its 503. What holds instead is that every event is marked seen (its dedupe
+ * key) in the very script that enqueues it, one event at a time: whatever a failed request
+ * left undone, the registry's resend of the same events takes exactly that, and re-takes
+ * nothing. That needs the same ids on the resend: a distribution event without an id gets one
+ * derived from its content; a push event without an `eventId` gets a random one, so its
+ * caller must send ids to retry exactly (the contract says so). Repositories created on the
+ * way exist either way and are found by the retry.
  */
 import { randomUUID } from 'node:crypto';
 import { HttpError } from '@registry-triggers/http-kit';
