@@ -27,6 +27,7 @@ import {
   type RedisConnection,
   ReplicationTimeoutError,
   type RepositoryStore,
+  type RepositoryToEnsure,
   slotMaster,
   waitForReplicas,
 } from '@registry-triggers/store';
@@ -67,7 +68,7 @@ export async function ingestPushEvents(
   now: number,
 ): Promise<IngestResult> {
   const eventIds = events.map((event) => event.eventId ?? randomUUID());
-  // Group by partition so each group is one atomic addBulk on one hash slot.
+  // Group by partition: each group is one addBulk (a pipeline of one script per event) on one hash slot.
   const groups = new Map<Queue<PushEventJob>, Array<{ jobId: string; index: number }>>();
   const jobs = events.map((event, index) => {
     const jobId = randomUUID();
@@ -89,20 +90,21 @@ export async function ingestPushEvents(
     };
   });
 
-  const firstPushes = new Map<string, { namespace: string; repository: string; pushedAt: number }>();
+  // date_created is the moment of the first push: the registry's push time, but never later
+  // than its arrival here (a clock ahead, or a pushedAt in the future).
+  const firstPushes = new Map<string, RepositoryToEnsure>();
   for (const { data } of jobs) {
     const key = `${data.namespace}/${data.repository}`;
-    if (!firstPushes.has(key)) firstPushes.set(key, data);
+    if (!firstPushes.has(key))
+      firstPushes.set(key, {
+        namespace: data.namespace,
+        name: data.repository,
+        createdAt: Math.min(data.pushedAt, now),
+      });
   }
 
   let duplicates = 0;
-  // date_created is the moment of the first push: the registry's push time, but never later
-  // than its arrival here (a clock ahead, or a pushedAt in the future).
-  const ensured = Promise.all(
-    [...firstPushes.values()].map((push) =>
-      repositories.ensure(push.namespace, push.repository, Math.min(push.pushedAt, now)),
-    ),
-  );
+  const ensured = repositories.ensureAll([...firstPushes.values()]);
   await Promise.all([
     ensured,
     ...[...groups].map(async ([partition, members]) => {
