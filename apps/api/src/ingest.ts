@@ -60,9 +60,47 @@ export interface IngestTarget {
   /** Repositories are created on their first push, so they can be read as soon as 202 is answered. */
   repositories: RepositoryStore;
   durability?: Durability | undefined;
+  /** INGEST_DEADLINE_MS: a request not taken by then is answered 503 (withinDeadline). */
+  deadlineMs?: number | undefined;
 }
 
-export async function ingestPushEvents(
+export function ingestPushEvents(
+  target: IngestTarget,
+  events: IncomingPushEvent[],
+  now: number,
+): Promise<IngestResult> {
+  const work = takeEvents(target, events, now);
+  return target.deadlineMs === undefined ? work : withinDeadline(work, target.deadlineMs);
+}
+
+/**
+ * The answer of a request that outlives its deadline: 503 then, rather than after the sender
+ * gave up (the distribution registry waits 1 s). Its writes go on; the resend takes exactly
+ * what they did not (see the top of this file).
+ */
+function withinDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new HttpError(
+            503,
+            'ingest-deadline',
+            `the events were not all taken within ${deadlineMs} ms; send the same events again (only what was not taken is taken)`,
+            undefined,
+            { 'Retry-After': '1' },
+          ),
+        ),
+      deadlineMs,
+    );
+  });
+  // A failure after the deadline's answer has no one left to tell.
+  work.catch(() => {});
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+async function takeEvents(
   { queue, repositories, durability }: IngestTarget,
   events: IncomingPushEvent[],
   now: number,
