@@ -40,6 +40,8 @@ export interface ApiDeps {
     | 'MAX_BODY_BYTES'
     | 'TRIGGERS_PER_REPOSITORY'
     | 'TEST_DELIVERIES_PER_MINUTE'
+    | 'INGEST_DEADLINE_MS'
+    | 'MAX_EVENTS_PER_ENVELOPE'
   > &
     Partial<Pick<ApiEnv, 'INGEST_MIN_REPLICAS' | 'INGEST_REPLICA_TIMEOUT_MS' | 'REDIS_CLUSTER_NODES'>>;
   redis: RedisConnection;
@@ -86,9 +88,10 @@ export function createApiApp(deps: ApiDeps): Express {
   // The busiest routes first: express tries every earlier route of a request in turn.
   app.use(
     eventRoutes(
-      { queue: deps.pushEvents, repositories, durability },
+      { queue: deps.pushEvents, repositories, durability, deadlineMs: deps.env.INGEST_DEADLINE_MS },
       createApiMetrics(deps.metrics),
       deps.logger,
+      { maxEnvelopeEvents: deps.env.MAX_EVENTS_PER_ENVELOPE },
     ),
   );
   app.use(tokenRoutes(deps.redis));

@@ -1,4 +1,9 @@
-import { logEnvSchema, parseEnv, tokenListSetting } from '@registry-triggers/http-kit';
+import {
+  logEnvSchema,
+  MAX_ENVELOPE_EVENTS_CEILING,
+  parseEnv,
+  tokenListSetting,
+} from '@registry-triggers/http-kit';
 import { queueEnvSchema, redisEnvSchema } from '@registry-triggers/store';
 import { z } from 'zod';
 
@@ -16,6 +21,13 @@ export const apiEnvSchema = redisEnvSchema
       .int()
       .min(1024)
       .default(5 * 1024 * 1024),
+    /**
+     * Events one distribution envelope may hold (more: 413). The default is measured to be
+     * taken well inside the registry's 1 s notification timeout (docs/registries.md).
+     */
+    MAX_EVENTS_PER_ENVELOPE: z.coerce.number().int().min(1).max(MAX_ENVELOPE_EVENTS_CEILING).default(500),
+    /** A push request not taken by then is answered 503 (a resend is exact): before the registry's 1 s timeout. */
+    INGEST_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(800),
     /** How long `POST .../test` waits for the worker to report the delivery. */
     TEST_DELIVERY_WAIT_MS: z.coerce.number().int().min(100).default(30_000),
     /** `POST .../test` requests one token may make per minute (sliding), counted in Redis across replicas. */

@@ -2,6 +2,18 @@
  * Puts push events durably into the push-event queue. An event id seen again within
  * 24 hours is dropped by BullMQ's deduplication inside the same script that adds the
  * job, so no crash between "remember" and "enqueue" can lose or double an event.
+ *
+ * A non-2xx answer does not promise that nothing was taken; a retry promises to take only
+ * what was not. "Nothing taken" cannot be kept: a request spans many namespaces and queue
+ * partitions, i.e. many hash slots (no transaction spans them on a cluster), and a command
+ * whose deadline ran out on the client may still run on the server, so even one slot's write
+ * can happen after its 503. What holds instead is that every event is marked seen (its dedupe
+ * key) in the very script that enqueues it, one event at a time: whatever a failed request
+ * left undone, the registry's resend of the same events takes exactly that, and re-takes
+ * nothing. That needs the same ids on the resend: a distribution event without an id gets one
+ * derived from its content; a push event without an `eventId` gets a random one, so its
+ * caller must send ids to retry exactly (the contract says so). Repositories created on the
+ * way exist either way and are found by the retry.
  */
 import { randomUUID } from 'node:crypto';
 import { HttpError } from '@registry-triggers/http-kit';
@@ -15,6 +27,7 @@ import {
   type RedisConnection,
   ReplicationTimeoutError,
   type RepositoryStore,
+  type RepositoryToEnsure,
   slotMaster,
   waitForReplicas,
 } from '@registry-triggers/store';
@@ -47,15 +60,53 @@ export interface IngestTarget {
   /** Repositories are created on their first push, so they can be read as soon as 202 is answered. */
   repositories: RepositoryStore;
   durability?: Durability | undefined;
+  /** INGEST_DEADLINE_MS: a request not taken by then is answered 503 (withinDeadline). */
+  deadlineMs?: number | undefined;
 }
 
-export async function ingestPushEvents(
+export function ingestPushEvents(
+  target: IngestTarget,
+  events: IncomingPushEvent[],
+  now: number,
+): Promise<IngestResult> {
+  const work = takeEvents(target, events, now);
+  return target.deadlineMs === undefined ? work : withinDeadline(work, target.deadlineMs);
+}
+
+/**
+ * The answer of a request that outlives its deadline: 503 then, rather than after the sender
+ * gave up (the distribution registry waits 1 s). Its writes go on; the resend takes exactly
+ * what they did not (see the top of this file).
+ */
+function withinDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new HttpError(
+            503,
+            'ingest-deadline',
+            `the events were not all taken within ${deadlineMs} ms; send the same events again (only what was not taken is taken)`,
+            undefined,
+            { 'Retry-After': '1' },
+          ),
+        ),
+      deadlineMs,
+    );
+  });
+  // A failure after the deadline's answer has no one left to tell.
+  work.catch(() => {});
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+async function takeEvents(
   { queue, repositories, durability }: IngestTarget,
   events: IncomingPushEvent[],
   now: number,
 ): Promise<IngestResult> {
   const eventIds = events.map((event) => event.eventId ?? randomUUID());
-  // Group by partition so each group is one atomic addBulk on one hash slot.
+  // Group by partition: each group is one addBulk (a pipeline of one script per event) on one hash slot.
   const groups = new Map<Queue<PushEventJob>, Array<{ jobId: string; index: number }>>();
   const jobs = events.map((event, index) => {
     const jobId = randomUUID();
@@ -77,20 +128,21 @@ export async function ingestPushEvents(
     };
   });
 
-  const firstPushes = new Map<string, { namespace: string; repository: string; pushedAt: number }>();
+  // date_created is the moment of the first push: the registry's push time, but never later
+  // than its arrival here (a clock ahead, or a pushedAt in the future).
+  const firstPushes = new Map<string, RepositoryToEnsure>();
   for (const { data } of jobs) {
     const key = `${data.namespace}/${data.repository}`;
-    if (!firstPushes.has(key)) firstPushes.set(key, data);
+    if (!firstPushes.has(key))
+      firstPushes.set(key, {
+        namespace: data.namespace,
+        name: data.repository,
+        createdAt: Math.min(data.pushedAt, now),
+      });
   }
 
   let duplicates = 0;
-  // date_created is the moment of the first push: the registry's push time, but never later
-  // than its arrival here (a clock ahead, or a pushedAt in the future).
-  const ensured = Promise.all(
-    [...firstPushes.values()].map((push) =>
-      repositories.ensure(push.namespace, push.repository, Math.min(push.pushedAt, now)),
-    ),
-  );
+  const ensured = repositories.ensureAll([...firstPushes.values()]);
   await Promise.all([
     ensured,
     ...[...groups].map(async ([partition, members]) => {

@@ -2,7 +2,7 @@
 // actually lands in the BullMQ push-event queue.
 import { readFile } from 'node:fs/promises';
 import { type PushEventJob, queueNames } from '@registry-triggers/store';
-import { uniqueName, useRedis } from '@registry-triggers/testing';
+import { redisInfo, uniqueName, useRedis } from '@registry-triggers/testing';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, digestOf, expectProblemShape, startApi } from './support/api-harness.js';
@@ -84,6 +84,35 @@ describe('POST /v1/events/push', () => {
     expect((await api.request('GET', path, { token: api.adminToken })).body.createdAt).toBe(
       created.body.createdAt,
     );
+  });
+
+  it('creates the new repositories of a batch with one script per namespace, not one per repository', async () => {
+    // Scripts Redis ran (EVALSHA, and EVAL when it had to load one) while a request was served.
+    const scriptsRun = async (send: () => Promise<unknown>) => {
+      const server = redisServer();
+      const count = async () => {
+        const stats = await redisInfo(server.host, server.port, ['INFO', 'commandstats']);
+        const calls = (name: string) =>
+          Number(/calls=(\d+)/.exec(stats.get(`cmdstat_${name}`) ?? '')?.[1] ?? 0);
+        return calls('evalsha') + calls('eval');
+      };
+      const before = await count();
+      await send();
+      return (await count()) - before;
+    };
+    const batchOf = (namespaces: string[]) =>
+      Array.from({ length: 300 }, (_, i) => ({ ...event(namespaces[i % 3]!, i), repository: `repo-${i}` }));
+    // Once to load every script, then counted.
+    expect((await push(batchOf([uniqueName(), uniqueName(), uniqueName()]))).status).toBe(202);
+    const namespaces = [uniqueName(), uniqueName(), uniqueName()];
+    const scripts = await scriptsRun(async () => expect((await push(batchOf(namespaces))).status).toBe(202));
+    // One script per event enqueues it (its dedupe key in the same script); the 300 new
+    // repositories cost one script per namespace.
+    expect(scripts).toBe(300 + 3);
+    const listed = await api.request('GET', `/v1/namespaces/${namespaces[1]}/repositories?limit=200`, {
+      token: api.adminToken,
+    });
+    expect(listed.body.repositories).toHaveLength(100);
   });
 
   it("dates a new repository at its first push's time, but never later than its arrival", async () => {

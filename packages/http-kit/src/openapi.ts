@@ -103,6 +103,10 @@ function generatedSchemas(): Record<string, JsonSchema> {
     repository:
       'The repository inside the namespace (may hold "/"); namespace/repository is at most 255 characters.',
   });
+  describeProperties(result.DistributionEnvelope, {
+    events:
+      'At most MAX_EVENTS_PER_ENVELOPE events (default 500; more is 413 and nothing is taken). An event without an id gets one derived from its repository, tag, digest and timestamp.',
+  });
   if (result.AccessRecord) {
     result.AccessRecord.description =
       'One access-log record: one per delivery attempt and one per enabled trigger whose filter did not match the tag.';
@@ -180,6 +184,16 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
         type: 'integer',
         minimum: 1,
         description: 'How many validation failures there were beyond the 20 listed in `errors`.',
+      },
+      limit: {
+        type: 'integer',
+        description:
+          'A refusal for a limit (413 too-many-events, 409 quota): the value of the limit reached.',
+      },
+      quota: {
+        type: 'string',
+        description:
+          'The setting that sets that limit: MAX_EVENTS_PER_ENVELOPE, REPOSITORIES_PER_NAMESPACE, TRIGGERS_PER_REPOSITORY or TRIGGERS_PER_NAMESPACE.',
       },
     },
   },
@@ -364,7 +378,11 @@ const problemResponses: Record<number, ProblemResponse> = {
   403: { name: 'Forbidden', description: 'The token lacks the right for this route.' },
   404: { name: 'NotFound', description: "Not found, or another tenant's object." },
   409: { name: 'Conflict', description: 'The repository already holds the maximum number of triggers.' },
-  413: { name: 'ContentTooLarge', description: 'The body is larger than the limit.' },
+  413: {
+    name: 'ContentTooLarge',
+    description:
+      'The body is larger than MAX_BODY_BYTES, or a distribution envelope holds more events than MAX_EVENTS_PER_ENVELOPE (code too-many-events, `limit` its value); nothing was taken.',
+  },
   415: { name: 'UnsupportedMediaType', description: 'The body is not of an accepted media type.' },
   429: {
     name: 'TooManyRequests',
@@ -375,7 +393,7 @@ const problemResponses: Record<number, ProblemResponse> = {
   503: {
     name: 'ServiceUnavailable',
     description:
-      'Redis is unreachable (or, on a cluster, no replica confirmed the event in time); retry after the given number of seconds, with the same eventId: the event may have been stored all the same, and only the same eventId makes the retry a duplicate.',
+      'Redis is unreachable (or, on a cluster, no replica confirmed the event in time, or the request was not taken within INGEST_DEADLINE_MS: code ingest-deadline); retry after the given number of seconds, with the same eventId: some or all events may have been stored all the same, and only the same eventId makes the retry take exactly what was not taken.',
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
   },
 };

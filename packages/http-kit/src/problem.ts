@@ -31,6 +31,9 @@ export interface ProblemBody {
   errors?: FieldError[];
   /** How many field errors there were beyond the ones listed. */
   errorsOmitted?: number;
+  /** A refusal for a limit (LimitError): its value, and the setting that sets it when there is one. */
+  limit?: number;
+  quota?: string;
 }
 
 const TITLES: Record<number, string> = {
@@ -79,6 +82,27 @@ export class HttpError extends Error {
       ...(listed ? { errors: listed } : {}),
       ...(omitted > 0 ? { errorsOmitted: omitted } : {}),
     };
+  }
+}
+
+/**
+ * A refusal because a limit was reached. The problem names it: `limit` is its value and
+ * `quota` the setting an operator changes it with (REPOSITORIES_PER_NAMESPACE, ...), so a
+ * client can tell which limit it hit without reading the detail.
+ */
+export class LimitError extends HttpError {
+  constructor(
+    status: number,
+    code: string,
+    detail: string,
+    readonly limit: number,
+    readonly quota?: string,
+  ) {
+    super(status, code, detail);
+  }
+
+  override toProblem(): ProblemBody {
+    return { ...super.toProblem(), limit: this.limit, ...(this.quota ? { quota: this.quota } : {}) };
   }
 }
 

@@ -39,20 +39,24 @@ export function parseRepository(namespace: string, name: string, hash: Record<st
 }
 
 /**
- * Lua shared by every script that may create a repository: KEYS[1] the repository hash,
- * KEYS[2] the namespace's repository index; ARGV[1] the time, ARGV[2..4] repoType,
- * authenticationType and originType, ARGV[5] the name. Answers 1 when it created it.
+ * Lua shared by every script that may create a repository: the repository hash, the
+ * namespace's repository index, the time, repoType, authenticationType, originType and the
+ * name. Answers 1 when it created it, 0 when it existed.
  */
 export const CREATE_REPOSITORY_LUA = `
-local function createRepository()
-  if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-  redis.call('HSET', KEYS[1], 'createdAt', ARGV[1], 'updatedAt', ARGV[1], 'repoType', ARGV[2],
-    'authenticationType', ARGV[3], 'originType', ARGV[4])
-  redis.call('ZADD', KEYS[2], 0, ARGV[5])
+local function createRepository(repositoryKey, indexKey, createdAt, repoType, authenticationType, originType, name)
+  if redis.call('EXISTS', repositoryKey) == 1 then return 0 end
+  redis.call('HSET', repositoryKey, 'createdAt', createdAt, 'updatedAt', createdAt, 'repoType', repoType,
+    'authenticationType', authenticationType, 'originType', originType)
+  redis.call('ZADD', indexKey, 0, name)
   return 1
 end`;
 
-/** KEYS and ARGV of CREATE_REPOSITORY_LUA for a repository created with default metadata. */
+/**
+ * KEYS[1] and KEYS[2] (repository hash, index) and ARGV[1..5] (time, the three metadata
+ * fields, name) of a script that calls CREATE_REPOSITORY_LUA as CREATE_FROM_ARGS does, for a
+ * repository created with default metadata.
+ */
 export function createRepositoryArgs(namespace: string, name: string, createdAt: number) {
   return {
     keys: [keys.repository(namespace, name), keys.repositoryIndex(namespace)],
@@ -66,12 +70,26 @@ export function createRepositoryArgs(namespace: string, name: string, createdAt:
   };
 }
 
-const ENSURE_SCRIPT = `${CREATE_REPOSITORY_LUA}
-return createRepository()`;
+/** The call of createRepository on the KEYS and ARGV that createRepositoryArgs lays out. */
+export const CREATE_FROM_ARGS =
+  'createRepository(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])';
+
+/**
+ * Every repository of one namespace a request pushes to, in one script (one slot, one round
+ * trip): KEYS[1] the index, KEYS[2..] the repository hashes; ARGV[1..3] the default
+ * metadata, then name and creation time per repository. Answers 1 or 0 per repository.
+ */
+const ENSURE_MANY_SCRIPT = `${CREATE_REPOSITORY_LUA}
+local created = {}
+for i = 2, #KEYS do
+  local arg = 2 * i
+  created[i - 1] = createRepository(KEYS[i], KEYS[1], ARGV[arg + 1], ARGV[1], ARGV[2], ARGV[3], ARGV[arg])
+end
+return created`;
 
 // Sets metadata; answers 1 when the repository was created by this call.
 const PUT_SCRIPT = `${CREATE_REPOSITORY_LUA}
-local created = createRepository()
+local created = ${CREATE_FROM_ARGS}
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'repoType', ARGV[2], 'authenticationType', ARGV[3], 'originType', ARGV[4])
 return created`;
 
@@ -89,6 +107,15 @@ function pairsToHash(pairs: string[]): Record<string, string> {
   return hash;
 }
 
+/** A repository a push names, and the creation time it gets if this push is its first. */
+export interface RepositoryToEnsure {
+  namespace: string;
+  name: string;
+  createdAt: number;
+}
+
+const fullName = ({ namespace, name }: { namespace: string; name: string }) => `${namespace}/${name}`;
+
 /** Repositories this process already made sure exist, so a busy one costs no script per push. */
 const MAX_REMEMBERED_REPOSITORIES = 100_000;
 
@@ -102,15 +129,44 @@ export class RepositoryStore {
     return hash.createdAt ? parseRepository(namespace, name, hash) : undefined;
   }
 
-  /** Creates the repository with default metadata on its first push; true when this call created it. */
-  async ensure(namespace: string, name: string, createdAt: number): Promise<boolean> {
-    const key = `${namespace}/${name}`;
-    if (this.ensured.has(key)) return false;
-    const { keys: scriptKeys, args } = createRepositoryArgs(namespace, name, createdAt);
-    const created = (await runScript(this.redis, ENSURE_SCRIPT, scriptKeys, args)) === 1;
+  /**
+   * Creates, with default metadata, the repositories of a request that do not exist yet (their
+   * first push): one script per namespace, all sent at once, so a request costs one round trip
+   * however many repositories it names. Answers the `namespace/name`s this call created.
+   */
+  async ensureAll(repositories: readonly RepositoryToEnsure[]): Promise<string[]> {
+    const byNamespace = new Map<string, RepositoryToEnsure[]>();
+    for (const repository of repositories) {
+      if (this.ensured.has(fullName(repository))) continue;
+      const group = byNamespace.get(repository.namespace) ?? [];
+      if (group.length === 0) byNamespace.set(repository.namespace, group);
+      group.push(repository);
+    }
+    const created = await Promise.all(
+      [...byNamespace].map(async ([namespace, group]) => {
+        const results = (await runScript(
+          this.redis,
+          ENSURE_MANY_SCRIPT,
+          [keys.repositoryIndex(namespace), ...group.map(({ name }) => keys.repository(namespace, name))],
+          [
+            DEFAULT_REPOSITORY_METADATA.repoType,
+            DEFAULT_REPOSITORY_METADATA.authenticationType,
+            DEFAULT_REPOSITORY_METADATA.originType,
+            ...group.flatMap(({ name, createdAt }) => [name, createdAt]),
+          ],
+        )) as number[];
+        return group.flatMap((repository, i) => {
+          this.remember(fullName(repository));
+          return results[i] === 1 ? [fullName(repository)] : [];
+        });
+      }),
+    );
+    return created.flat();
+  }
+
+  private remember(name: string): void {
     if (this.ensured.size >= MAX_REMEMBERED_REPOSITORIES) this.ensured.clear();
-    this.ensured.add(key);
-    return created;
+    this.ensured.add(name);
   }
 
   async put(
@@ -141,7 +197,7 @@ export class RepositoryStore {
    * TRIGGER_DELETED); its access-log records stay until retention. False when it did not exist.
    */
   async delete(namespace: string, name: string): Promise<boolean> {
-    this.ensured.delete(`${namespace}/${name}`);
+    this.ensured.delete(fullName({ namespace, name }));
     const result = await runScript(
       this.redis,
       DELETE_SCRIPT,

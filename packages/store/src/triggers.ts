@@ -3,6 +3,7 @@ import type { Trigger } from '@registry-triggers/core';
 import type { RedisConnection } from './connection.js';
 import { keys } from './keys.js';
 import {
+  CREATE_FROM_ARGS,
   CREATE_REPOSITORY_LUA,
   createRepositoryArgs,
   pairsToHash,
@@ -43,7 +44,7 @@ return 1`;
 
 // What evaluation needs, in one round trip: the repository (created on first push) and its triggers.
 const CONTEXT_SCRIPT = `${CREATE_REPOSITORY_LUA}
-createRepository()
+${CREATE_FROM_ARGS}
 return { redis.call('HGETALL', KEYS[1]), redis.call('HVALS', KEYS[3]) }`;
 
 export interface RepositoryContext {

@@ -2,6 +2,7 @@ import {
   DISTRIBUTION_MEDIA_TYPES,
   distributionEnvelopeSchema,
   HttpError,
+  LimitError,
   type Logger,
   type Principal,
   parseOr400,
@@ -23,7 +24,33 @@ function checkNamespaces(principal: Principal, events: IncomingPushEvent[]): voi
     throw new HttpError(403, 'forbidden', `this token cannot post events for namespace ${foreign.namespace}`);
 }
 
-export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: Logger): Router {
+/**
+ * 413 for an envelope of more events than MAX_EVENTS_PER_ENVELOPE, before anything is read
+ * of it: nothing is taken. (The distribution registry sends one event per envelope.)
+ */
+function checkEnvelopeSize(body: unknown, limit: number): void {
+  const events = (body as { events?: unknown } | undefined)?.events;
+  if (!Array.isArray(events) || events.length <= limit) return;
+  throw new LimitError(
+    413,
+    'too-many-events',
+    `an envelope holds at most ${limit} events (MAX_EVENTS_PER_ENVELOPE); this one holds ${events.length}: nothing was taken`,
+    limit,
+    'MAX_EVENTS_PER_ENVELOPE',
+  );
+}
+
+export interface EventRouteLimits {
+  /** MAX_EVENTS_PER_ENVELOPE. */
+  maxEnvelopeEvents: number;
+}
+
+export function eventRoutes(
+  target: IngestTarget,
+  metrics: ApiMetrics,
+  logger: Logger,
+  limits: EventRouteLimits,
+): Router {
   const router = Router();
 
   async function ingest(events: IncomingPushEvent[]) {
@@ -59,6 +86,7 @@ export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: L
     requireMediaType(DISTRIBUTION_MEDIA_TYPES),
     handle(async (req, res) => {
       const principal = principalOf(res);
+      checkEnvelopeSize(req.body, limits.maxEnvelopeEvents);
       const envelope = parseOr400(distributionEnvelopeSchema, req.body);
       const items = readEnvelope(envelope);
       for (const item of items) {

@@ -25,6 +25,7 @@ import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import { createApiApp } from '../../src/app.js';
 import { DeliveryRequests } from '../../src/delivery-requests.js';
+import { apiEnvSchema } from '../../src/env.js';
 
 export interface ApiHarnessOptions {
   triggersPerRepository?: number;
@@ -35,6 +36,10 @@ export interface ApiHarnessOptions {
   testDeliveriesPerMinute?: number;
   /** REDIS_COMMAND_TIMEOUT_MS; 5000 unless the suite is about timing (the api's default is 500). */
   commandTimeoutMs?: number;
+  /** INGEST_DEADLINE_MS; 10000 unless the suite is about timing, as for the command timeout. */
+  ingestDeadlineMs?: number;
+  /** MAX_EVENTS_PER_ENVELOPE; the api's default unless given. */
+  maxEnvelopeEvents?: number;
 }
 
 export interface RequestOptions {
@@ -90,6 +95,9 @@ export async function startApi(
     TRIGGERS_PER_REPOSITORY: options.triggersPerRepository ?? 100,
     MAX_BODY_BYTES: options.maxBodyBytes ?? 5 * 1024 * 1024,
     TEST_DELIVERIES_PER_MINUTE: options.testDeliveriesPerMinute ?? 1000,
+    INGEST_DEADLINE_MS: options.ingestDeadlineMs ?? 10_000,
+    MAX_EVENTS_PER_ENVELOPE:
+      options.maxEnvelopeEvents ?? apiEnvSchema.shape.MAX_EVENTS_PER_ENVELOPE.parse(undefined),
   };
   const logged: LogLine[] = [];
   // Warnings and errors are kept for the suites to read; nothing reaches the test output.
