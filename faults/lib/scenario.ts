@@ -272,8 +272,12 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
   };
   if (!drained.settled)
     result.notes.push(
-      `the drain reached its deadline with ${drained.backlogAtEnd} jobs queued and ${drained.unsettledAtEnd} deliveries unsettled`,
+      drained.backlogAtEnd === 0
+        ? `the queues emptied with ${drained.unsettledAtEnd} deliveries unsettled`
+        : `the drain reached its deadline with ${drained.backlogAtEnd} jobs queued and ${drained.unsettledAtEnd} deliveries unsettled`,
     );
+  const failedJobs = await ctx.stack.failedJobsSince(marks.loadStart!).catch(() => ({}));
+  if (Object.keys(failedJobs).length > 0) result.details.failedJobs = failedJobs;
   Object.assign(result.details, extra);
   def.enrich?.(result, { outcomes: pusher.outcomes, deliveries: seen, marks });
   const verdict = def.judge(result);

@@ -204,6 +204,27 @@ export class FaultStack {
     return backlog.reduce((sum, p) => sum + p.counts.waiting + p.counts.delayed + p.counts.active, 0);
   }
 
+  /**
+   * Jobs of either queue that ended failed since `since` (epoch ms): how many, and their
+   * reasons. A failed push-event job has no record of its own, so it explains a loss.
+   */
+  async failedJobsSince(since: number): Promise<Record<string, Record<string, number>>> {
+    await this.backlog();
+    const failed: Record<string, Record<string, number>> = {};
+    for (const queue of this.queues!.queues) {
+      for (const partition of queue.partitions) {
+        for (const job of await partition.getFailed(0, 999)) {
+          if (!job || (job.finishedOn ?? 0) < since) continue;
+          const reasons = failed[queue.name] ?? {};
+          failed[queue.name] = reasons;
+          const reason = job.failedReason.slice(0, 160);
+          reasons[reason] = (reasons[reason] ?? 0) + 1;
+        }
+      }
+    }
+    return failed;
+  }
+
   /** Every app answers /readyz (api, logs) or runs (workers). */
   async waitReady(timeoutMs = 60_000): Promise<void> {
     await waitFor(
