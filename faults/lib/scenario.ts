@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent } from '../../bench/lib/agents.js';
 import { nowMs } from '../../bench/lib/protocol.js';
 import { percentile, round } from '../../bench/lib/stats.js';
+import { type AccessRecordLite, deliveryKey, drain, recordKey } from './drain.js';
 import type { DeliverySeen, ReceiverMode } from './protocol.js';
 import { type PushOutcome, SteadyPusher } from './pusher.js';
 import { ADMIN_TOKEN, type FaultStack, INGEST_TOKEN } from './stack.js';
@@ -191,54 +192,6 @@ export function setReceiverMode(ctx: SuiteContext, label: string, mode: Receiver
   ctx.receiver.send({ type: 'mode', label, mode } as never);
 }
 
-export async function receiverDeliveries(receiver: Agent): Promise<DeliverySeen[]> {
-  const id = Math.floor(Math.random() * 1e9);
-  return new Promise((resolve) => {
-    const listener = (message: { type: string; id?: number; deliveries?: DeliverySeen[] }) => {
-      if (message.type !== 'deliveries' || message.id !== id) return;
-      receiver.child.off('message', listener);
-      resolve(message.deliveries ?? []);
-    };
-    receiver.child.on('message', listener);
-    receiver.child.send({ type: 'deliveries', id });
-  });
-}
-
-interface AccessRecordLite {
-  triggerUrl: string;
-  tag: string;
-  status: string;
-  deliveryId: string;
-  attempt: number;
-}
-
-/** Every record of a repository with one status, through the logs app as a user reads them. */
-export async function recordsOf(
-  ctx: SuiteContext,
-  namespace: string,
-  repository: string,
-  status: string,
-): Promise<AccessRecordLite[]> {
-  const records: AccessRecordLite[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < 1000; page++) {
-    const query = new URLSearchParams({ status, limit: '200', ...(cursor ? { cursor } : {}) });
-    const response = await fetch(
-      `${ctx.stack.logsUrl}/v1/namespaces/${namespace}/repositories/${repository}/records?${query}`,
-      { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
-    );
-    if (response.status !== 200)
-      throw new Error(`records answered ${response.status}: ${await response.text()}`);
-    const body = (await response.json()) as { records: AccessRecordLite[]; nextCursor: string | null };
-    records.push(...body.records);
-    cursor = body.nextCursor;
-    if (!cursor) break;
-  }
-  return records;
-}
-
-const pathOf = (url: string) => new URL(url).pathname;
-
 interface Sample {
   t: number;
   accepted: number;
@@ -291,46 +244,42 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
   marks.loadEnd = nowMs();
   await pusher.close();
 
-  // Drain: until every accepted event's deliveries arrived, or arrived and failed visibly,
-  // or the deadline. Failed records are looked up only when the receivers stop moving.
-  const accepted = pusher.outcomes.filter((o) => o.status === 202);
-  const expected = accepted.length * fanout;
-  const drainDeadline = nowMs() + (def.drainMs ?? params.drainMs);
-  let failedCount = 0;
-  let lastDelivered = -1;
-  let quietSince = nowMs();
-  while (nowMs() < drainDeadline) {
-    const now = delivered();
-    if (now >= expected) break;
-    if (now !== lastDelivered) {
-      lastDelivered = now;
-      quietSince = nowMs();
-    } else if (nowMs() - quietSince > 1500) {
-      failedCount = 0;
-      for (const repository of setup.repositories) {
-        failedCount += (await recordsOf(ctx, setup.namespace, repository, 'failed')).length;
-      }
-      if (now + failedCount >= expected) break;
-      quietSince = nowMs();
-    }
-    await receiver.nextCounts(250);
-  }
+  const drained = await drain(
+    {
+      stack: ctx.stack,
+      receiver,
+      namespace: setup.namespace,
+      repositories: setup.repositories,
+      paths: setup.triggers.map((list) => list.map((trigger) => trigger.path)),
+      outcomes: pusher.outcomes,
+    },
+    ADMIN_TOKEN,
+    def.drainMs ?? params.drainMs,
+  );
   marks.drainEnd = nowMs();
   sampling = false;
   await sampler;
   const extra = (await def.after?.(ctx, setup)) ?? {};
 
-  const seen = await receiverDeliveries(receiver);
+  const { seen } = drained;
   const result = account(def, setup, pusher.outcomes, seen, { rate, fanout, marks, samples });
-  const records = await failedAndRetrying(ctx, setup);
-  applyRecords(result, setup, pusher.outcomes, records);
+  applyRecords(result, setup, pusher.outcomes, drained);
+  result.details.drain = {
+    settled: drained.settled,
+    backlogAtEnd: drained.backlogAtEnd,
+    unsettledAtEnd: drained.unsettledAtEnd,
+    seconds: round((marks.drainEnd - marks.loadEnd) / 1000, 1),
+  };
+  if (!drained.settled)
+    result.notes.push(
+      drained.backlogAtEnd === 0
+        ? `the queues emptied with ${drained.unsettledAtEnd} deliveries unsettled`
+        : `the drain reached its deadline with ${drained.backlogAtEnd} jobs queued and ${drained.unsettledAtEnd} deliveries unsettled`,
+    );
+  const failedJobs = await ctx.stack.failedJobsSince(marks.loadStart!).catch(() => ({}));
+  if (Object.keys(failedJobs).length > 0) result.details.failedJobs = failedJobs;
   Object.assign(result.details, extra);
-  const prefix = `/hook/${setup.namespace}.`;
-  def.enrich?.(result, {
-    outcomes: pusher.outcomes,
-    deliveries: seen.filter((delivery) => delivery.path.startsWith(prefix)),
-    marks,
-  });
+  def.enrich?.(result, { outcomes: pusher.outcomes, deliveries: seen, marks });
   const verdict = def.judge(result);
   result.met = verdict.met;
   result.notes.push(...verdict.notes);
@@ -338,16 +287,6 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
     `${def.id}: accepted ${result.accepted}, expected ${result.expected}, delivered ${result.delivered}, failed ${result.failed}, retrying ${result.retrying}, lost ${result.lost}, duplicated ${result.duplicated}, recover ${result.recoverS ?? 'n/a'} s: ${result.met ? 'met' : 'MISSED'}`,
   );
   return result;
-}
-
-async function failedAndRetrying(ctx: SuiteContext, setup: ScenarioSetup) {
-  const failed: AccessRecordLite[] = [];
-  const retrying: AccessRecordLite[] = [];
-  for (const repository of setup.repositories) {
-    failed.push(...(await recordsOf(ctx, setup.namespace, repository, 'failed')));
-    retrying.push(...(await recordsOf(ctx, setup.namespace, repository, 'retrying')));
-  }
-  return { failed, retrying };
 }
 
 interface Timing {
@@ -375,7 +314,7 @@ function account(
   const mine = seen.filter((delivery) => delivery.path.startsWith(prefix));
   const okByKey = new Map<string, DeliverySeen>();
   for (const delivery of mine) {
-    if (delivery.ok > 0) okByKey.set(`${delivery.path} ${delivery.tag}`, delivery);
+    if (delivery.ok > 0) okByKey.set(deliveryKey(delivery.path, delivery.tag), delivery);
   }
   const acceptedTags = new Set(outcomes.filter((o) => o.status === 202).map((o) => o.tag));
   const duringFault = outcomes.filter((o) => o.sentAt >= marks.faultStart! && o.sentAt <= marks.faultEnd!);
@@ -437,14 +376,14 @@ function applyRecords(
 ): void {
   const okByKey = result.details.okByKey as Map<string, DeliverySeen>;
   delete result.details.okByKey;
-  const failed = new Set(records.failed.map((r) => `${pathOf(r.triggerUrl)} ${r.tag}`));
-  const retrying = new Set(records.retrying.map((r) => `${pathOf(r.triggerUrl)} ${r.tag}`));
+  const failed = new Set(records.failed.map(recordKey));
+  const retrying = new Set(records.retrying.map(recordKey));
   const lostExamples: string[] = [];
   const lostEvents = new Set<string>();
   for (const outcome of outcomes) {
     if (outcome.status !== 202) continue;
     for (const trigger of setup.triggers[outcome.target]!) {
-      const key = `${trigger.path} ${outcome.tag}`;
+      const key = deliveryKey(trigger.path, outcome.tag);
       if (okByKey.has(key)) result.delivered++;
       else if (failed.has(key)) result.failed++;
       else if (retrying.has(key)) result.retrying++;

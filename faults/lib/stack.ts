@@ -3,6 +3,14 @@
  * workers and the logs app as real processes started from their sources as `npm start`
  * runs them, every one on loopback. Apps can be killed, stopped and started again by name.
  */
+
+import {
+  createRedis,
+  PartitionedQueue,
+  queueNames,
+  type RedisConnection,
+  readBacklog,
+} from '@registry-triggers/store';
 import {
   type AppProcess,
   getFreePorts,
@@ -48,6 +56,7 @@ export class FaultStack {
   private env: Record<string, string> = {};
   private readonly urls = new Map<string, { readyUrl?: string; readyLine?: RegExp }>();
   private readonly appEnv = new Map<string, Record<string, string>>();
+  private queues: { redis: RedisConnection; queues: Array<PartitionedQueue<unknown>> } | undefined;
 
   private constructor(
     readonly redis: RedisHandle,
@@ -173,6 +182,49 @@ export class FaultStack {
     return redisCommand(this.redis.host, this.redis.port, args, 5000);
   }
 
+  /**
+   * Jobs waiting, delayed or active in every partition of both queues, read from Redis
+   * itself (never through the scenario's proxy) as the api's backlog gauge reads them.
+   */
+  async backlog(): Promise<number> {
+    if (!this.queues) {
+      const redis = createRedis(
+        { REDIS_URL: this.redis.url },
+        { role: 'fail-fast', commandTimeoutMs: 2000, name: 'fault-suite' },
+      );
+      const partitions = Number(this.env.QUEUE_PARTITIONS ?? 1);
+      this.queues = {
+        redis,
+        queues: [queueNames.pushEvents, queueNames.deliveries].map(
+          (name) => new PartitionedQueue<unknown>(name, partitions, redis),
+        ),
+      };
+    }
+    const backlog = await readBacklog(this.queues.queues);
+    return backlog.reduce((sum, p) => sum + p.counts.waiting + p.counts.delayed + p.counts.active, 0);
+  }
+
+  /**
+   * Jobs of either queue that ended failed since `since` (epoch ms): how many, and their
+   * reasons. A failed push-event job has no record of its own, so it explains a loss.
+   */
+  async failedJobsSince(since: number): Promise<Record<string, Record<string, number>>> {
+    await this.backlog();
+    const failed: Record<string, Record<string, number>> = {};
+    for (const queue of this.queues!.queues) {
+      for (const partition of queue.partitions) {
+        for (const job of await partition.getFailed(0, 999)) {
+          if (!job || (job.finishedOn ?? 0) < since) continue;
+          const reasons = failed[queue.name] ?? {};
+          failed[queue.name] = reasons;
+          const reason = job.failedReason.slice(0, 160);
+          reasons[reason] = (reasons[reason] ?? 0) + 1;
+        }
+      }
+    }
+    return failed;
+  }
+
   /** Every app answers /readyz (api, logs) or runs (workers). */
   async waitReady(timeoutMs = 60_000): Promise<void> {
     await waitFor(
@@ -194,6 +246,10 @@ export class FaultStack {
         app.running = false;
         await stopApp(app.process, 40_000);
       }
+    }
+    if (this.queues) {
+      await Promise.all(this.queues.queues.map((queue) => queue.close()));
+      this.queues.redis.disconnect();
     }
     await this.redis.stop();
   }

@@ -1,4 +1,4 @@
-import { isRedisUnavailable } from '@registry-triggers/store';
+import { isRedisOutOfMemory, isRedisUnavailable } from '@registry-triggers/store';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { methodsServing } from './express-routes.js';
@@ -63,6 +63,15 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         {
           'Retry-After': RETRY_AFTER_SECONDS,
         },
+      );
+    else if (isRedisOutOfMemory(error))
+      // Nothing was taken: Redis refuses a script's write only before its first one.
+      problem = new HttpError(
+        503,
+        'storage-full',
+        'the event store is out of memory and takes no writes; retry shortly',
+        undefined,
+        { 'Retry-After': RETRY_AFTER_SECONDS },
       );
     else {
       const parsed = typeof error === 'object' && error !== null ? fromBodyParser(error) : undefined;
