@@ -35,7 +35,8 @@ export const workerEnvSchema = redisEnvSchema
      * before the job completes (`WAIT`); default 1 on a Redis Cluster, 0 on a single server.
      */
     DELIVERY_MIN_REPLICAS: z.coerce.number().int().min(0).max(5).optional(),
-    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** `/metrics`, `/healthz` and `/readyz`: on by default, as on the api and the logs app. */
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     // Metrics name queues and trigger outcomes: off the network unless an operator says so.
     WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { defaultRetryPolicy } from '@registry-triggers/core';
 import {
   createLogger,
@@ -116,7 +117,7 @@ redisMetrics(registry, redis);
 let workerSet: WorkerSet | undefined;
 
 // The metrics port first: a port that cannot be had ends the start before any job is taken.
-if (env.WORKER_METRICS_PORT !== undefined) {
+{
   const app = express();
   app.get('/metrics', metricsRoute(registry));
   app.use(
@@ -133,6 +134,8 @@ if (env.WORKER_METRICS_PORT !== undefined) {
     env.WORKER_METRICS_HOST,
   );
   shutdown.register('metrics http', () => new Promise((resolve) => server.close(resolve)));
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port }, `worker metrics on http://${env.WORKER_METRICS_HOST}:${port}/metrics`);
 }
 
 const consumed = env.WORKER_PARTITIONS ?? Array.from({ length: env.QUEUE_PARTITIONS }, (_, i) => i);
