@@ -9,6 +9,7 @@ import {
   openApiDocument,
   problemHandler,
   refuseReservedKeys,
+  requestIds,
   routeNotFound,
 } from '@registry-triggers/http-kit';
 import {
@@ -48,6 +49,7 @@ export function createApiApp(deps: ApiDeps): Express {
   app.set('query parser', 'simple');
   // No ETag: hashing every answer costs the hot path (POST /v1/events/push) and no client revalidates.
   app.set('etag', false);
+  app.use(requestIds());
   app.use(httpMetrics(deps.metrics));
   app.use(healthRoutes(deps.redis, 500, apiReadiness(deps.redis)));
   app.get('/metrics', metricsRoute(deps.metrics));

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpError } from '@registry-triggers/http-kit';
 import {
   EVENT_DEDUPE_TTL_MS,
+  type JobContext,
   keys,
   type PartitionedQueue,
   type PushEventJob,
@@ -53,6 +54,7 @@ export async function ingestPushEvents(
   { queue, repositories, durability }: IngestTarget,
   events: IncomingPushEvent[],
   now: number,
+  context: JobContext = {},
 ): Promise<IngestResult> {
   const eventIds = events.map((event) => event.eventId ?? randomUUID());
   // Group by partition so each group is one atomic addBulk on one hash slot.
@@ -73,6 +75,8 @@ export async function ingestPushEvents(
         digest: event.digest,
         pushedAt: event.pushedAt ?? now,
         receivedAt: now,
+        ...(context.requestId ? { requestId: context.requestId } : {}),
+        ...(context.traceparent ? { traceparent: context.traceparent } : {}),
       } satisfies PushEventJob,
     };
   });

@@ -30,6 +30,7 @@ import { createDeliveryProcessor, createLostDeliveryRecorder } from './deliver.j
 import { readWorkerEnv } from './env.js';
 import { createPushEventProcessor } from './evaluate-push.js';
 import { createDeliveryDispatcher } from './http-delivery.js';
+import { logJobRuns } from './job-log.js';
 import { createWorkerMetrics } from './metrics.js';
 import { OriginGuard } from './origin-guard.js';
 import { workerReadiness } from './readiness.js';
@@ -151,6 +152,7 @@ workerSet = startWorkers({
   onError: (queue, error) => logger.warn({ queue, err: error.message }, 'worker error'),
   onDeliveryLost: (job) => recordLostDelivery(job as Job<DeliveryJob>),
 });
+logJobRuns(workerSet.workers, logger);
 const heartbeat = workerHeartbeat(redis, newWorkerId(), {
   onError: (error) => logger.debug({ err: error.message }, 'heartbeat not written'),
 });

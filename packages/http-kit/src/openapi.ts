@@ -393,7 +393,7 @@ function responseComponents(): Record<string, JsonSchema> {
   ]) {
     responses[name] = {
       description,
-      ...(headers ? { headers } : {}),
+      headers: { ...headers, 'X-Request-Id': requestIdHeader },
       content: { 'application/problem+json': { schema: ref('Problem') } },
     };
   }
@@ -426,9 +426,24 @@ interface OperationSpec {
   description?: string;
 }
 
+const REQUEST_ID_DESCRIPTION =
+  'The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries.';
+const requestIdParameter = {
+  name: 'X-Request-Id',
+  in: 'header',
+  required: false,
+  description: REQUEST_ID_DESCRIPTION,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9._:/+=@-]{1,128}$' },
+};
+const requestIdHeader = { description: REQUEST_ID_DESCRIPTION, schema: { type: 'string' } };
+
 function operation(spec: OperationSpec): JsonSchema {
   const responses: Record<string, JsonSchema> = {};
-  for (const [status, response] of Object.entries(spec.responses)) responses[status] = response;
+  for (const [status, response] of Object.entries(spec.responses))
+    responses[status] = {
+      ...response,
+      headers: { ...(response.headers as JsonSchema | undefined), 'X-Request-Id': requestIdHeader },
+    };
   for (const status of spec.errors) {
     const problem = (spec.problems ?? problemResponses)[status];
     if (!problem) throw new Error(`no problem response for ${status}`);
@@ -440,7 +455,7 @@ function operation(spec: OperationSpec): JsonSchema {
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
     ...(spec.public ? { security: [] } : {}),
-    ...(spec.parameters ? { parameters: spec.parameters } : {}),
+    parameters: [...(spec.parameters ?? []), requestIdParameter],
     ...(spec.requestBody ? { requestBody: spec.requestBody } : {}),
     responses,
   };

@@ -8,10 +8,12 @@ import {
   principalOf,
   pushEventBatchSchema,
   pushEventSchema,
+  requestIdOf,
 } from '@registry-triggers/http-kit';
-import { Router } from 'express';
+import { type Response, Router } from 'express';
 import { readEnvelope } from '../distribution-envelope.js';
 import { type IncomingPushEvent, type IngestTarget, ingestPushEvents } from '../ingest.js';
+import { jobContextOf } from '../job-context.js';
 import type { ApiMetrics } from '../metrics.js';
 import { handle, requireMediaType } from './params.js';
 
@@ -26,9 +28,9 @@ function checkNamespaces(principal: Principal, events: IncomingPushEvent[]): voi
 export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: Logger): Router {
   const router = Router();
 
-  async function ingest(events: IncomingPushEvent[]) {
+  async function ingest(events: IncomingPushEvent[], res: Response) {
     const end = metrics.enqueueSeconds.startTimer();
-    const result = await ingestPushEvents(target, events, Date.now());
+    const result = await ingestPushEvents(target, events, Date.now(), jobContextOf(res));
     end();
     metrics.events.inc({ outcome: 'accepted' }, result.accepted);
     metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
@@ -50,7 +52,7 @@ export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: L
         pushedAt: event.pushedAt ? Date.parse(event.pushedAt) : undefined,
       }));
       checkNamespaces(principal, events);
-      res.status(202).json(await ingest(events));
+      res.status(202).json(await ingest(events, res));
     }),
   );
 
@@ -64,7 +66,7 @@ export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: L
       for (const item of items) {
         if (item.kind === 'unusable') {
           logger.warn(
-            { repository: item.repository, tag: item.tag, reason: item.reason },
+            { requestId: requestIdOf(res), repository: item.repository, tag: item.tag, reason: item.reason },
             'a pushed image the registry reported cannot be taken: no trigger fires for it',
           );
         }
@@ -72,7 +74,8 @@ export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: L
       const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
       const ignored = items.length - events.length;
       checkNamespaces(principal, events);
-      const result = events.length > 0 ? await ingest(events) : { accepted: 0, duplicates: 0, eventIds: [] };
+      const result =
+        events.length > 0 ? await ingest(events, res) : { accepted: 0, duplicates: 0, eventIds: [] };
       // Counted once the envelope is taken: after a 503 the registry sends it all again.
       metrics.events.inc({ outcome: 'ignored' }, ignored);
       res.status(202).json({ ...result, ignored });
