@@ -1,4 +1,6 @@
 /** Builds the api's express app from its dependencies; main.ts wires the real ones. */
+
+import type { Tracer } from '@opentelemetry/api';
 import {
   authenticate,
   DISTRIBUTION_MEDIA_TYPES,
@@ -41,6 +43,8 @@ export interface ApiDeps {
   records: RecordStore;
   logger: Logger;
   metrics: Registry;
+  /** The ingest spans' tracer (tracing.ts); a no-op one when tracing is off. */
+  tracer?: Tracer;
 }
 
 export function createApiApp(deps: ApiDeps): Express {
@@ -83,6 +87,7 @@ export function createApiApp(deps: ApiDeps): Express {
       { queue: deps.pushEvents, repositories, durability },
       createApiMetrics(deps.metrics),
       deps.logger,
+      deps.tracer,
     ),
   );
   app.use(tokenRoutes(deps.redis));

@@ -1,10 +1,11 @@
-import { logEnvSchema, parseEnv, tokenListSetting } from '@registry-triggers/http-kit';
+import { logEnvSchema, parseEnv, tokenListSetting, tracingEnvSchema } from '@registry-triggers/http-kit';
 import { queueEnvSchema, redisEnvSchema } from '@registry-triggers/store';
 import { z } from 'zod';
 
 export const apiEnvSchema = redisEnvSchema
   .extend(logEnvSchema.shape)
   .extend(queueEnvSchema.shape)
+  .extend(tracingEnvSchema.shape)
   .extend({
     API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     API_HOST: z.string().default('0.0.0.0'),

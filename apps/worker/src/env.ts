@@ -1,5 +1,5 @@
 import { isValidTimeZone } from '@registry-triggers/core';
-import { envFlag, logEnvSchema, parseEnv } from '@registry-triggers/http-kit';
+import { envFlag, logEnvSchema, parseEnv, tracingEnvSchema } from '@registry-triggers/http-kit';
 import { queueEnvSchema, redisEnvSchema, retentionEnvSchema } from '@registry-triggers/store';
 import { z } from 'zod';
 
@@ -7,6 +7,7 @@ export const workerEnvSchema = redisEnvSchema
   .extend(logEnvSchema.shape)
   .extend(queueEnvSchema.shape)
   .extend(retentionEnvSchema.shape)
+  .extend(tracingEnvSchema.shape)
   .extend({
     REGION: z.string().min(1).max(64).default('local'),
     PAYLOAD_TIMEZONE: z

@@ -34,11 +34,13 @@ import { logJobRuns } from './job-log.js';
 import { createWorkerMetrics } from './metrics.js';
 import { OriginGuard } from './origin-guard.js';
 import { workerReadiness } from './readiness.js';
+import { startWorkerTracing, tracedDelivery, tracedPushEvaluation, traceHeaders } from './tracing.js';
 import { startWorkers, type WorkerSet } from './workers.js';
 
 const env = readWorkerEnv();
 const logger = createLogger('worker', env.LOG_LEVEL);
 const shutdown = new ShutdownManager(logger, env.SHUTDOWN_DEADLINE_MS);
+const tracing = startWorkerTracing(env);
 if (env.DELIVERY_ALLOW_PRIVATE_NETWORKS) {
   logger.warn('DELIVERY_ALLOW_PRIVATE_NETWORKS=true: triggers may reach loopback and private addresses');
 }
@@ -109,6 +111,7 @@ const processDelivery = createDeliveryProcessor({
   autoDisableAfterMs: env.TRIGGER_AUTO_DISABLE_AFTER_MS,
   metrics,
   claims: replicated && { redis, ...replicated },
+  traceHeaders,
 });
 
 const recordLostDelivery = createLostDeliveryRecorder({ triggers, records });
@@ -147,8 +150,8 @@ workerSet = startWorkers({
   deliveryConcurrency: env.WORKER_CONCURRENCY,
   policy: defaultRetryPolicy,
   lockDurationMs: env.WORKER_LOCK_DURATION_MS,
-  processPushEvent: (job) => processPushEvent(job as Job<PushEventJob>),
-  processDelivery: (job, token) => processDelivery(job as Job<DeliveryJob>, token),
+  processPushEvent: tracedPushEvaluation(tracing.tracer, processPushEvent),
+  processDelivery: tracedDelivery(tracing.tracer, processDelivery),
   onError: (queue, error) => logger.warn({ queue, err: error.message }, 'worker error'),
   onDeliveryLost: (job) => recordLostDelivery(job as Job<DeliveryJob>),
 });
@@ -168,4 +171,5 @@ shutdown.register('workers', () => workerSet?.close());
 shutdown.register('queues', () => Promise.all([deliveries.close(), pushEvents.close()]));
 shutdown.register('http dispatcher', () => dispatcher.close());
 shutdown.register('redis', () => redis.quit());
+shutdown.register('traces', () => tracing.shutdown());
 shutdown.listen();

@@ -11,3 +11,4 @@ export * from './problem.js';
 export * from './request-id.js';
 export * from './request-schemas.js';
 export * from './shutdown.js';
+export * from './tracing.js';

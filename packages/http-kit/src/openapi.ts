@@ -435,6 +435,14 @@ const requestIdParameter = {
   description: REQUEST_ID_DESCRIPTION,
   schema: { type: 'string', pattern: '^[A-Za-z0-9._:/+=@-]{1,128}$' },
 };
+const traceparentParameter = {
+  name: 'traceparent',
+  in: 'header',
+  required: false,
+  description:
+    'W3C trace context of the caller: with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), the ingest span continues its trace, and the deliveries of the events are its descendants.',
+  schema: { type: 'string', pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$' },
+};
 const requestIdHeader = { description: REQUEST_ID_DESCRIPTION, schema: { type: 'string' } };
 
 function operation(spec: OperationSpec): JsonSchema {
@@ -744,6 +752,7 @@ function paths(): Record<string, JsonSchema> {
     '/v1/events/push': {
       post: operation({
         operationId: 'postPushEvents',
+        parameters: [traceparentParameter],
         summary: `Ingest one push event or an array of up to ${MAX_EVENTS_PER_REQUEST} (ingest or admin token; a namespace token for its own namespace)`,
         tag: 'events',
         requestBody: jsonBody(ref('PushEvents')),
@@ -754,6 +763,7 @@ function paths(): Record<string, JsonSchema> {
     '/v1/events/distribution': {
       post: operation({
         operationId: 'postDistributionEnvelope',
+        parameters: [traceparentParameter],
         summary: 'Ingest a CNCF distribution notification envelope (tagged manifest pushes only)',
         tag: 'events',
         requestBody: jsonBody(ref('DistributionEnvelope'), DISTRIBUTION_MEDIA_TYPES),

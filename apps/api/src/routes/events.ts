@@ -1,3 +1,4 @@
+import { type Tracer, trace } from '@opentelemetry/api';
 import {
   DISTRIBUTION_MEDIA_TYPES,
   distributionEnvelopeSchema,
@@ -15,6 +16,7 @@ import { readEnvelope } from '../distribution-envelope.js';
 import { type IncomingPushEvent, type IngestTarget, ingestPushEvents } from '../ingest.js';
 import { jobContextOf } from '../job-context.js';
 import type { ApiMetrics } from '../metrics.js';
+import { traceIngest } from '../tracing.js';
 import { handle, requireMediaType } from './params.js';
 
 /** The ingest token and the admin may post for any namespace; a namespace token only for its own. */
@@ -25,7 +27,12 @@ function checkNamespaces(principal: Principal, events: IncomingPushEvent[]): voi
     throw new HttpError(403, 'forbidden', `this token cannot post events for namespace ${foreign.namespace}`);
 }
 
-export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: Logger): Router {
+export function eventRoutes(
+  target: IngestTarget,
+  metrics: ApiMetrics,
+  logger: Logger,
+  tracer: Tracer = trace.getTracer('registry-triggers'),
+): Router {
   const router = Router();
 
   async function ingest(events: IncomingPushEvent[], res: Response) {
@@ -41,18 +48,21 @@ export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: L
     '/v1/events/push',
     requireMediaType(['application/json']),
     handle(async (req, res) => {
-      const principal = principalOf(res);
-      // Parsed by shape, not through the union: a failed union only says "Invalid input",
-      // where the answer must name the field and the rule.
-      const body = Array.isArray(req.body)
-        ? parseOr400(pushEventBatchSchema, req.body)
-        : [parseOr400(pushEventSchema, req.body)];
-      const events = body.map((event) => ({
-        ...event,
-        pushedAt: event.pushedAt ? Date.parse(event.pushedAt) : undefined,
-      }));
-      checkNamespaces(principal, events);
-      res.status(202).json(await ingest(events, res));
+      const result = await traceIngest(tracer, req, 'push', async () => {
+        const principal = principalOf(res);
+        // Parsed by shape, not through the union: a failed union only says "Invalid input",
+        // where the answer must name the field and the rule.
+        const body = Array.isArray(req.body)
+          ? parseOr400(pushEventBatchSchema, req.body)
+          : [parseOr400(pushEventSchema, req.body)];
+        const events = body.map((event) => ({
+          ...event,
+          pushedAt: event.pushedAt ? Date.parse(event.pushedAt) : undefined,
+        }));
+        checkNamespaces(principal, events);
+        return ingest(events, res);
+      });
+      res.status(202).json(result);
     }),
   );
 
@@ -60,25 +70,33 @@ export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: L
     '/v1/events/distribution',
     requireMediaType(DISTRIBUTION_MEDIA_TYPES),
     handle(async (req, res) => {
-      const principal = principalOf(res);
-      const envelope = parseOr400(distributionEnvelopeSchema, req.body);
-      const items = readEnvelope(envelope);
-      for (const item of items) {
-        if (item.kind === 'unusable') {
-          logger.warn(
-            { requestId: requestIdOf(res), repository: item.repository, tag: item.tag, reason: item.reason },
-            'a pushed image the registry reported cannot be taken: no trigger fires for it',
-          );
+      const result = await traceIngest(tracer, req, 'distribution', async () => {
+        const principal = principalOf(res);
+        const envelope = parseOr400(distributionEnvelopeSchema, req.body);
+        const items = readEnvelope(envelope);
+        for (const item of items) {
+          if (item.kind === 'unusable') {
+            logger.warn(
+              {
+                requestId: requestIdOf(res),
+                repository: item.repository,
+                tag: item.tag,
+                reason: item.reason,
+              },
+              'a pushed image the registry reported cannot be taken: no trigger fires for it',
+            );
+          }
         }
-      }
-      const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
-      const ignored = items.length - events.length;
-      checkNamespaces(principal, events);
-      const result =
-        events.length > 0 ? await ingest(events, res) : { accepted: 0, duplicates: 0, eventIds: [] };
-      // Counted once the envelope is taken: after a 503 the registry sends it all again.
-      metrics.events.inc({ outcome: 'ignored' }, ignored);
-      res.status(202).json({ ...result, ignored });
+        const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
+        const ignored = items.length - events.length;
+        checkNamespaces(principal, events);
+        const taken =
+          events.length > 0 ? await ingest(events, res) : { accepted: 0, duplicates: 0, eventIds: [] };
+        // Counted once the envelope is taken: after a 503 the registry sends it all again.
+        metrics.events.inc({ outcome: 'ignored' }, ignored);
+        return { ...taken, ignored };
+      });
+      res.status(202).json(result);
     }),
   );
   return router;
