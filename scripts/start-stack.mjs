@@ -146,14 +146,28 @@ const tokens = {
 };
 const apiPort = process.env.API_PORT ?? '8080';
 const logsPort = process.env.LOGS_PORT ?? '8081';
+const workerMetricsPort = process.env.WORKER_METRICS_PORT ?? '9464';
+// The local stack stays on this machine unless HOST (or an app's own *_HOST) says otherwise:
+// its tokens are printed below and its triggers may call private addresses.
+const host = process.env.HOST ?? '127.0.0.1';
+const hosts = {
+  API_HOST: process.env.API_HOST ?? host,
+  LOGS_HOST: process.env.LOGS_HOST ?? host,
+  WORKER_METRICS_HOST: process.env.WORKER_METRICS_HOST ?? host,
+};
 const env = {
   ...process.env,
   ...redis.env,
   ...tokens,
+  ...hosts,
   API_PORT: apiPort,
   LOGS_PORT: logsPort,
+  WORKER_METRICS_PORT: workerMetricsPort,
   DELIVERY_ALLOW_PRIVATE_NETWORKS: process.env.DELIVERY_ALLOW_PRIVATE_NETWORKS ?? 'true',
 };
+/** Where a browser or curl on this machine reaches an app bound to `bound`. */
+const reach = (bound) => (bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound);
+const urlHost = (name) => (reach(name).includes(':') ? `[${reach(name)}]` : reach(name));
 
 for (const app of ['api', 'worker', 'logs']) {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
@@ -165,8 +179,16 @@ for (const app of ['api', 'worker', 'logs']) {
 }
 
 log(`Redis:  ${redis.description}`);
-log(`api:    http://127.0.0.1:${apiPort}   (OpenAPI: http://127.0.0.1:${apiPort}/openapi.json)`);
-log(`logs:   http://127.0.0.1:${logsPort}  (web page to browse the access log)`);
+const apiUrl = `http://${urlHost(hosts.API_HOST)}:${apiPort}`;
+log(`api:    ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, metrics: ${apiUrl}/metrics)`);
+log(`logs:   http://${urlHost(hosts.LOGS_HOST)}:${logsPort}  (web page to browse the access log)`);
+log(`worker: http://${urlHost(hosts.WORKER_METRICS_HOST)}:${workerMetricsPort}/metrics`);
+const bound = [...new Set(Object.values(hosts))].join(', ');
+log(
+  bound === '127.0.0.1'
+    ? 'Listening on 127.0.0.1 only (HOST=0.0.0.0 npm start listens on every interface).'
+    : `Listening on ${bound} (HOST): other machines may reach the apps.`,
+);
 log(`ADMIN_TOKEN=${tokens.ADMIN_TOKEN}`);
 log(`INGEST_TOKEN=${tokens.INGEST_TOKEN}`);
 // The worker takes true, 1 and yes (packages/http-kit/src/env.ts): say so for each of them.

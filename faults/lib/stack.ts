@@ -107,10 +107,11 @@ export class FaultStack {
     this.appEnv.set('logs', { LOGS_PORT: String(ports[apis]) });
     this.urls.set('logs', { readyUrl: `${this.logsUrl}/readyz` });
     starting.push(this.launch('logs', 'logs'));
+    const metricsPorts = await getFreePorts(workers);
     for (let i = 0; i < workers; i++) {
       const name = `worker${i + 1}`;
-      // No metrics port (it would listen on every interface): the start-up line says ready.
-      this.appEnv.set(name, { LOG_LEVEL: 'info' });
+      // Each worker its own metrics port (the default 9464 would be shared); the start-up line says ready.
+      this.appEnv.set(name, { LOG_LEVEL: 'info', WORKER_METRICS_PORT: String(metricsPorts[i]) });
       this.urls.set(name, { readyLine: /worker started/ });
       starting.push(this.launch(name, 'worker'));
     }

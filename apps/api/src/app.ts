@@ -1,4 +1,6 @@
 /** Builds the api's express app from its dependencies; main.ts wires the real ones. */
+
+import type { Tracer } from '@opentelemetry/api';
 import {
   authenticate,
   DISTRIBUTION_MEDIA_TYPES,
@@ -9,6 +11,7 @@ import {
   openApiDocument,
   problemHandler,
   refuseReservedKeys,
+  requestIds,
   routeNotFound,
 } from '@registry-triggers/http-kit';
 import {
@@ -50,6 +53,8 @@ export interface ApiDeps {
   records: RecordStore;
   logger: Logger;
   metrics: Registry;
+  /** The ingest spans' tracer (tracing.ts); a no-op one when tracing is off. */
+  tracer?: Tracer;
 }
 
 export function createApiApp(deps: ApiDeps): Express {
@@ -58,6 +63,7 @@ export function createApiApp(deps: ApiDeps): Express {
   app.set('query parser', 'simple');
   // No ETag: hashing every answer costs the hot path (POST /v1/events/push) and no client revalidates.
   app.set('etag', false);
+  app.use(requestIds());
   app.use(httpMetrics(deps.metrics));
   app.use(healthRoutes(deps.redis, 500, apiReadiness(deps.redis)));
   app.get('/metrics', metricsRoute(deps.metrics));
@@ -92,6 +98,7 @@ export function createApiApp(deps: ApiDeps): Express {
       createApiMetrics(deps.metrics),
       deps.logger,
       { maxEnvelopeEvents: deps.env.MAX_EVENTS_PER_ENVELOPE },
+      deps.tracer,
     ),
   );
   app.use(tokenRoutes(deps.redis));

@@ -7,6 +7,7 @@ import { type AccessRecord, deliveryIdFor, type Trigger } from '@registry-trigge
 import {
   type DeliveryJob,
   deliveryJobOptions,
+  type JobContext,
   keys,
   type PartitionedQueue,
   queueNames,
@@ -31,7 +32,7 @@ export class DeliveryRequests {
     private readonly maxAttempts: number,
   ) {}
 
-  async sendTest(trigger: Trigger): Promise<TestOutcome> {
+  async sendTest(trigger: Trigger, context: JobContext = {}): Promise<TestOutcome> {
     const deliveryId = deliveryIdFor(`test-${randomUUID()}`, trigger.id);
     const partition = this.queue.forRepository(trigger.namespace, trigger.repository);
     const events = await this.eventsFor(this.queue.partitions.indexOf(partition));
@@ -57,6 +58,7 @@ export class DeliveryRequests {
       digest: TEST_DIGEST,
       pushedAt: Date.now(),
       singleAttempt: true,
+      ...context,
     };
     await partition.add('test', job, { ...deliveryJobOptions(1), jobId: deliveryId });
     const record = await finished;
@@ -64,7 +66,7 @@ export class DeliveryRequests {
   }
 
   /** A new delivery (new webhook-id) of the record's event to the trigger, whatever its filter says. */
-  async redeliver(trigger: Trigger, record: AccessRecord): Promise<string> {
+  async redeliver(trigger: Trigger, record: AccessRecord, context: JobContext = {}): Promise<string> {
     const deliveryId = deliveryIdFor(`redeliver-${randomUUID()}`, trigger.id);
     const job: DeliveryJob = {
       deliveryId,
@@ -76,6 +78,7 @@ export class DeliveryRequests {
       digest: record.digest,
       pushedAt: record.requestTime,
       ...(record.requestBody ? { body: record.requestBody } : {}),
+      ...context,
     };
     await this.queue
       .forRepository(trigger.namespace, trigger.repository)

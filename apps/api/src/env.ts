@@ -3,6 +3,7 @@ import {
   MAX_ENVELOPE_EVENTS_CEILING,
   parseEnv,
   tokenListSetting,
+  tracingEnvSchema,
 } from '@registry-triggers/http-kit';
 import { queueEnvSchema, redisEnvSchema } from '@registry-triggers/store';
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import { z } from 'zod';
 export const apiEnvSchema = redisEnvSchema
   .extend(logEnvSchema.shape)
   .extend(queueEnvSchema.shape)
+  .extend(tracingEnvSchema.shape)
   .extend({
     API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     API_HOST: z.string().default('0.0.0.0'),

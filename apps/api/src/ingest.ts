@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpError } from '@registry-triggers/http-kit';
 import {
   EVENT_DEDUPE_TTL_MS,
+  type JobContext,
   keys,
   type PartitionedQueue,
   type PushEventJob,
@@ -68,8 +69,9 @@ export function ingestPushEvents(
   target: IngestTarget,
   events: IncomingPushEvent[],
   now: number,
+  context: JobContext = {},
 ): Promise<IngestResult> {
-  const work = takeEvents(target, events, now);
+  const work = takeEvents(target, events, now, context);
   return target.deadlineMs === undefined ? work : withinDeadline(work, target.deadlineMs);
 }
 
@@ -104,6 +106,7 @@ async function takeEvents(
   { queue, repositories, durability }: IngestTarget,
   events: IncomingPushEvent[],
   now: number,
+  context: JobContext = {},
 ): Promise<IngestResult> {
   const eventIds = events.map((event) => event.eventId ?? randomUUID());
   // Group by partition: each group is one addBulk (a pipeline of one script per event) on one hash slot.
@@ -124,6 +127,8 @@ async function takeEvents(
         digest: event.digest,
         pushedAt: event.pushedAt ?? now,
         receivedAt: now,
+        ...(context.requestId ? { requestId: context.requestId } : {}),
+        ...(context.traceparent ? { traceparent: context.traceparent } : {}),
       } satisfies PushEventJob,
     };
   });

@@ -66,6 +66,8 @@ describe('POST /v1/events/push', () => {
       digest: digestOf(1),
       pushedAt: job?.receivedAt,
       receivedAt: expect.any(Number),
+      // The answer's X-Request-Id, carried to the deliveries' records.
+      requestId: response.headers.get('x-request-id'),
     });
     expect(job?.receivedAt).toBeGreaterThanOrEqual(before);
     expect(job?.receivedAt).toBeLessThanOrEqual(Date.now());
@@ -285,6 +287,7 @@ describe('POST /v1/events/distribution', () => {
         digest: 'sha256:389d74500ab3670423118923bb4bad9c2ffac7c01d27dd9bd601c80ca01fb2ec',
         pushedAt: Date.parse('2026-11-26T22:50:59.027Z'),
         receivedAt: expect.any(Number),
+        requestId: sent.headers.get('x-request-id'),
       },
     ]);
 

@@ -7,6 +7,7 @@ import {
   metricsRoute,
   openApiDocument,
   problemHandler,
+  requestIds,
   routeNotFound,
 } from '@registry-triggers/http-kit';
 import { RecordStore, type RedisConnection } from '@registry-triggers/store';
@@ -31,6 +32,7 @@ export function createLogsApp(deps: LogsDeps): Express & { closeStreams: () => v
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(requestIds());
   app.use(httpMetrics(deps.metrics));
   app.use(healthRoutes(deps.redis));
   app.get('/metrics', metricsRoute(deps.metrics));

@@ -60,6 +60,8 @@ export interface DeliverDeps {
   metrics: WorkerMetrics;
   /** On a Redis Cluster: a job's claim must be on this many replicas before its request goes out. */
   claims?: { redis: RedisConnection; replicas: number; timeoutMs: number } | undefined;
+  /** Trace headers for the attempt's request (the W3C traceparent, tracing.ts). */
+  traceHeaders?: () => Record<string, string>;
   now?: () => number;
   random?: () => number;
 }
@@ -163,6 +165,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       ...custom,
       'content-type': 'application/json',
       ...(ownUserAgent ? {} : { 'user-agent': USER_AGENT }),
+      ...deps.traceHeaders?.(),
       ...webhookHeaders({
         id: data.deliveryId,
         timestampSec: Math.floor(requestTime / 1000),

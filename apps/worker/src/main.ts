@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { defaultRetryPolicy } from '@registry-triggers/core';
 import {
   createLogger,
@@ -29,14 +30,17 @@ import { createDeliveryProcessor, createLostDeliveryRecorder } from './deliver.j
 import { readWorkerEnv } from './env.js';
 import { createPushEventProcessor } from './evaluate-push.js';
 import { createDeliveryDispatcher } from './http-delivery.js';
+import { logJobRuns } from './job-log.js';
 import { createWorkerMetrics } from './metrics.js';
 import { OriginGuard } from './origin-guard.js';
 import { workerReadiness } from './readiness.js';
+import { startWorkerTracing, tracedDelivery, tracedPushEvaluation, traceHeaders } from './tracing.js';
 import { startWorkers, type WorkerSet } from './workers.js';
 
 const env = readWorkerEnv();
 const logger = createLogger('worker', env.LOG_LEVEL);
 const shutdown = new ShutdownManager(logger, env.SHUTDOWN_DEADLINE_MS);
+const tracing = startWorkerTracing(env);
 if (env.DELIVERY_ALLOW_PRIVATE_NETWORKS) {
   logger.warn('DELIVERY_ALLOW_PRIVATE_NETWORKS=true: triggers may reach loopback and private addresses');
 }
@@ -110,6 +114,7 @@ const processDelivery = createDeliveryProcessor({
   autoDisableAfterMs: env.TRIGGER_AUTO_DISABLE_AFTER_MS,
   metrics,
   claims: replicated && { redis, ...replicated },
+  traceHeaders,
 });
 
 const recordLostDelivery = createLostDeliveryRecorder({ triggers, records });
@@ -119,7 +124,7 @@ redisMetrics(registry, redis);
 let workerSet: WorkerSet | undefined;
 
 // The metrics port first: a port that cannot be had ends the start before any job is taken.
-if (env.WORKER_METRICS_PORT !== undefined) {
+{
   const app = express();
   app.get('/metrics', metricsRoute(registry));
   app.use(
@@ -136,6 +141,8 @@ if (env.WORKER_METRICS_PORT !== undefined) {
     env.WORKER_METRICS_HOST,
   );
   shutdown.register('metrics http', () => new Promise((resolve) => server.close(resolve)));
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port }, `worker metrics on http://${env.WORKER_METRICS_HOST}:${port}/metrics`);
 }
 
 const consumed = env.WORKER_PARTITIONS ?? Array.from({ length: env.QUEUE_PARTITIONS }, (_, i) => i);
@@ -146,11 +153,12 @@ workerSet = startWorkers({
   deliveryConcurrency: env.WORKER_CONCURRENCY,
   policy: defaultRetryPolicy,
   lockDurationMs: env.WORKER_LOCK_DURATION_MS,
-  processPushEvent: (job) => processPushEvent(job as Job<PushEventJob>),
-  processDelivery: (job, token) => processDelivery(job as Job<DeliveryJob>, token),
+  processPushEvent: tracedPushEvaluation(tracing.tracer, processPushEvent),
+  processDelivery: tracedDelivery(tracing.tracer, processDelivery),
   onError: (queue, error) => logger.warn({ queue, err: error.message }, 'worker error'),
   onDeliveryLost: (job) => recordLostDelivery(job as Job<DeliveryJob>),
 });
+logJobRuns(workerSet.workers, logger);
 const heartbeat = workerHeartbeat(redis, newWorkerId(), {
   onError: (error) => logger.debug({ err: error.message }, 'heartbeat not written'),
 });
@@ -166,4 +174,5 @@ shutdown.register('workers', () => workerSet?.close());
 shutdown.register('queues', () => Promise.all([deliveries.close(), pushEvents.close()]));
 shutdown.register('http dispatcher', () => dispatcher.close());
 shutdown.register('redis', () => redis.quit());
+shutdown.register('traces', () => tracing.shutdown());
 shutdown.listen();

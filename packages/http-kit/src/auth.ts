@@ -139,7 +139,7 @@ export function authenticate(config: AuthConfig): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       const token = bearerToken(req);
-      if (!token) throw unauthorized();
+      if (!token) throw unauthorized().because('no bearer token');
       const presented = tokenDigest(token);
       let principal: Principal | undefined;
       if (adminDigests.some((digest) => digestsEqual(presented, digest))) principal = { kind: 'admin' };
@@ -161,10 +161,11 @@ export function authenticate(config: AuthConfig): RequestHandler {
           res.locals.watchAccess = (onLost: () => void) => watch(token, digest, onLost);
         }
       }
-      if (!principal) throw unauthorized();
+      if (!principal) throw unauthorized().because('the token is unknown, revoked or expired');
+      // Known before the scope check: the refusal's log line names who was refused.
+      res.locals.principal = principal;
       const refused = scopeRefusal(principal, req.method, v1Path(req));
       if (refused) throw refused;
-      res.locals.principal = principal;
       res.locals.tokenDigest = presented.toString('hex');
       next();
     } catch (error) {

@@ -8,5 +8,7 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './openapi.js';
 export * from './problem.js';
+export * from './request-id.js';
 export * from './request-schemas.js';
 export * from './shutdown.js';
+export * from './tracing.js';

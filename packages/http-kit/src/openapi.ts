@@ -417,7 +417,7 @@ function responseComponents(): Record<string, JsonSchema> {
   ]) {
     responses[name] = {
       description,
-      ...(headers ? { headers } : {}),
+      headers: { ...headers, 'X-Request-Id': requestIdHeader },
       content: { 'application/problem+json': { schema: ref('Problem') } },
     };
   }
@@ -450,9 +450,32 @@ interface OperationSpec {
   description?: string;
 }
 
+const REQUEST_ID_DESCRIPTION =
+  'The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries.';
+const requestIdParameter = {
+  name: 'X-Request-Id',
+  in: 'header',
+  required: false,
+  description: REQUEST_ID_DESCRIPTION,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9._:/+=@-]{1,128}$' },
+};
+const traceparentParameter = {
+  name: 'traceparent',
+  in: 'header',
+  required: false,
+  description:
+    'W3C trace context of the caller: with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), the ingest span continues its trace, and the deliveries of the events are its descendants.',
+  schema: { type: 'string', pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$' },
+};
+const requestIdHeader = { description: REQUEST_ID_DESCRIPTION, schema: { type: 'string' } };
+
 function operation(spec: OperationSpec): JsonSchema {
   const responses: Record<string, JsonSchema> = {};
-  for (const [status, response] of Object.entries(spec.responses)) responses[status] = response;
+  for (const [status, response] of Object.entries(spec.responses))
+    responses[status] = {
+      ...response,
+      headers: { ...(response.headers as JsonSchema | undefined), 'X-Request-Id': requestIdHeader },
+    };
   for (const status of spec.errors) {
     const problem = (spec.problems ?? problemResponses)[status];
     if (!problem) throw new Error(`no problem response for ${status}`);
@@ -464,7 +487,7 @@ function operation(spec: OperationSpec): JsonSchema {
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
     ...(spec.public ? { security: [] } : {}),
-    ...(spec.parameters ? { parameters: spec.parameters } : {}),
+    parameters: [...(spec.parameters ?? []), requestIdParameter],
     ...(spec.requestBody ? { requestBody: spec.requestBody } : {}),
     responses,
   };
@@ -755,6 +778,7 @@ function paths(): Record<string, JsonSchema> {
     '/v1/events/push': {
       post: operation({
         operationId: 'postPushEvents',
+        parameters: [traceparentParameter],
         summary: `Ingest one push event or an array of up to ${MAX_EVENTS_PER_REQUEST} (ingest or admin token; a namespace token for its own namespace)`,
         tag: 'events',
         requestBody: jsonBody(ref('PushEvents')),
@@ -765,6 +789,7 @@ function paths(): Record<string, JsonSchema> {
     '/v1/events/distribution': {
       post: operation({
         operationId: 'postDistributionEnvelope',
+        parameters: [traceparentParameter],
         summary: 'Ingest a CNCF distribution notification envelope (tagged manifest pushes only)',
         tag: 'events',
         requestBody: jsonBody(ref('DistributionEnvelope'), DISTRIBUTION_MEDIA_TYPES),

@@ -67,6 +67,18 @@ export class HttpError extends Error {
     this.name = 'HttpError';
   }
 
+  /**
+   * Why the request was refused, for the log line of the refusal when the detail will not
+   * do (it is the same for a missing and a wrong token, or it may quote what was sent).
+   */
+  reason?: string;
+
+  /** Sets `reason`; returns the error, to be thrown. */
+  because(reason: string): this {
+    this.reason = reason;
+    return this;
+  }
+
   toProblem(): ProblemBody {
     const listed = this.errors?.slice(0, MAX_LISTED_ERRORS).map((error) => ({
       path: clip(error.path, MAX_PATH_LENGTH),

@@ -24,6 +24,8 @@ function jobContext() {
   };
 }
 
+export type JobContext = { requestId?: string | undefined; traceparent?: string | undefined };
+
 export const pushEventJobSchema = z.object({
   eventId: z.string().min(1),
   namespace: z.string().min(1),

@@ -10,6 +10,7 @@ import {
   tail,
   waitUntilReady,
 } from './child-process.js';
+import { getFreePort } from './free-port.js';
 import { answersOk } from './http-check.js';
 
 export { getFreePort, getFreePorts } from './free-port.js';
@@ -59,8 +60,13 @@ export interface AppProcess {
   kill(): Promise<void>;
 }
 
-export function startApp(options: StartAppOptions): Promise<AppProcess> {
-  const { name, env, ...readiness } = options;
+export async function startApp(options: StartAppOptions): Promise<AppProcess> {
+  const { name, env: given, ...readiness } = options;
+  // The worker serves its metrics on 9464 by default: tests run several workers at once, so
+  // each gets a port of its own unless the test names one.
+  const ownPort =
+    name === 'worker' && given?.WORKER_METRICS_PORT === undefined && !process.env.WORKER_METRICS_PORT;
+  const env = ownPort ? { ...given, WORKER_METRICS_PORT: String(await getFreePort()) } : given;
   return startProcess({
     command: 'npm',
     args: ['start', '-w', `@registry-triggers/${name}`],

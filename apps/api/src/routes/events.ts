@@ -1,3 +1,4 @@
+import { type Tracer, trace } from '@opentelemetry/api';
 import {
   DISTRIBUTION_MEDIA_TYPES,
   distributionEnvelopeSchema,
@@ -9,11 +10,14 @@ import {
   principalOf,
   pushEventBatchSchema,
   pushEventSchema,
+  requestIdOf,
 } from '@registry-triggers/http-kit';
-import { Router } from 'express';
+import { type Response, Router } from 'express';
 import { readEnvelope } from '../distribution-envelope.js';
 import { type IncomingPushEvent, type IngestTarget, ingestPushEvents } from '../ingest.js';
+import { jobContextOf } from '../job-context.js';
 import type { ApiMetrics } from '../metrics.js';
+import { traceIngest } from '../tracing.js';
 import { handle, requireMediaType } from './params.js';
 
 /** The ingest token and the admin may post for any namespace; a namespace token only for its own. */
@@ -50,12 +54,13 @@ export function eventRoutes(
   metrics: ApiMetrics,
   logger: Logger,
   limits: EventRouteLimits,
+  tracer: Tracer = trace.getTracer('registry-triggers'),
 ): Router {
   const router = Router();
 
-  async function ingest(events: IncomingPushEvent[]) {
+  async function ingest(events: IncomingPushEvent[], res: Response) {
     const end = metrics.enqueueSeconds.startTimer();
-    const result = await ingestPushEvents(target, events, Date.now());
+    const result = await ingestPushEvents(target, events, Date.now(), jobContextOf(res));
     end();
     metrics.events.inc({ outcome: 'accepted' }, result.accepted);
     metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
@@ -66,18 +71,21 @@ export function eventRoutes(
     '/v1/events/push',
     requireMediaType(['application/json']),
     handle(async (req, res) => {
-      const principal = principalOf(res);
-      // Parsed by shape, not through the union: a failed union only says "Invalid input",
-      // where the answer must name the field and the rule.
-      const body = Array.isArray(req.body)
-        ? parseOr400(pushEventBatchSchema, req.body)
-        : [parseOr400(pushEventSchema, req.body)];
-      const events = body.map((event) => ({
-        ...event,
-        pushedAt: event.pushedAt ? Date.parse(event.pushedAt) : undefined,
-      }));
-      checkNamespaces(principal, events);
-      res.status(202).json(await ingest(events));
+      const result = await traceIngest(tracer, req, 'push', async () => {
+        const principal = principalOf(res);
+        // Parsed by shape, not through the union: a failed union only says "Invalid input",
+        // where the answer must name the field and the rule.
+        const body = Array.isArray(req.body)
+          ? parseOr400(pushEventBatchSchema, req.body)
+          : [parseOr400(pushEventSchema, req.body)];
+        const events = body.map((event) => ({
+          ...event,
+          pushedAt: event.pushedAt ? Date.parse(event.pushedAt) : undefined,
+        }));
+        checkNamespaces(principal, events);
+        return ingest(events, res);
+      });
+      res.status(202).json(result);
     }),
   );
 
@@ -85,25 +93,34 @@ export function eventRoutes(
     '/v1/events/distribution',
     requireMediaType(DISTRIBUTION_MEDIA_TYPES),
     handle(async (req, res) => {
-      const principal = principalOf(res);
-      checkEnvelopeSize(req.body, limits.maxEnvelopeEvents);
-      const envelope = parseOr400(distributionEnvelopeSchema, req.body);
-      const items = readEnvelope(envelope);
-      for (const item of items) {
-        if (item.kind === 'unusable') {
-          logger.warn(
-            { repository: item.repository, tag: item.tag, reason: item.reason },
-            'a pushed image the registry reported cannot be taken: no trigger fires for it',
-          );
+      const result = await traceIngest(tracer, req, 'distribution', async () => {
+        const principal = principalOf(res);
+        checkEnvelopeSize(req.body, limits.maxEnvelopeEvents);
+        const envelope = parseOr400(distributionEnvelopeSchema, req.body);
+        const items = readEnvelope(envelope);
+        for (const item of items) {
+          if (item.kind === 'unusable') {
+            logger.warn(
+              {
+                requestId: requestIdOf(res),
+                repository: item.repository,
+                tag: item.tag,
+                reason: item.reason,
+              },
+              'a pushed image the registry reported cannot be taken: no trigger fires for it',
+            );
+          }
         }
-      }
-      const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
-      const ignored = items.length - events.length;
-      checkNamespaces(principal, events);
-      const result = events.length > 0 ? await ingest(events) : { accepted: 0, duplicates: 0, eventIds: [] };
-      // Counted once the envelope is taken: after a 503 the registry sends it all again.
-      metrics.events.inc({ outcome: 'ignored' }, ignored);
-      res.status(202).json({ ...result, ignored });
+        const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
+        const ignored = items.length - events.length;
+        checkNamespaces(principal, events);
+        const taken =
+          events.length > 0 ? await ingest(events, res) : { accepted: 0, duplicates: 0, eventIds: [] };
+        // Counted once the envelope is taken: after a 503 the registry sends it all again.
+        metrics.events.inc({ outcome: 'ignored' }, ignored);
+        return { ...taken, ignored };
+      });
+      res.status(202).json(result);
     }),
   );
   return router;

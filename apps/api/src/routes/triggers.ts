@@ -11,6 +11,7 @@ import { checkReadOnlyFields, HttpError, notFound, parseOr400 } from '@registry-
 import { type RecordStore, TriggerLimitError, type TriggerStore } from '@registry-triggers/store';
 import { Router } from 'express';
 import type { DeliveryRequests } from '../delivery-requests.js';
+import { jobContextOf } from '../job-context.js';
 import type { TestDeliveryLimit } from '../test-delivery-limit.js';
 import { handle, repositoryOf, requireMediaType } from './params.js';
 
@@ -137,7 +138,7 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
     handle(async (req, res) => {
       const trigger = await load(req, res);
       await deps.limitTestDeliveries(res);
-      const outcome = await deps.deliveries.sendTest(trigger);
+      const outcome = await deps.deliveries.sendTest(trigger, jobContextOf(res));
       if (outcome.kind === 'finished') res.json(outcome.record);
       else res.status(202).json({ deliveryId: outcome.deliveryId, status: 'pending' });
     }),
@@ -149,7 +150,7 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
       const trigger = await load(req, res);
       const record = await deps.records.get(trigger.namespace, String(req.params.recordId));
       if (!record || record.triggerId !== trigger.id) throw notFound(`record ${req.params.recordId}`);
-      const deliveryId = await deps.deliveries.redeliver(trigger, record);
+      const deliveryId = await deps.deliveries.redeliver(trigger, record, jobContextOf(res));
       res.status(202).json({ deliveryId, eventId: record.eventId });
     }),
   );

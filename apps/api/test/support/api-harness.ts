@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Tracer } from '@opentelemetry/api';
 import { defaultRetryPolicy } from '@registry-triggers/core';
 import { closeServer, createLogger, createMetricsRegistry, listen } from '@registry-triggers/http-kit';
 import {
@@ -40,6 +41,8 @@ export interface ApiHarnessOptions {
   ingestDeadlineMs?: number;
   /** MAX_EVENTS_PER_ENVELOPE; the api's default unless given. */
   maxEnvelopeEvents?: number;
+  /** The ingest spans' tracer (the api's is a no-op one unless tracing is on). */
+  tracer?: Tracer;
 }
 
 export interface RequestOptions {
@@ -143,6 +146,7 @@ export async function startApi(
     records,
     logger,
     metrics: createMetricsRegistry('api'),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   });
   const server: Server = await listen(app, 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
