@@ -15,6 +15,7 @@ import {
   routeNotFound,
 } from '@registry-triggers/http-kit';
 import {
+  DeliveryStates,
   minReplicasFor,
   type PartitionedQueue,
   type PushEventJob,
@@ -25,6 +26,7 @@ import {
 } from '@registry-triggers/store';
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
+import { DeliveryCancels } from './delivery-cancels.js';
 import type { DeliveryRequests } from './delivery-requests.js';
 import type { ApiEnv } from './env.js';
 import { createApiMetrics } from './metrics.js';
@@ -108,6 +110,10 @@ export function createApiApp(deps: ApiDeps): Express {
       triggers: new TriggerStore(deps.redis),
       records: deps.records,
       deliveries: deps.deliveryRequests,
+      cancels: new DeliveryCancels(new DeliveryStates(deps.redis), deps.records, deps.deliveryRequests, {
+        // Past the longest attempt (DELIVERY_TIMEOUT_MS, 10 s by default).
+        waitForAttemptMs: 15_000,
+      }),
       triggersPerRepository: deps.env.TRIGGERS_PER_REPOSITORY,
       limitTestDeliveries: testDeliveryLimit(deps.redis, deps.env.TEST_DELIVERIES_PER_MINUTE),
     }),

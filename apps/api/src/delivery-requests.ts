@@ -13,7 +13,7 @@ import {
   queueNames,
   type RedisConnection,
 } from '@registry-triggers/store';
-import { QueueEvents } from 'bullmq';
+import { type Job, QueueEvents } from 'bullmq';
 
 /** A well-formed digest for test pushes: sha256 of the empty string. */
 export const TEST_DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -84,6 +84,11 @@ export class DeliveryRequests {
       .forRepository(trigger.namespace, trigger.repository)
       .add('redeliver', job, { ...deliveryJobOptions(this.maxAttempts), jobId: deliveryId });
     return deliveryId;
+  }
+
+  /** The queue job of a delivery of the trigger, while the queue keeps it. */
+  async jobOf(trigger: Trigger, deliveryId: string): Promise<Job<DeliveryJob> | undefined> {
+    return this.queue.forRepository(trigger.namespace, trigger.repository).getJob(deliveryId);
   }
 
   private eventsFor(partition: number): Promise<QueueEvents> {

@@ -4,7 +4,7 @@
 // representative request with a documented status, media type and body shape. The logs
 // app's routes are held against the logs app in apps/logs/test/openapi.test.ts.
 import { expressRoutes, type OpenApiDocument, openApiDocument } from '@registry-triggers/http-kit';
-import { RecordStore } from '@registry-triggers/store';
+import { DeliveryStates, RecordStore } from '@registry-triggers/store';
 import {
   resolveRef,
   type Schema,
@@ -84,9 +84,11 @@ const CONTRACT_ROUTES: Record<string, Array<'api' | 'logs'>> = {
   'GET /v1/namespaces/{ns}/repositories/{repo}/triggers': ['api'],
   'GET /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': ['api'],
   'PUT /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': ['api'],
+  'PATCH /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': ['api'],
   'DELETE /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': ['api'],
   'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/test': ['api'],
   'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records/{recordId}/redeliver': ['api'],
+  'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records/{recordId}/cancel': ['api'],
   'POST /v1/events/push': ['api'],
   'POST /v1/events/distribution': ['api'],
   'GET /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records': ['logs'],
@@ -379,7 +381,9 @@ describe('the OpenAPI document (structure)', () => {
       'responseBody',
     ];
     expect([...record.required].sort()).toEqual([...fields].sort());
-    expect(Object.keys(record.properties).sort()).toEqual([...fields, 'note', 'requestId'].sort());
+    expect(Object.keys(record.properties).sort()).toEqual(
+      [...fields, 'note', 'requestId', 'nextAttemptAt'].sort(),
+    );
     expect(record.properties.status.enum).toEqual(['untriggered', 'succeeded', 'retrying', 'failed']);
     expect(record.properties.requestTime.type).toBe('integer');
     expect(record.properties.attempt.type).toBe('integer');
@@ -396,6 +400,7 @@ describe('the OpenAPI document against the running api', () => {
   let token: string;
   let triggerId: string;
   let recordId: string;
+  let retryingId: string;
   let deletableId: string;
   let revocableId: string;
   let rotatableId: string;
@@ -447,6 +452,15 @@ describe('the OpenAPI document against the running api', () => {
       responseHeaders: {},
       responseBody: 'oops',
     });
+    // A delivery between two attempts, as a worker leaves it: cancellable.
+    const { id: _id, ...failed } = (await api.records.get(ns, recordId))!;
+    retryingId = await api.records.append({
+      ...failed,
+      deliveryId: 'msg_retrying',
+      status: 'retrying',
+      nextAttemptAt: Date.now() + 60_000,
+    });
+    await new DeliveryStates(api.redis).waitForRetry(ns, 'msg_retrying', 1);
   });
   afterAll(async () => {
     await api?.close();
@@ -491,12 +505,20 @@ describe('the OpenAPI document against the running api', () => {
         path: trigger,
         body: { name: 'doc', url: 'https://hooks.example.com/x', type: 'ALL', secret: '***' },
       },
+      'PATCH /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': {
+        path: trigger,
+        contentType: 'application/merge-patch+json',
+        body: { name: 'doc', headers: null },
+      },
       'DELETE /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': {
         path: `${repo}/triggers/${deletableId}`,
       },
       'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/test': { path: `${trigger}/test` },
       'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records/{recordId}/redeliver': {
         path: `${trigger}/records/${recordId}/redeliver`,
+      },
+      'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records/{recordId}/cancel': {
+        path: `${trigger}/records/${retryingId}/cancel`,
       },
       'POST /v1/events/push': {
         path: '/v1/events/push',

@@ -14,6 +14,7 @@ import {
   retryDelayMs,
   shouldRetry,
   type Trigger,
+  unsentRecordFields as unsent,
   webhookHeaders,
 } from '@registry-triggers/core';
 import {
@@ -84,20 +85,6 @@ function baseRecord(trigger: Trigger, data: DeliveryJob, attempt: number, reques
   };
 }
 
-/** The rest of a `failed` record of a delivery that ended with no request sent (or none answered). */
-function unsent(statusCode: string, note: string, requestBody = '') {
-  return {
-    status: 'failed' as const,
-    statusCode,
-    durationMs: 0,
-    requestHeaders: {},
-    requestBody,
-    responseHeaders: {},
-    responseBody: '',
-    note,
-  };
-}
-
 /**
  * The access-log write id of one attempt of one delivery job: a run of the same attempt
  * again finds the record of the first (and a retried append adds it only once). The job's
@@ -153,6 +140,8 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
   ): Promise<{
     outcome: DeliveryOutcome;
     retry: boolean;
+    /** Before the next attempt, when there is one. */
+    delayMs: number | undefined;
     answered: boolean;
     record: NewAccessRecord;
     recordId: string;
@@ -180,6 +169,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     );
     const outcome = classifyAttempt(report.result, now());
     const retry = !data.singleAttempt && shouldRetry(deps.policy, attempt, outcome);
+    const delayMs = retry ? retryDelayMs(deps.policy, attempt, outcome, random()) : undefined;
     const notes = [
       report.errorMessage,
       outcome.type !== 'succeeded' ? outcome.reason : undefined,
@@ -195,6 +185,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       responseHeaders: redactHeaders(report.responseHeaders),
       responseBody: report.responseBody,
       ...(notes.length > 0 ? { note: [...new Set(notes)].join('; ') } : {}),
+      ...(delayMs === undefined ? {} : { nextAttemptAt: now() + delayMs }),
     };
     // A 410 disables the trigger before its record is written, so whoever reads "trigger disabled"
     // in the access log finds the trigger disabled too.
@@ -214,7 +205,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       await deps.triggers.disable(trigger.namespace, trigger.repository, trigger.id, disableReason, now());
       deps.metrics.triggersDisabled.inc({ reason: 'auto-disable' });
     }
-    return { outcome, retry, answered: report.result.kind === 'response', record, recordId };
+    return { outcome, retry, delayMs, answered: report.result.kind === 'response', record, recordId };
   }
 
   /**
@@ -252,7 +243,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     if (attempt <= 1 || data.singleAttempt) return;
     const previous = await deps.records.findWritten(data.namespace, attemptWriteId(job, attempt - 1));
     if (!previous) return;
-    const { id: _id, note: _note, ...fields } = previous;
+    const { id: _id, note: _note, nextAttemptAt: _next, ...fields } = previous;
     const requestTime = now();
     const record: NewAccessRecord = {
       ...fields,
@@ -275,10 +266,12 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     if (record.status === 'succeeded') return { recordId: record.id };
     const reason = record.note ?? `attempt ${attempt} ended ${record.status} (${record.statusCode})`;
     if (record.status === 'retrying') {
-      throw new RetryLater(
-        reason,
-        retryDelayMs(deps.policy, attempt, { type: 'retryable', reason }, random()),
-      );
+      // The time the record announced, when it did: the next attempt keeps to it.
+      const delayMs =
+        record.nextAttemptAt === undefined
+          ? retryDelayMs(deps.policy, attempt, { type: 'retryable', reason }, random())
+          : Math.max(0, record.nextAttemptAt - now());
+      throw new RetryLater(reason, delayMs);
     }
     throw new UnrecoverableError(reason);
   }
@@ -338,7 +331,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     let health: AttemptHealth = 'healthy';
     let durationMs: number | undefined;
     try {
-      const { outcome, retry, answered, record, recordId } = await sendAndRecord(
+      const { outcome, retry, delayMs, answered, record, recordId } = await sendAndRecord(
         job,
         data,
         trigger,
@@ -349,7 +342,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       durationMs = record.durationMs;
       if (data.singleAttempt) return { id: recordId, ...record };
       if (outcome.type === 'succeeded') return { recordId };
-      if (retry) throw new RetryLater(outcome.reason, retryDelayMs(deps.policy, attempt, outcome, random()));
+      if (retry && delayMs !== undefined) throw new RetryLater(outcome.reason, delayMs);
       throw new UnrecoverableError(outcome.reason);
     } finally {
       admission.release(health, durationMs);

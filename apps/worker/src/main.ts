@@ -12,6 +12,7 @@ import {
 import {
   createRedis,
   type DeliveryJob,
+  DeliveryStates,
   minReplicasFor,
   newWorkerId,
   PartitionedQueue,
@@ -26,6 +27,7 @@ import {
 } from '@registry-triggers/store';
 import type { Job } from 'bullmq';
 import express from 'express';
+import { withCancellation } from './cancellable.js';
 import { createDeliveryProcessor, createLostDeliveryRecorder } from './deliver.js';
 import { readWorkerEnv } from './env.js';
 import { createPushEventProcessor } from './evaluate-push.js';
@@ -100,22 +102,27 @@ const processPushEvent = createPushEventProcessor({
   maxAttempts: defaultRetryPolicy.maxAttempts,
   metrics,
 });
-const processDelivery = createDeliveryProcessor({
-  triggers,
-  repositories: new RepositoryStore(redis),
-  records,
-  dispatcher,
-  guard,
-  policy: defaultRetryPolicy,
-  region: env.REGION,
-  timeZone: env.PAYLOAD_TIMEZONE,
-  allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
-  timeoutMs: env.DELIVERY_TIMEOUT_MS,
-  autoDisableAfterMs: env.TRIGGER_AUTO_DISABLE_AFTER_MS,
-  metrics,
-  claims: replicated && { redis, ...replicated },
-  traceHeaders,
-});
+// Each attempt of a delivery with retries is claimed, so a cancel accepted is never followed by a send.
+const processDelivery = withCancellation(
+  new DeliveryStates(redis),
+  env.WORKER_LOCK_DURATION_MS + env.DELIVERY_TIMEOUT_MS,
+  createDeliveryProcessor({
+    triggers,
+    repositories: new RepositoryStore(redis),
+    records,
+    dispatcher,
+    guard,
+    policy: defaultRetryPolicy,
+    region: env.REGION,
+    timeZone: env.PAYLOAD_TIMEZONE,
+    allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
+    timeoutMs: env.DELIVERY_TIMEOUT_MS,
+    autoDisableAfterMs: env.TRIGGER_AUTO_DISABLE_AFTER_MS,
+    metrics,
+    claims: replicated && { redis, ...replicated },
+    traceHeaders,
+  }),
+);
 
 const recordLostDelivery = createLostDeliveryRecorder({ triggers, records });
 

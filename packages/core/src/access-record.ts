@@ -47,6 +47,8 @@ export interface AccessRecord {
   note?: string;
   /** The api request that took the push (its X-Request-Id), when known. */
   requestId?: string;
+  /** `retrying` records: the earliest time (epoch ms) of the next attempt. */
+  nextAttemptAt?: number;
 }
 
 const headersSchema = z.record(z.string(), z.string());
@@ -75,7 +77,22 @@ export const accessRecordSchema = z.object({
   responseBody: z.string(),
   note: z.string().exactOptional(),
   requestId: z.string().exactOptional(),
+  nextAttemptAt: z.number().int().nonnegative().exactOptional(),
 });
+
+/** The rest of a `failed` record of a delivery that ended with no request sent (or none answered). */
+export function unsentRecordFields(statusCode: string, note: string, requestBody = '') {
+  return {
+    status: 'failed' as const,
+    statusCode,
+    durationMs: 0,
+    requestHeaders: {},
+    requestBody,
+    responseHeaders: {},
+    responseBody: '',
+    note,
+  };
+}
 
 const encoder = new TextEncoder();
 

@@ -2,6 +2,7 @@ export * from './access-record.js';
 export * from './bounded-cache.js';
 export * from './header-rules.js';
 export * from './match.js';
+export * from './merge-patch.js';
 export * from './names.js';
 export * from './payload.js';
 export * from './quote.js';

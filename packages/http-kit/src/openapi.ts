@@ -36,7 +36,10 @@ type JsonSchema = Record<string, unknown>;
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 /** What reads show for a trigger: the stored shape with the secret masked. */
-const publicTriggerSchema = triggerSchema.extend({ secret: z.literal(REDACTED).exactOptional() });
+const publicTriggerSchema = triggerSchema.extend({
+  secret: z.literal(REDACTED).exactOptional(),
+  headers: z.record(z.string(), z.literal(REDACTED)).exactOptional(),
+});
 
 /** Components generated from zod, with `$ref`s between them. */
 function generatedSchemas(): Record<string, JsonSchema> {
@@ -72,8 +75,7 @@ function generatedSchemas(): Record<string, JsonSchema> {
     tags: 'TAG_LIST only: 1 to 10 distinct tags.',
     expression: `TAG_REG_EXP only: an RE2 expression (no look-around or back-references, at most ${MAX_EXPRESSION_LENGTH} characters) that must match the whole tag.`,
     secret: `Signs deliveries (Standard Webhooks): whsec_ + base64, or a plain string of at least 8 characters. Reads show "${REDACTED}"; sending "${REDACTED}" back in a PUT keeps the stored secret.`,
-    headers:
-      'Extra request headers; the delivery owns Content-Type, Host, webhook-* and the framing headers.',
+    headers: `Extra request headers; the delivery owns Content-Type, Host, webhook-* and the framing headers. Values are write-only: reads show each name with "${REDACTED}", and a value sent back as "${REDACTED}" in a PUT or PATCH keeps the stored one (for a name with none it is a 400).`,
   };
   describeProperties(result.TriggerInput, triggerInputDescriptions);
   describeProperties(result.TriggerReplacement, {
@@ -85,6 +87,15 @@ function generatedSchemas(): Record<string, JsonSchema> {
     updatedAt: 'Read-only: ignored (set by the PUT).',
     disabledReason: 'Read-only: ignored; a PUT clears it.',
   });
+  if (result.Trigger) {
+    describeProperties(result.Trigger, {
+      secret: `"${REDACTED}" when the trigger has a secret (write-only).`,
+      headers: `The custom header names, each with "${REDACTED}" (values are write-only).`,
+    });
+  }
+  if (result.TriggerReplacement) {
+    result.TriggerPatch = triggerPatchSchema(result.TriggerReplacement);
+  }
   if (result.TriggerReplacement) {
     result.TriggerReplacement.description =
       'The body of a trigger, as for POST; a trigger as read (secret "***" included) may be sent back edited.';
@@ -122,7 +133,7 @@ function generatedSchemas(): Record<string, JsonSchema> {
     status: 'untriggered: the filter did not match; retrying: this attempt failed and another follows.',
     statusCode:
       'The HTTP status as a string, "untriggered", or an error code such as ETIMEDOUT or ECONNREFUSED; ' +
-      'for a delivery ended without sending: TRIGGER_DISABLED, TRIGGER_DELETED (deleted between two attempts) or WORKER_LOST.',
+      'for a delivery ended without sending: TRIGGER_DISABLED, TRIGGER_DELETED (deleted between two attempts), CANCELLED (its retries were cancelled) or WORKER_LOST.',
     attempt: '1-based attempt number; 0 when nothing was sent.',
     requestTime: 'When the attempt started (or the trigger was evaluated), epoch ms.',
     durationMs: 'How long the attempt took.',
@@ -131,10 +142,31 @@ function generatedSchemas(): Record<string, JsonSchema> {
     responseHeaders: `The receiver's answer headers; secret-looking ones read "${REDACTED}".`,
     responseBody: `At most ${MAX_RESPONSE_BODY_BYTES} bytes (UTF-8) of the receiver's answer.`,
     note: 'Why nothing was sent, or what else happened, when there is something to say.',
+    nextAttemptAt:
+      'retrying records only: the earliest time (epoch ms) of the next attempt (a saturated receiver may postpone it a little).',
     requestId:
       'The X-Request-Id of the api request that took the push, also in the api and worker log lines; absent for records of pushes taken before it was kept.',
   });
   return result;
+}
+
+/**
+ * The body of PATCH trigger (RFC 7386): any field of a PUT body, each optional, `null`
+ * removing it; the patched trigger must then be a valid PUT body.
+ */
+function triggerPatchSchema(replacement: JsonSchema): JsonSchema {
+  const properties = (replacement.properties ?? {}) as Record<string, JsonSchema>;
+  return {
+    type: 'object',
+    description:
+      'A JSON Merge Patch (RFC 7386) of the trigger as read: the fields to change, null to remove an optional one ' +
+      `(secret, headers, tags, expression; or one header by name inside headers). "${REDACTED}" keeps a stored value ` +
+      'as in PUT. The patched trigger must be a valid PUT body (the same rules); {"enabled": false} disables it.',
+    properties: Object.fromEntries(
+      Object.entries(properties).map(([name, schema]) => [name, { anyOf: [schema, { type: 'null' }] }]),
+    ),
+    additionalProperties: false,
+  };
 }
 
 /** One query parameter per property of a zod object schema that parses a query. */
@@ -377,7 +409,11 @@ const problemResponses: Record<number, ProblemResponse> = {
   },
   403: { name: 'Forbidden', description: 'The token lacks the right for this route.' },
   404: { name: 'NotFound', description: "Not found, or another tenant's object." },
-  409: { name: 'Conflict', description: 'The repository already holds the maximum number of triggers.' },
+  409: {
+    name: 'Conflict',
+    description:
+      'The request conflicts with the state of the object: the repository holds the maximum number of triggers, a record of another trigger or an untriggered one, a delivery already ended, an attempt being sent (cancel again), or a trigger that kept changing during a PATCH.',
+  },
   413: {
     name: 'ContentTooLarge',
     description:
@@ -742,6 +778,15 @@ function paths(): Record<string, JsonSchema> {
         responses: { 200: json(ref('Trigger'), 'Replaced') },
         errors: [...namespaceErrors, ...bodyErrors],
       }),
+      patch: operation({
+        operationId: 'patchTrigger',
+        summary:
+          'Change some fields of a trigger (JSON Merge Patch, RFC 7386; null removes a field), checked as a PUT and applied atomically',
+        tag: 'triggers',
+        requestBody: jsonBody(ref('TriggerPatch'), ['application/merge-patch+json', 'application/json']),
+        responses: { 200: json(ref('Trigger'), 'Patched') },
+        errors: [...namespaceErrors, 409, ...bodyErrors],
+      }),
       delete: operation({
         operationId: 'deleteTrigger',
         summary: 'Delete a trigger',
@@ -770,9 +815,26 @@ function paths(): Record<string, JsonSchema> {
       post: operation({
         operationId: 'redeliverRecord',
         summary: "A new delivery of the record's event to this trigger",
+        description:
+          'A record of another trigger answers 409 naming its trigger; an untriggered record (the tag did not match the filter) answers 409.',
         tag: 'triggers',
         responses: { 202: json(ref('Redelivery'), 'Queued') },
-        errors: namespaceErrors,
+        errors: [...namespaceErrors, 409],
+      }),
+    },
+    [`${trigger}/records/{recordId}/cancel`]: {
+      parameters: [nsParameter, repoParameter, triggerIdParameter, recordIdParameter],
+      post: operation({
+        operationId: 'cancelDelivery',
+        summary:
+          'Stop the pending retries of the delivery of a retrying record: it ends with a failed record, statusCode CANCELLED',
+        description:
+          'Accepted only while no attempt is being sent: a cancel during an attempt waits for it to end (up to 15 s, then 409), and once accepted no attempt of the delivery is sent. A delivery that ended (succeeded, failed, cancelled) answers 409, as do a record of another trigger and an untriggered one.',
+        tag: 'triggers',
+        responses: {
+          200: json(ref('AccessRecord'), 'Cancelled: the final record, as the access log holds it'),
+        },
+        errors: [...namespaceErrors, 409],
       }),
     },
     '/v1/events/push': {

@@ -1,5 +1,6 @@
 export * from './backlog.js';
 export * from './connection.js';
+export * from './delivery-states.js';
 export * from './durability.js';
 export * from './keys.js';
 export * from './liveness.js';

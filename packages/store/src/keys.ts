@@ -39,6 +39,11 @@ export const keys = {
    */
   recordWrites: (namespace: string, generation: 'current' | 'previous') =>
     `${tenant(namespace)}:log:writes:${generation}`,
+  /**
+   * String: where one delivery with retries stands (`sending`, `waiting <attempt>`, `finished`,
+   * `cancelled`; delivery-states.ts), so a cancel and the next attempt exclude each other.
+   */
+  deliveryState: (namespace: string, deliveryId: string) => `${tenant(namespace)}:delivery:${deliveryId}`,
   /** Hash: trigger id → epoch ms since which its deliveries have failed with no success in between. */
   triggerHealth: (namespace: string, repository: string) =>
     `${tenant(namespace)}:trigger-health:${repository}`,

@@ -31,6 +31,15 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
 
+// Replaces a trigger only if it is still exactly as the caller read it (compare and set):
+// 1 replaced, 0 gone, -1 changed meanwhile.
+const REPLACE_IF_SCRIPT = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+if raw ~= ARGV[3] then return -1 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
 // Disables a trigger with a reason, keeping everything else as it is.
 const DISABLE_SCRIPT = `
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
@@ -73,6 +82,30 @@ export class TriggerStore {
       [trigger.id, JSON.stringify(trigger)],
     );
     return result === 1;
+  }
+
+  /**
+   * Replaces the trigger read as `read` (its stored JSON, from getVersioned) unless it changed
+   * since: two read-modify-writes at once never lose one of the updates.
+   */
+  async replaceIfUnchanged(trigger: Trigger, read: string): Promise<'replaced' | 'gone' | 'changed'> {
+    const result = await runScript(
+      this.redis,
+      REPLACE_IF_SCRIPT,
+      [keys.triggers(trigger.namespace, trigger.repository)],
+      [trigger.id, JSON.stringify(trigger), read],
+    );
+    return result === 1 ? 'replaced' : result === 0 ? 'gone' : 'changed';
+  }
+
+  /** The trigger and its stored JSON, the version replaceIfUnchanged compares with. */
+  async getVersioned(
+    namespace: string,
+    repository: string,
+    id: string,
+  ): Promise<{ trigger: Trigger; version: string } | undefined> {
+    const raw = await this.redis.hget(keys.triggers(namespace, repository), id);
+    return raw ? { trigger: JSON.parse(raw) as Trigger, version: raw } : undefined;
   }
 
   async get(namespace: string, repository: string, id: string): Promise<Trigger | undefined> {
