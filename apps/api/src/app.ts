@@ -26,8 +26,10 @@ import type { DeliveryRequests } from './delivery-requests.js';
 import type { ApiEnv } from './env.js';
 import { createApiMetrics } from './metrics.js';
 import { apiReadiness } from './readiness.js';
+import { pushAcceptor } from './routes/accept-pushes.js';
 import { eventRoutes } from './routes/events.js';
 import { repositoryRoutes } from './routes/repositories.js';
+import { sourceEventRoutes } from './routes/source-events.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { triggerRoutes } from './routes/triggers.js';
 
@@ -76,13 +78,12 @@ export function createApiApp(deps: ApiDeps): Express {
       ? { redis: deps.redis, replicas, timeoutMs: deps.env.INGEST_REPLICA_TIMEOUT_MS ?? 500 }
       : undefined;
   // The busiest routes first: express tries every earlier route of a request in turn.
-  app.use(
-    eventRoutes(
-      { queue: deps.pushEvents, repositories, durability },
-      createApiMetrics(deps.metrics),
-      deps.logger,
-    ),
+  const accept = pushAcceptor(
+    { queue: deps.pushEvents, repositories, durability },
+    createApiMetrics(deps.metrics),
   );
+  app.use(eventRoutes(accept, deps.logger));
+  app.use(sourceEventRoutes(accept));
   app.use(tokenRoutes(deps.redis));
   app.use(repositoryRoutes(repositories));
   app.use(

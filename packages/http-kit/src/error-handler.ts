@@ -1,6 +1,7 @@
 import { isRedisUnavailable } from '@registry-triggers/store';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { redactAccessToken } from './auth.js';
 import { methodsServing } from './express-routes.js';
 import { HttpError } from './problem.js';
 
@@ -68,7 +69,10 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       const parsed = typeof error === 'object' && error !== null ? fromBodyParser(error) : undefined;
       if (parsed) problem = parsed;
       else {
-        logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+        logger.error(
+          { err: error, method: req.method, url: redactAccessToken(req.originalUrl) },
+          'unhandled error',
+        );
         problem = new HttpError(500, 'internal', 'an unexpected error occurred');
       }
     }

@@ -10,3 +10,4 @@ export * from './openapi.js';
 export * from './problem.js';
 export * from './request-schemas.js';
 export * from './shutdown.js';
+export * from './source-schemas.js';

@@ -1,9 +1,7 @@
 import {
   DISTRIBUTION_MEDIA_TYPES,
   distributionEnvelopeSchema,
-  HttpError,
   type Logger,
-  type Principal,
   parseOr400,
   principalOf,
   pushEventBatchSchema,
@@ -11,29 +9,11 @@ import {
 } from '@registry-triggers/http-kit';
 import { Router } from 'express';
 import { readEnvelope } from '../distribution-envelope.js';
-import { type IncomingPushEvent, type IngestTarget, ingestPushEvents } from '../ingest.js';
-import type { ApiMetrics } from '../metrics.js';
+import type { AcceptPushes } from './accept-pushes.js';
 import { handle, requireMediaType } from './params.js';
 
-/** The ingest token and the admin may post for any namespace; a namespace token only for its own. */
-function checkNamespaces(principal: Principal, events: IncomingPushEvent[]): void {
-  if (principal.kind === 'admin' || principal.kind === 'ingest') return;
-  const foreign = events.find((event) => event.namespace !== principal.namespace);
-  if (foreign)
-    throw new HttpError(403, 'forbidden', `this token cannot post events for namespace ${foreign.namespace}`);
-}
-
-export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: Logger): Router {
+export function eventRoutes(accept: AcceptPushes, logger: Logger): Router {
   const router = Router();
-
-  async function ingest(events: IncomingPushEvent[]) {
-    const end = metrics.enqueueSeconds.startTimer();
-    const result = await ingestPushEvents(target, events, Date.now());
-    end();
-    metrics.events.inc({ outcome: 'accepted' }, result.accepted);
-    metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
-    return result;
-  }
 
   router.post(
     '/v1/events/push',
@@ -49,8 +29,7 @@ export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: L
         ...event,
         pushedAt: event.pushedAt ? Date.parse(event.pushedAt) : undefined,
       }));
-      checkNamespaces(principal, events);
-      res.status(202).json(await ingest(events));
+      res.status(202).json(await accept('push', principal, events));
     }),
   );
 
@@ -71,10 +50,7 @@ export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: L
       }
       const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
       const ignored = items.length - events.length;
-      checkNamespaces(principal, events);
-      const result = events.length > 0 ? await ingest(events) : { accepted: 0, duplicates: 0, eventIds: [] };
-      // Counted once the envelope is taken: after a 503 the registry sends it all again.
-      metrics.events.inc({ outcome: 'ignored' }, ignored);
+      const result = await accept('distribution', principal, events, ignored);
       res.status(202).json({ ...result, ignored });
     }),
   );
