@@ -20,7 +20,8 @@ import {
   stableEventId,
 } from './common.js';
 
-export const HARBOR_PUSH_TYPE = 'PUSH_ARTIFACT';
+/** Harbor 2.x calls a push PUSH_ARTIFACT; 1.9 and 1.10 sent the same body as pushImage. */
+export const HARBOR_PUSH_TYPES: ReadonlySet<string> = new Set(['PUSH_ARTIFACT', 'pushImage']);
 
 export interface HarborEventContext {
   /** `event_data` or `data`: the root of field names in errors. */
@@ -61,7 +62,7 @@ export function readHarborArtifacts(data: unknown, context: HarborEventContext):
 
 export const readHarbor: SourceReader = ({ body, placement }) => {
   const hook = parseOr400(harborWebhookSchema, body);
-  if (hook.type !== HARBOR_PUSH_TYPE) return nothing();
+  if (!HARBOR_PUSH_TYPES.has(hook.type)) return nothing();
   return readHarborArtifacts(hook.event_data, {
     root: 'event_data',
     placement,
