@@ -163,6 +163,18 @@ describe('POST /v1/events/harbor', () => {
     ]);
   });
 
+  it('a CloudEvent sent as plain application/json is still read as one, not ignored', async () => {
+    const project = uniqueName();
+    const event = { ...(await sample('harbor-cloudevents-push.json')), id: `${project}-json` };
+    event.data = (await harborPush(project, ['v1'])).event_data;
+    for (const path of ['/v1/events/harbor', '/v1/events/cloudevents'])
+      expect((await post(path, { body: event, contentType: 'application/json' })).body, path).toMatchObject({
+        eventIds: [event.id],
+        ignored: 0,
+      });
+    expect((await queuedFor(project)).map((push) => push.tag)).toEqual(['v1']);
+  });
+
   it('other event types are ignored, whatever their data', async () => {
     for (const type of [
       'PULL_ARTIFACT',

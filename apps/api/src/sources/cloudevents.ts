@@ -150,9 +150,22 @@ function binary(request: SourceRequest): CloudEvent {
 const isMediaType = (request: SourceRequest, type: string) =>
   (request.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase() === type;
 
-/** Whether a request is a structured or batched CloudEvent (Harbor's route takes both formats). */
+/** A JSON object with `specversion` and no `ce-specversion` header: a structured event sent as plain JSON. */
+const looksStructured = (request: SourceRequest): boolean =>
+  request.header('ce-specversion') === undefined &&
+  typeof request.body === 'object' &&
+  request.body !== null &&
+  'specversion' in request.body;
+
+/**
+ * Whether a request is a structured or batched CloudEvent (Harbor's route takes both
+ * formats), by its Content-Type or, sent as plain JSON, by its `specversion`: read as
+ * another format it would be silently ignored.
+ */
 export const isStructuredCloudEvent = (request: SourceRequest): boolean =>
-  isMediaType(request, CLOUDEVENTS_MEDIA_TYPE) || isMediaType(request, CLOUDEVENTS_BATCH_MEDIA_TYPE);
+  isMediaType(request, CLOUDEVENTS_MEDIA_TYPE) ||
+  isMediaType(request, CLOUDEVENTS_BATCH_MEDIA_TYPE) ||
+  looksStructured(request);
 
 /** Reads one request of any mode: the pushes of every event in it, and the events ignored. */
 export const readCloudEvents: SourceReader = (request) => {
@@ -169,6 +182,7 @@ export const readCloudEvents: SourceReader = (request) => {
   if (isMediaType(request, CLOUDEVENTS_MEDIA_TYPE))
     return readEvent(structured(request.body, ''), request.placement);
   if (request.header('ce-specversion') !== undefined) return readEvent(binary(request), request.placement);
+  if (looksStructured(request)) return readEvent(structured(request.body, ''), request.placement);
   throw sourceFieldError(
     '(headers)',
     'a CloudEvent needs ce-specversion, ce-id, ce-source and ce-type headers (binary mode) or Content-Type application/cloudevents+json (structured mode)',
