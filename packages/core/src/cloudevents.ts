@@ -20,11 +20,6 @@ export function pushCloudEventSource(region: string, namespace: string): string 
   return `${SOURCE_PREFIX}${region}/${namespace}`;
 }
 
-/** Whether a `source` is one this product emits (any region, any namespace). */
-export function isPushCloudEventSource(source: string): boolean {
-  return source.startsWith(SOURCE_PREFIX) && source.slice(SOURCE_PREFIX.length).split('/').length === 2;
-}
-
 export interface PushCloudEventInput {
   /** Unique per push and namespace (the event id): a receiver deduplicates on source + id. */
   id: string;
