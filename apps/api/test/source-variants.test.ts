@@ -8,6 +8,7 @@ import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type ApiHarness, startApi } from './support/api-harness.js';
+import { splitContentType } from './support/sent-headers.js';
 
 const root = new URL('./fixtures/sources/variants/', import.meta.url);
 
@@ -76,10 +77,7 @@ describe('registry webhook variants', () => {
 
   it.each(files)('%s', async (file) => {
     const { request, expect: expected } = load(file);
-    const headers = { ...request.headers };
-    const typeHeader = Object.keys(headers).find((name) => name.toLowerCase() === 'content-type');
-    const contentType = typeHeader === undefined ? null : headers[typeHeader]!;
-    if (typeHeader !== undefined) delete headers[typeHeader];
+    const { contentType, others: headers } = splitContentType(request.headers);
     const body = request.bodyText ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
     const response = await api.request('POST', request.path, {
       token: api.ingestToken,

@@ -8,6 +8,7 @@ import { uniqueName, useRedis } from '@registry-triggers/testing';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, digestOf, expectProblemShape, startApi } from './support/api-harness.js';
+import { splitContentType } from './support/sent-headers.js';
 
 const samples = new URL('./fixtures/sources/samples/', import.meta.url);
 // biome-ignore lint/suspicious/noExplicitAny: samples are vendor JSON, edited per test
@@ -50,13 +51,12 @@ interface Post {
 
 /** A Content-Type among `headers` (as a sample lists it) is sent as the request's content type. */
 const post = (path: string, { body, headers = {}, contentType, token }: Post = {}) => {
-  const typeHeader = Object.keys(headers).find((name) => name.toLowerCase() === 'content-type');
-  const { [typeHeader ?? '']: sampleType, ...others } = headers;
-  const type = contentType !== undefined ? contentType : sampleType;
+  const sent = splitContentType(headers);
+  const type = contentType !== undefined ? contentType : (sent.contentType ?? undefined);
   return api.request('POST', path, {
     token: token ?? api.ingestToken,
     body,
-    headers: others,
+    headers: sent.others,
     ...(type !== undefined ? { contentType: type } : {}),
   });
 };
