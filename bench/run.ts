@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--quick] [--only=core,ingest,commands,throughput,cluster,latency,slow,fault,memory]
+ * `npm run bench -- [--quick] [--only=core,ingest,sources,commands,throughput,cluster,latency,slow,fault,memory]
  *   [--worker-concurrency=64] [--env=NAME=value ...] [--cpu-prof=api,worker] [--single-replica]`
  *
  * `--env` passes a setting to both apps, for experiments (e.g. what a product change would
@@ -42,12 +42,14 @@ import { latencyRow } from './rows/latency.js';
 import { redisMemoryRow } from './rows/memory.js';
 import { MINIMAL_REPOSITORIES, pushFor, receiverSpecs, setupTopology } from './rows/pipeline.js';
 import { slowRow } from './rows/slow.js';
+import { sourcesRows } from './rows/sources.js';
 import { runSteadyLoad, steadyRssRow } from './rows/steady-rss.js';
 import { BARE_PREFIX, BARE_QUEUE, throughputRows } from './rows/throughput.js';
 
 const SECTIONS = [
   'core',
   'ingest',
+  'sources',
   'commands',
   'throughput',
   'cluster',
@@ -61,6 +63,7 @@ const ROW_ORDER = [
   'ingest-single',
   'ingest-single-minimal',
   'ingest-batch',
+  'ingest-harbor',
   'e2e-one',
   'e2e-fanout',
   'e2e-minimal',
@@ -203,6 +206,15 @@ async function main(): Promise<void> {
       rows.push(
         ...(await section('ingest', () =>
           ingestRows(ctx, apiUrl, { api: api.pid, ...(redisPid ? { redis: redisPid } : {}) }),
+        )),
+      );
+    }
+    if (want('sources')) {
+      log('row: the Harbor route against the distribution route');
+      const redisPid = redisServerPid(redisHandle.port);
+      rows.push(
+        ...(await section('sources', () =>
+          sourcesRows(ctx, apiUrl, { api: api.pid, ...(redisPid ? { redis: redisPid } : {}) }),
         )),
       );
     }

@@ -31,8 +31,10 @@ import type { DeliveryRequests } from './delivery-requests.js';
 import type { ApiEnv } from './env.js';
 import { createApiMetrics } from './metrics.js';
 import { apiReadiness } from './readiness.js';
+import { pushAcceptor } from './routes/accept-pushes.js';
 import { eventRoutes } from './routes/events.js';
 import { repositoryRoutes } from './routes/repositories.js';
+import { sourceEventRoutes } from './routes/source-events.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { testDeliveryLimit } from './test-delivery-limit.js';
@@ -94,15 +96,14 @@ export function createApiApp(deps: ApiDeps): Express {
       ? { redis: deps.redis, replicas, timeoutMs: deps.env.INGEST_REPLICA_TIMEOUT_MS ?? 500 }
       : undefined;
   // The busiest routes first: express tries every earlier route of a request in turn.
-  app.use(
-    eventRoutes(
-      { queue: deps.pushEvents, repositories, durability, deadlineMs: deps.env.INGEST_DEADLINE_MS },
-      createApiMetrics(deps.metrics),
-      deps.logger,
-      { maxEnvelopeEvents: deps.env.MAX_EVENTS_PER_ENVELOPE },
-      deps.tracer,
-    ),
+  const accept = pushAcceptor(
+    { queue: deps.pushEvents, repositories, durability, deadlineMs: deps.env.INGEST_DEADLINE_MS },
+    createApiMetrics(deps.metrics),
   );
+  app.use(
+    eventRoutes(accept, deps.logger, { maxEnvelopeEvents: deps.env.MAX_EVENTS_PER_ENVELOPE }, deps.tracer),
+  );
+  app.use(sourceEventRoutes(accept, deps.tracer));
   app.use(tokenRoutes(deps.redis));
   app.use(repositoryRoutes(repositories));
   app.use(

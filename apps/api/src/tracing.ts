@@ -15,8 +15,7 @@ import {
 } from '@registry-triggers/http-kit';
 import type { Request } from 'express';
 import type { IngestResult } from './ingest.js';
-
-export type IngestSource = 'push' | 'distribution';
+import type { IngestSource } from './metrics.js';
 
 export const startApiTracing = (env: TracingEnv): Tracing => startTracing('api', env);
 

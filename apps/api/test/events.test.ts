@@ -432,15 +432,21 @@ describe('POST /v1/events/distribution', () => {
 });
 
 describe('metrics of ingestion', () => {
-  it('push_events_total counts accepted, duplicate and ignored events', async () => {
+  it('push_events_total counts accepted, duplicate and ignored events by source', async () => {
     const read = async () => {
       const text = (await api.request('GET', '/metrics')).text;
-      const value = (outcome: string) =>
+      const value = (source: string, outcome: string) =>
         Number(
-          new RegExp(`^push_events_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1] ??
-            0,
+          new RegExp(
+            `^push_events_total\\{(?=[^}]*source="${source}")(?=[^}]*outcome="${outcome}")[^}]*\\} (\\d+)$`,
+            'm',
+          ).exec(text)?.[1] ?? 0,
         );
-      return { accepted: value('accepted'), duplicate: value('duplicate'), ignored: value('ignored') };
+      return {
+        accepted: value('push', 'accepted'),
+        duplicate: value('push', 'duplicate'),
+        ignored: value('distribution', 'ignored'),
+      };
     };
     const before = await read();
     const ns = uniqueName();

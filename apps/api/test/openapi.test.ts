@@ -91,6 +91,13 @@ const CONTRACT_ROUTES: Record<string, Array<'api' | 'logs'>> = {
   'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records/{recordId}/cancel': ['api'],
   'POST /v1/events/push': ['api'],
   'POST /v1/events/distribution': ['api'],
+  'POST /v1/events/harbor': ['api'],
+  'POST /v1/events/dockerhub': ['api'],
+  'POST /v1/events/quay': ['api'],
+  'POST /v1/events/azure': ['api'],
+  'POST /v1/events/ecr': ['api'],
+  'POST /v1/events/gar': ['api'],
+  'POST /v1/events/cloudevents': ['api'],
   'GET /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records': ['logs'],
   'GET /v1/namespaces/{ns}/repositories/{repo}/records': ['logs'],
   'GET /v1/namespaces/{ns}/records/{recordId}': ['logs'],
@@ -233,6 +240,9 @@ describe('the OpenAPI document (structure)', () => {
     expect(tooMany.headers).toHaveProperty('Retry-After');
     expect(statuses('POST /v1/events/push')).toEqual([202, 400, 401, 403, 413, 415, 503]);
     expect(statuses('POST /v1/events/distribution')).toEqual([202, 400, 401, 403, 413, 415, 503]);
+    for (const source of ['harbor', 'dockerhub', 'quay', 'ecr', 'gar', 'cloudevents'])
+      expect(statuses(`POST /v1/events/${source}`)).toEqual([202, 400, 401, 403, 413, 415, 503]);
+    expect(statuses('POST /v1/events/azure')).toEqual([200, 202, 400, 401, 403, 413, 415, 503]);
     const unavailable = resolveRef(doc, '#/components/responses/ServiceUnavailable') as Json;
     expect(unavailable.headers).toHaveProperty('Retry-After');
   });
@@ -539,6 +549,60 @@ describe('the OpenAPI document against the running api', () => {
           events: [
             { id: 'd1', action: 'push', target: { repository: `${ns}/app`, tag: 'v1', digest: digestOf(3) } },
           ],
+        },
+      },
+      'POST /v1/events/harbor': {
+        path: '/v1/events/harbor',
+        body: {
+          type: 'PUSH_ARTIFACT',
+          occur_at: 1680501893,
+          event_data: {
+            resources: [{ digest: digestOf(4), tag: 'v1', resource_url: `h/${ns}/app:v1` }],
+            repository: { name: 'app', namespace: ns, repo_full_name: `${ns}/app` },
+          },
+        },
+      },
+      'POST /v1/events/dockerhub': {
+        path: '/v1/events/dockerhub',
+        body: { push_data: { tag: 'v1', pushed_at: 1417566161 }, repository: { repo_name: `${ns}/app` } },
+      },
+      'POST /v1/events/quay': {
+        path: '/v1/events/quay',
+        body: { repository: `${ns}/app`, namespace: ns, name: 'app', updated_tags: ['v1'] },
+      },
+      'POST /v1/events/azure': {
+        path: `/v1/events/azure?namespace=${ns}`,
+        body: { id: 'a1', action: 'push', target: { repository: 'app', tag: 'v1', digest: digestOf(5) } },
+      },
+      'POST /v1/events/ecr': {
+        path: `/v1/events/ecr?namespace=${ns}`,
+        body: {
+          id: 'e1',
+          'detail-type': 'ECR Image Action',
+          source: 'aws.ecr',
+          detail: { 'action-type': 'PUSH', result: 'SUCCESS', 'repository-name': 'app', 'image-tag': 'v1' },
+        },
+      },
+      'POST /v1/events/gar': {
+        path: '/v1/events/gar',
+        body: {
+          message: {
+            messageId: 'g1',
+            data: Buffer.from(
+              JSON.stringify({ action: 'INSERT', tag: `us-docker.pkg.dev/${ns}/repo/app:v1` }),
+            ).toString('base64'),
+          },
+        },
+      },
+      'POST /v1/events/cloudevents': {
+        path: `/v1/events/cloudevents?namespace=${ns}`,
+        contentType: 'application/cloudevents+json',
+        body: {
+          specversion: '1.0',
+          id: 'c1',
+          source: 'zotregistry.dev',
+          type: 'zotregistry.image.updated',
+          data: { name: 'app', reference: 'v1', digest: digestOf(6) },
         },
       },
     };

@@ -1,5 +1,6 @@
 export * from './access-record.js';
 export * from './bounded-cache.js';
+export * from './cloudevents.js';
 export * from './header-rules.js';
 export * from './match.js';
 export * from './merge-patch.js';

@@ -2,6 +2,7 @@ import { isRedisOutOfMemory, isRedisUnavailable } from '@registry-triggers/store
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Principal } from './auth.js';
+import { redactAccessToken } from './auth.js';
 import { methodsServing } from './express-routes.js';
 import { HttpError, MAX_LISTED_ERRORS } from './problem.js';
 import { requestIdOf } from './request-id.js';
@@ -115,7 +116,12 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       if (parsed) problem = parsed;
       else {
         logger.error(
-          { err: error, requestId: requestIdOf(res), method: req.method, path: req.path },
+          {
+            err: error,
+            requestId: requestIdOf(res),
+            method: req.method,
+            url: redactAccessToken(req.originalUrl),
+          },
           'unhandled error',
         );
         problem = new HttpError(500, 'internal', 'an unexpected error occurred');

@@ -11,4 +11,5 @@ export * from './problem.js';
 export * from './request-id.js';
 export * from './request-schemas.js';
 export * from './shutdown.js';
+export * from './source-schemas.js';
 export * from './tracing.js';

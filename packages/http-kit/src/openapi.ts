@@ -30,6 +30,17 @@ import {
   tokenInputSchema,
   tokenRotationSchema,
 } from './request-schemas.js';
+import {
+  azureWebhookSchema,
+  cloudEventBatchSchema,
+  cloudEventSchema,
+  dockerHubWebhookSchema,
+  eventBridgeEventSchema,
+  harborWebhookSchema,
+  pubSubPushSchema,
+  quayNotificationSchema,
+  sourceQuerySchema,
+} from './source-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -55,6 +66,14 @@ function generatedSchemas(): Record<string, JsonSchema> {
   registry.add(pushEventsBodySchema, { id: 'PushEvents' });
   registry.add(distributionEnvelopeSchema, { id: 'DistributionEnvelope' });
   registry.add(tokenInputSchema, { id: 'TokenInput' });
+  registry.add(harborWebhookSchema, { id: 'HarborWebhook' });
+  registry.add(dockerHubWebhookSchema, { id: 'DockerHubWebhook' });
+  registry.add(quayNotificationSchema, { id: 'QuayNotification' });
+  registry.add(azureWebhookSchema, { id: 'AzureWebhook' });
+  registry.add(eventBridgeEventSchema, { id: 'EventBridgeEvent' });
+  registry.add(pubSubPushSchema, { id: 'PubSubPush' });
+  registry.add(cloudEventSchema, { id: 'CloudEvent' });
+  registry.add(cloudEventBatchSchema, { id: 'CloudEventBatch' });
   registry.add(tokenRotationSchema, { id: 'TokenRotation' });
   // Refinements (URL rules, RE2 compilation) cannot be expressed in JSON Schema; the
   // descriptions below name them, and the api answers 400 with the rule that failed.
@@ -338,7 +357,8 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
       ignored: {
         type: 'integer',
         minimum: 0,
-        description: 'Blob pushes, pulls, deletes and untagged manifests.',
+        description:
+          'What the request reported besides tagged pushes: blob pushes, pulls, deletes, untagged pushes, other event types.',
       },
       eventIds: { type: 'array', items: { type: 'string' } },
     },
@@ -481,6 +501,8 @@ interface OperationSpec {
   errors: number[];
   /** Public routes need no token. */
   public?: boolean;
+  /** Other ways than the document's bearer token. */
+  security?: JsonSchema[];
   /** Which problem response each status of `errors` refers to. */
   problems?: Record<number, ProblemResponse>;
   description?: string;
@@ -522,7 +544,7 @@ function operation(spec: OperationSpec): JsonSchema {
     summary: spec.summary,
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
-    ...(spec.public ? { security: [] } : {}),
+    ...(spec.public ? { security: [] } : spec.security ? { security: spec.security } : {}),
     parameters: [...(spec.parameters ?? []), requestIdParameter],
     ...(spec.requestBody ? { requestBody: spec.requestBody } : {}),
     responses,
@@ -575,6 +597,8 @@ const LOGS_APP = 'Served by the logs app (LOGS_PORT, default 8081), not by the a
 
 // Every /v1 route authenticates (a namespace token is looked up in Redis) and can meet an outage.
 const authErrors = [401, 403, 503];
+/** POST /v1/events/* also take the token as `?access_token=`. */
+const eventSecurity = [{ bearer: [] }, { accessToken: [] }];
 const namespaceErrors = [400, 401, 403, 404, 503];
 const bodyErrors = [413, 415];
 
@@ -843,6 +867,7 @@ function paths(): Record<string, JsonSchema> {
         parameters: [traceparentParameter],
         summary: `Ingest one push event or an array of up to ${MAX_EVENTS_PER_REQUEST} (ingest or admin token; a namespace token for its own namespace)`,
         tag: 'events',
+        security: eventSecurity,
         requestBody: jsonBody(ref('PushEvents')),
         responses: { 202: json(ref('PushResult'), 'Durably queued (duplicates counted, not queued)') },
         errors: [400, ...authErrors, ...bodyErrors],
@@ -854,13 +879,107 @@ function paths(): Record<string, JsonSchema> {
         parameters: [traceparentParameter],
         summary: 'Ingest a CNCF distribution notification envelope (tagged manifest pushes only)',
         tag: 'events',
+        security: eventSecurity,
         requestBody: jsonBody(ref('DistributionEnvelope'), DISTRIBUTION_MEDIA_TYPES),
         responses: { 202: json(ref('DistributionResult'), 'Durably queued') },
         errors: [400, ...authErrors, ...bodyErrors],
       }),
     },
+    ...sourcePaths(),
     ...logsPaths(),
   };
+}
+
+const CLOUDEVENT = 'application/cloudevents+json';
+const CLOUDEVENT_BATCH = 'application/cloudevents-batch+json';
+
+/** The registry routes (apps/api/src/sources): each one vendor's webhook body. */
+const SOURCE_ROUTES: Array<{ source: string; summary: string; content: Record<string, string> }> = [
+  {
+    source: 'harbor',
+    summary:
+      'Ingest a Harbor webhook: the "Default" format (PUSH_ARTIFACT) or the "CloudEvents" one (Harbor 2.8+)',
+    content: { 'application/json': 'HarborWebhook', [CLOUDEVENT]: 'CloudEvent' },
+  },
+  {
+    source: 'dockerhub',
+    summary: 'Ingest a Docker Hub repository webhook (no digest: delivered as "")',
+    content: { 'application/json': 'DockerHubWebhook' },
+  },
+  {
+    source: 'quay',
+    summary: 'Ingest a Quay repo_push notification, one push per updated tag (no digest: delivered as "")',
+    content: { 'application/json': 'QuayNotification' },
+  },
+  {
+    source: 'azure',
+    summary: 'Ingest an Azure Container Registry webhook (push; ping answered 200)',
+    content: { 'application/json': 'AzureWebhook' },
+  },
+  {
+    source: 'ecr',
+    summary: 'Ingest an Amazon ECR "ECR Image Action" event as an EventBridge API destination posts it',
+    content: { 'application/json': 'EventBridgeEvent' },
+  },
+  {
+    source: 'gar',
+    summary: 'Ingest a Google Artifact Registry notification as a Pub/Sub push subscription posts it',
+    content: { 'application/json': 'PubSubPush' },
+  },
+  {
+    source: 'cloudevents',
+    summary:
+      'Ingest CloudEvents 1.0: zotregistry.image.updated, harbor.artifact.pushed, dev.registry-triggers.push (other types ignored)',
+    content: {
+      [CLOUDEVENT]: 'CloudEvent',
+      [CLOUDEVENT_BATCH]: 'CloudEventBatch',
+      'application/json': 'CloudEvent',
+    },
+  },
+];
+
+const sourceParameters = queryParameters(sourceQuerySchema, {
+  namespace:
+    "Put every push of the request in this namespace, the source's whole repository path being the repository. Without it a path a/b/c is namespace a, repository b/c, and a one-segment path takes the namespace of a namespace token (else 400).",
+});
+
+function sourcePaths(): Record<string, JsonSchema> {
+  return Object.fromEntries(
+    SOURCE_ROUTES.map(({ source, summary, content }) => [
+      `/v1/events/${source}`,
+      {
+        post: operation({
+          operationId: `post${source.charAt(0).toUpperCase()}${source.slice(1)}Events`,
+          summary,
+          description:
+            'Only pushes of a tag become events; other event types and untagged pushes are answered 202 and ' +
+            'counted in `ignored`. A repository name, tag or digest outside the rules is 400 naming the ' +
+            "source's field and value. The event id is the source's own (or a stable hash), so a resend " +
+            'within 24 hours is a duplicate. The token may also be given as `?access_token=` (registries ' +
+            'that cannot set a header).' +
+            (source === 'cloudevents'
+              ? ' Binary mode: ce-specversion, ce-id, ce-source and ce-type headers with the JSON data as the body.'
+              : ''),
+          tag: 'events',
+          security: eventSecurity,
+          parameters: sourceParameters,
+          requestBody: {
+            required: source !== 'azure',
+            content: Object.fromEntries(
+              Object.entries(content).map(([type, schema]) => [type, { schema: ref(schema) }]),
+            ),
+          },
+          responses: {
+            ...(source === 'azure'
+              ? { 200: json(ref('DistributionResult'), 'A ping (action "ping", or no body): nothing taken') }
+              : {}),
+            202: json(ref('DistributionResult'), 'Durably queued'),
+          },
+          errors: [400, ...authErrors, ...bodyErrors],
+        }),
+      },
+    ]),
+  );
 }
 
 const recordErrors = [400, 401, 403, 404, 503];
@@ -1045,6 +1164,13 @@ function buildDocument() {
     paths: paths(),
     components: {
       securitySchemes: {
+        accessToken: {
+          type: 'apiKey',
+          in: 'query',
+          name: 'access_token',
+          description:
+            'The same tokens as bearer, as a query parameter (RFC 6750 section 2.3), on POST /v1/events/* only, for registries that cannot set a header; never logged.',
+        },
         bearer: {
           type: 'http',
           scheme: 'bearer',

@@ -31,7 +31,8 @@ export const pushEventJobSchema = z.object({
   namespace: z.string().min(1),
   repository: z.string().min(1),
   tag: z.string().min(1),
-  digest: z.string().min(1),
+  /** Empty when the registry sends none (Docker Hub, Quay): delivered as `"digest": ""`. */
+  digest: z.string(),
   pushedAt: z.number().int(),
   receivedAt: z.number().int(),
   ...jobContext(),

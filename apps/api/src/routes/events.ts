@@ -5,7 +5,6 @@ import {
   HttpError,
   LimitError,
   type Logger,
-  type Principal,
   parseOr400,
   principalOf,
   pushEventBatchSchema,
@@ -14,19 +13,9 @@ import {
 } from '@registry-triggers/http-kit';
 import { type Response, Router } from 'express';
 import { readEnvelope } from '../distribution-envelope.js';
-import { type IncomingPushEvent, type IngestTarget, ingestPushEvents } from '../ingest.js';
-import { jobContextOf } from '../job-context.js';
-import type { ApiMetrics } from '../metrics.js';
 import { traceIngest } from '../tracing.js';
+import type { AcceptPushes } from './accept-pushes.js';
 import { handle, requireMediaType } from './params.js';
-
-/** The ingest token and the admin may post for any namespace; a namespace token only for its own. */
-function checkNamespaces(principal: Principal, events: IncomingPushEvent[]): void {
-  if (principal.kind === 'admin' || principal.kind === 'ingest') return;
-  const foreign = events.find((event) => event.namespace !== principal.namespace);
-  if (foreign)
-    throw new HttpError(403, 'forbidden', `this token cannot post events for namespace ${foreign.namespace}`);
-}
 
 /**
  * 413 for an envelope of more events than MAX_EVENTS_PER_ENVELOPE, before anything is read
@@ -50,29 +39,18 @@ export interface EventRouteLimits {
 }
 
 export function eventRoutes(
-  target: IngestTarget,
-  metrics: ApiMetrics,
+  accept: AcceptPushes,
   logger: Logger,
   limits: EventRouteLimits,
   tracer: Tracer = trace.getTracer('registry-triggers'),
 ): Router {
   const router = Router();
 
-  async function ingest(events: IncomingPushEvent[], res: Response) {
-    const end = metrics.enqueueSeconds.startTimer();
-    const result = await ingestPushEvents(target, events, Date.now(), jobContextOf(res));
-    end();
-    metrics.events.inc({ outcome: 'accepted' }, result.accepted);
-    metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
-    return result;
-  }
-
   router.post(
     '/v1/events/push',
     requireMediaType(['application/json']),
     handle(async (req, res) => {
       const result = await traceIngest(tracer, req, 'push', async () => {
-        const principal = principalOf(res);
         // Parsed by shape, not through the union: a failed union only says "Invalid input",
         // where the answer must name the field and the rule.
         const body = Array.isArray(req.body)
@@ -82,8 +60,7 @@ export function eventRoutes(
           ...event,
           pushedAt: event.pushedAt ? Date.parse(event.pushedAt) : undefined,
         }));
-        checkNamespaces(principal, events);
-        return ingest(events, res);
+        return accept('push', res, events);
       });
       res.status(202).json(result);
     }),
@@ -113,12 +90,7 @@ export function eventRoutes(
         }
         const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
         const ignored = items.length - events.length;
-        checkNamespaces(principal, events);
-        const taken =
-          events.length > 0 ? await ingest(events, res) : { accepted: 0, duplicates: 0, eventIds: [] };
-        // Counted once the envelope is taken: after a 503 the registry sends it all again.
-        metrics.events.inc({ outcome: 'ignored' }, ignored);
-        return { ...taken, ignored };
+        return { ...(await accept('distribution', res, events, ignored)), ignored };
       });
       res.status(202).json(result);
     }),
