@@ -322,6 +322,16 @@ describe('POST /v1/events/distribution', () => {
     ]);
   });
 
+  /** The api's warn lines about unusable envelope events that name `repository` among their examples. */
+  const warningsNaming = (repository: string) =>
+    api.logged.filter(
+      (line) =>
+        line.msg?.includes('cannot be taken') &&
+        (line.examples as Array<{ repository: string }> | undefined)?.some(
+          (e) => e.repository === repository,
+        ),
+    );
+
   it('counts only tagged manifest pushes; everything else is ignored', async () => {
     const ns = uniqueName();
     const target = (extra: Record<string, unknown>) => ({
@@ -381,18 +391,45 @@ describe('POST /v1/events/distribution', () => {
       ignored: 10,
     });
     expect((await queuedFor(ns)).map((job) => job.tag).sort()).toEqual(['v1', 'v2', 'v3', 'v4']);
-    // The image pushes it could not take are warned of, each with its reason; the rest are
-    // not image pushes and go unremarked.
-    const warned = api.logged
-      .filter(
-        (line) => line.msg?.includes('cannot be taken') && [`${ns}/app`, 'app'].includes(line.repository),
-      )
-      .map((line) => [line.repository, line.tag, line.reason]);
-    expect(warned).toEqual([
-      ['app', 'v1', 'the repository has no namespace: it must be <namespace>/<repository>'],
-      [`${ns}/app`, '-v1', expect.stringMatching(/^tag must be/)],
-      [`${ns}/app`, 'v1', expect.stringMatching(/digest/)],
+    // The image pushes it could not take are warned of in one line, the first few with their
+    // reason; the rest are not image pushes and go unremarked.
+    const warned = warningsNaming(`${ns}/app`);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]?.unusable).toBe(3);
+    expect(warned[0]?.examples).toEqual([
+      {
+        repository: 'app',
+        tag: 'v1',
+        reason: 'the repository has no namespace: it must be <namespace>/<repository>',
+      },
+      { repository: `${ns}/app`, tag: '-v1', reason: expect.stringMatching(/^tag must be/) },
+      { repository: `${ns}/app`, tag: 'v1', reason: expect.stringMatching(/digest/) },
     ]);
+  });
+
+  it('an envelope of many unusable pushes writes one warn line, not one per event', async () => {
+    const ns = uniqueName();
+    const events = Array.from({ length: 400 }, (_, i) => ({
+      id: `bad-${i}`,
+      action: 'push',
+      target: {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: digestOf(7),
+        repository: `${ns}/app`,
+        tag: `-bad${i}`,
+      },
+    }));
+    const response = await api.request('POST', '/v1/events/distribution', {
+      token: api.ingestToken,
+      body: { events },
+      contentType: V1,
+    });
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({ accepted: 0, ignored: 400 });
+    const warned = warningsNaming(`${ns}/app`);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ unusable: 400 });
+    expect(warned[0]?.examples).toHaveLength(3);
   });
 
   it('an envelope with no events is 202 with nothing accepted', async () => {

@@ -2,16 +2,14 @@ import { type Tracer, trace } from '@opentelemetry/api';
 import {
   DISTRIBUTION_MEDIA_TYPES,
   distributionEnvelopeSchema,
-  HttpError,
   LimitError,
   type Logger,
   parseOr400,
-  principalOf,
   pushEventBatchSchema,
   pushEventSchema,
   requestIdOf,
 } from '@registry-triggers/http-kit';
-import { type Response, Router } from 'express';
+import { Router } from 'express';
 import { readEnvelope } from '../distribution-envelope.js';
 import { traceIngest } from '../tracing.js';
 import type { AcceptPushes } from './accept-pushes.js';
@@ -32,6 +30,9 @@ function checkEnvelopeSize(body: unknown, limit: number): void {
     'MAX_EVENTS_PER_ENVELOPE',
   );
 }
+
+/** How many unusable events the envelope's warn line names. */
+const UNUSABLE_EXAMPLES = 3;
 
 export interface EventRouteLimits {
   /** MAX_EVENTS_PER_ENVELOPE. */
@@ -71,22 +72,23 @@ export function eventRoutes(
     requireMediaType(DISTRIBUTION_MEDIA_TYPES),
     handle(async (req, res) => {
       const result = await traceIngest(tracer, req, 'distribution', async () => {
-        const principal = principalOf(res);
         checkEnvelopeSize(req.body, limits.maxEnvelopeEvents);
         const envelope = parseOr400(distributionEnvelopeSchema, req.body);
         const items = readEnvelope(envelope);
-        for (const item of items) {
-          if (item.kind === 'unusable') {
-            logger.warn(
-              {
-                requestId: requestIdOf(res),
-                repository: item.repository,
-                tag: item.tag,
-                reason: item.reason,
-              },
-              'a pushed image the registry reported cannot be taken: no trigger fires for it',
-            );
-          }
+        // One line per envelope, however many of its events are unusable: an envelope of
+        // 10,000 must not write 10,000 lines. The first few name what and why.
+        const unusable = items.flatMap((item) => (item.kind === 'unusable' ? [item] : []));
+        if (unusable.length > 0) {
+          logger.warn(
+            {
+              requestId: requestIdOf(res),
+              unusable: unusable.length,
+              examples: unusable
+                .slice(0, UNUSABLE_EXAMPLES)
+                .map(({ repository, tag, reason }) => ({ repository, tag, reason })),
+            },
+            'pushed images the registry reported cannot be taken: no trigger fires for them',
+          );
         }
         const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
         const ignored = items.length - events.length;
