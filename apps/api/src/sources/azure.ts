@@ -26,7 +26,7 @@ export const readAzure: SourceReader = ({ body, placement }) => {
   const path = target.repository ?? '';
   const place = placeRepository(path, 'target.repository', placement);
   const tag = checkTag(target.tag, 'target.tag');
-  const digest = checkDigest(target.digest, 'target.digest');
+  const digest = checkDigest(target.digest);
   return {
     pushes: [
       {

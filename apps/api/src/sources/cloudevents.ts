@@ -63,7 +63,7 @@ const readZotImage: TypeReader = (event, placement) => {
       {
         ...placeRepository(data.name, at(event.root, 'name'), placement),
         tag: checkTag(data.reference, at(event.root, 'reference')),
-        digest: checkDigest(data.digest, at(event.root, 'digest')),
+        digest: checkDigest(data.digest),
         pushedAt: isoTime(event.time),
         eventId: sourceEventId('cloudevents', event.id),
       },
@@ -80,7 +80,7 @@ const readOwnPush: TypeReader = (event, placement) => {
       {
         ...placeRepository(path, at(event.root, 'repository.repo_full_name'), placement),
         tag: checkTag(push_data.tag, at(event.root, 'push_data.tag')),
-        digest: checkDigest(push_data.digest, at(event.root, 'push_data.digest')),
+        digest: checkDigest(push_data.digest),
         // push_data.pushed_at has no zone (the sender's PAYLOAD_TIMEZONE): the event's time has.
         pushedAt: isoTime(event.time),
         eventId: sourceEventId('cloudevents', event.id),

@@ -30,7 +30,7 @@ export const readEcr: SourceReader = ({ body, placement }) => {
       {
         ...place,
         tag: checkTag(detail['image-tag'], 'detail.image-tag'),
-        digest: checkDigest(detail['image-digest'], 'detail.image-digest'),
+        digest: checkDigest(detail['image-digest']),
         pushedAt: isoTime(event.time),
         eventId: sourceEventId('ecr', event.id),
       },

@@ -29,12 +29,10 @@ function splitTagReference(reference: string, field: string): { path: string; ta
   return { path: reference.slice(slash + 1, colon), tag: reference.slice(colon + 1) };
 }
 
-/** `host/path@algorithm:hex` → the digest. */
-function digestOfReference(reference: string | undefined, field: string): string {
-  if (reference === undefined) return '';
-  const at = reference.indexOf('@');
-  if (at < 0) throw sourceFieldError(field, 'must be an image reference HOST/PATH@DIGEST', reference);
-  return checkDigest(reference.slice(at + 1), field);
+/** `host/path@algorithm:hex` → the digest; `""` when there is none to read (checkDigest). */
+function digestOfReference(reference: string | undefined): string {
+  const at = reference?.indexOf('@') ?? -1;
+  return reference === undefined || at < 0 ? '' : checkDigest(reference.slice(at + 1));
 }
 
 export const readGar: SourceReader = ({ body, header, placement }) => {
@@ -61,7 +59,7 @@ export const readGar: SourceReader = ({ body, header, placement }) => {
   if (notification.action !== 'INSERT' || notification.tag === undefined) return nothing();
   const { path, tag: sent } = splitTagReference(notification.tag, field('tag'));
   const tag = checkTag(sent, field('tag'));
-  const digest = digestOfReference(notification.digest, field('digest'));
+  const digest = digestOfReference(notification.digest);
   const place = placeRepository(path, field('tag'), placement);
   return {
     pushes: [

@@ -45,7 +45,7 @@ export function readHarborArtifacts(data: unknown, context: HarborEventContext):
   );
   const pushes = tagged.map(({ resource, index }): IncomingPushEvent => {
     const tag = checkTag(resource.tag!, field(`resources.${index}.tag`));
-    const digest = checkDigest(resource.digest, field(`resources.${index}.digest`));
+    const digest = checkDigest(resource.digest);
     return {
       ...place,
       tag,

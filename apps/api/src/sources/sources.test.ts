@@ -89,14 +89,19 @@ describe('the committed samples', () => {
     expect(readAzure(request(sample('azure-acr-delete.json')))).toEqual({ pushes: [], ignored: 1 });
   });
 
-  it("ECR and GAR: the docs' shortened digests are refused, naming the field", () => {
+  it('ECR and GAR: the docs\' shortened digests are not digests: the push is taken with digest ""', () => {
     const placement = { namespace: 'ns' };
-    expect(refusal(readEcr, request(sample('ecr-eventbridge-push.json'), { placement }))).toMatchObject({
-      path: 'detail.image-digest',
-    });
-    expect(refusal(readGar, request(sample('gar-pubsub-push.json')))).toMatchObject({
-      path: 'message.data.digest',
-    });
+    const ecr = readEcr(request(sample('ecr-eventbridge-push.json'), { placement }));
+    expect(ecr.pushes).toEqual([expect.objectContaining({ tag: 'latest', digest: '' })]);
+    const gar = readGar(request(sample('gar-pubsub-push.json')));
+    expect(gar.pushes).toEqual([
+      expect.objectContaining({
+        namespace: 'my-project',
+        repository: 'my-repo/hello-world',
+        tag: '1.1',
+        digest: '',
+      }),
+    ]);
   });
 
   it('zot: binary mode, the event id from Ce-Id', () => {
