@@ -152,6 +152,8 @@ const env = {
   ...tokens,
   API_PORT: apiPort,
   LOGS_PORT: logsPort,
+  // The console (served by the logs app) reaches the api's routes through the logs app.
+  CONSOLE_API_URL: process.env.CONSOLE_API_URL ?? `http://127.0.0.1:${apiPort}`,
   DELIVERY_ALLOW_PRIVATE_NETWORKS: process.env.DELIVERY_ALLOW_PRIVATE_NETWORKS ?? 'true',
 };
 
@@ -166,7 +168,8 @@ for (const app of ['api', 'worker', 'logs']) {
 
 log(`Redis:  ${redis.description}`);
 log(`api:    http://127.0.0.1:${apiPort}   (OpenAPI: http://127.0.0.1:${apiPort}/openapi.json)`);
-log(`logs:   http://127.0.0.1:${logsPort}  (web page to browse the access log)`);
+log(`logs:   http://127.0.0.1:${logsPort}  (the access log's API and live tail)`);
+log(`console: http://127.0.0.1:${logsPort}/  (sign in with the ADMIN_TOKEN below)`);
 log(`ADMIN_TOKEN=${tokens.ADMIN_TOKEN}`);
 log(`INGEST_TOKEN=${tokens.INGEST_TOKEN}`);
 // The worker takes true, 1 and yes (packages/http-kit/src/env.ts): say so for each of them.
