@@ -778,7 +778,7 @@ function logsPaths(): Record<string, JsonSchema> {
       errors: recordErrors,
       problems: logsProblemResponses,
     });
-  const staticFile = (operationId: string, summary: string, mediaType: string) => ({
+  const staticFile = (operationId: string, summary: string, mediaType: string, errors: number[] = []) => ({
     servers: [logsServer],
     get: operation({
       operationId,
@@ -790,7 +790,7 @@ function logsPaths(): Record<string, JsonSchema> {
         200: { description: summary, content: { [mediaType]: { schema: { type: 'string' } } } },
         304: { description: 'Not modified (If-None-Match)' },
       },
-      errors: [],
+      errors,
     }),
   });
   return {
@@ -888,8 +888,10 @@ function logsPaths(): Record<string, JsonSchema> {
       servers: [logsServer],
       get: operation({
         operationId: 'getLogsPage',
-        summary: 'A web page to browse, filter and follow the access log',
-        description: `${LOGS_APP} The page asks for a token and calls the routes above from the browser.`,
+        summary: 'The console: sign in with a token and manage namespaces, triggers, records and tokens',
+        description:
+          `${LOGS_APP} Plain ES modules that call the routes of this document from the browser, the api's ` +
+          'through the logs app when CONSOLE_API_URL is set. Deep links: ?ns=&repo=&trigger=&record=&status=.',
         tag: 'web page',
         public: true,
         responses: {
@@ -900,7 +902,17 @@ function logsPaths(): Record<string, JsonSchema> {
       }),
     },
     '/index.html': staticFile('getLogsPageIndex', 'The page (the same as /)', 'text/html'),
-    '/app.js': staticFile('getLogsPageScript', 'The script of the page', 'text/javascript'),
+    '/js/{module}': {
+      ...staticFile('getLogsPageModule', 'One ES module of the console', 'text/javascript', [404]),
+      parameters: [
+        pathParameter(
+          'module',
+          { type: 'string', pattern: '^[a-z][a-z-]*\\.js$' },
+          'A module file name.',
+          'main.js',
+        ),
+      ],
+    },
     '/app.css': staticFile('getLogsPageStyle', 'The style sheet of the page', 'text/css'),
   };
 }
@@ -925,7 +937,7 @@ function buildDocument() {
       { name: 'triggers' },
       { name: 'events' },
       { name: 'access log', description: 'The logs app: records, their live tail.' },
-      { name: 'web page', description: 'The logs app: the access-log browser.' },
+      { name: 'web page', description: 'The logs app: the console.' },
     ],
     security: [{ bearer: [] }],
     paths: paths(),
