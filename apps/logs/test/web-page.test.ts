@@ -143,8 +143,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the console', () => {
     await poll(() => page.locator('#token-error').textContent()).toContain('not accepted');
     expect(await page.getByLabel('Token', { exact: true }).getAttribute('aria-invalid')).toBe('true');
 
-    await page.getByLabel('Token', { exact: true }).fill(adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // By keyboard alone: the token field has the focus, Enter signs in.
+    await page.getByLabel('Token', { exact: true }).fill('');
+    await page.getByLabel('Token', { exact: true }).focus();
+    await page.keyboard.type(adminToken);
+    await page.keyboard.press('Enter');
     await page.getByRole('link', { name: namespace }).waitFor();
     expect(await page.locator('#who').textContent()).toBe('global admin');
     // The token stays in this tab only, and never in the address.
@@ -152,6 +155,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the console', () => {
     expect(await page.evaluate('Object.values(sessionStorage)')).toContain(adminToken);
     expect(await page.evaluate('Object.values(localStorage)')).not.toContain(adminToken);
     expect(page.url()).not.toContain(adminToken);
+
+    // The colours follow the system's dark mode.
+    const background = () => page.evaluate('getComputedStyle(document.documentElement).backgroundColor');
+    await page.emulateMedia({ colorScheme: 'light' });
+    const light = await background();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await background()).not.toBe(light);
+    await page.emulateMedia({ colorScheme: null });
   });
 
   it("creates a trigger: the server's field error stands next to the URL, then it is created", async () => {
@@ -255,6 +266,20 @@ describe.skipIf(!existsSync(CHROMIUM))('the console', () => {
     await page.getByText('No records match these filters.').waitFor();
     await page.getByLabel('Status').selectOption('');
     await poll(rowTags).toHaveLength(3);
+  });
+
+  it('edits the trigger on its own screen', async () => {
+    await page.locator('#trigger-rows .trigger-name a').click();
+    const form = page.locator('#edit-trigger-form');
+    expect(await form.getByLabel('Name').inputValue()).toBe(`deploy ${XSS(1)}`);
+    expect(await form.getByLabel('URL').inputValue()).toBe(receiver!.url);
+    await form.getByLabel('Name').fill('deploy-renamed');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await poll(() => page.locator('#trigger-heading').textContent()).toBe('deploy-renamed');
+    await page.reload();
+    await poll(() => page.locator('#trigger-heading').textContent()).toBe('deploy-renamed');
+    await poll(rowTags).toEqual(['v1', 'v1', 'test']);
+    expect(await xssRan()).toBeUndefined();
   });
 
   it('issues a token shown once with a copy button, rotates it; revoked, the page goes back to sign-in', async () => {

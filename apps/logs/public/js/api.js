@@ -160,3 +160,6 @@ export function sentenceOf(error) {
   const text = error instanceof Error ? error.message : String(error);
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
+
+/** The field errors a refusal carries (none for anything else). @param {unknown} error */
+export const fieldErrorsOf = (error) => (error instanceof ApiError ? error.errors : []);

@@ -4,6 +4,7 @@
  * node (a trigger name, a header or a receiver's body may hold markup). The page's policy
  * (`require-trusted-types-for 'script'`) makes any innerHTML assignment throw as well.
  */
+import { fieldErrorsOf, sentenceOf } from './api.js';
 
 /**
  * @typedef {Node | string | number | null | undefined | false | unknown[]} Child (arrays of children nest)
@@ -131,6 +132,81 @@ export function clearFieldErrors(form) {
     /** @type {HTMLElement} */ (slot).hidden = true;
   }
   for (const control of form.querySelectorAll('[aria-invalid]')) control.removeAttribute('aria-invalid');
+}
+
+/**
+ * A refused form: each field error of the problem beside its field (`rename` maps an API path
+ * onto a control's name), and the problem's detail in `box` unless the fields said it all.
+ * @param {HTMLFormElement} form
+ * @param {HTMLElement} box
+ * @param {unknown} error
+ * @param {(path: string) => string} [rename]
+ */
+export function showProblem(form, box, error, rename = (path) => path) {
+  const errors = fieldErrorsOf(error).map((e) => ({ ...e, path: rename(e.path) }));
+  const rest = showFieldErrors(form, errors);
+  if (errors.length > 0 && rest.length === 0) {
+    unsay(box);
+    return;
+  }
+  say(
+    box,
+    'error',
+    sentenceOf(error),
+    rest.length > 0 && errors.length > 1
+      ? h(
+          'ul',
+          {},
+          rest.map((e) => h('li', {}, `${e.path}: ${e.message}`)),
+        )
+      : null,
+  );
+}
+
+/**
+ * A titled section of a screen.
+ * @param {string} headingId
+ * @param {string} title
+ * @param {...Child} children
+ */
+export function panel(headingId, title, ...children) {
+  return h(
+    'section',
+    { className: 'panel', 'aria-labelledby': headingId },
+    h('h2', { id: headingId }, title),
+    ...children,
+  );
+}
+
+/**
+ * A list table in its scrolling wrapper: a header row over `body`. A column is its name, or
+ * [name, className].
+ * @param {string} labelledBy the id of the heading that names it
+ * @param {(string | [string, string])[]} columns
+ * @param {HTMLTableSectionElement} body
+ */
+export function listTable(labelledBy, columns, body) {
+  return h(
+    'div',
+    { className: 'table-wrap' },
+    h(
+      'table',
+      { className: 'list', 'aria-labelledby': labelledBy },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((column) => {
+            const [name, className] = Array.isArray(column) ? column : [column, ''];
+            return h('th', { scope: 'col', className }, name);
+          }),
+        ),
+      ),
+      body,
+    ),
+  );
 }
 
 /**

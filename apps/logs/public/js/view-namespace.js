@@ -1,7 +1,7 @@
 // @ts-check
 /** A namespace: its repositories (add one, open one) and its tokens. */
 import { paths, sentenceOf } from './api.js';
-import { field, h, say, showFieldErrors, unsay } from './dom.js';
+import { field, h, listTable, panel, say, showFieldErrors, showProblem, unsay } from './dom.js';
 import { timeElement } from './format.js';
 import { navigate, routeLink } from './router.js';
 import { tokensPanel } from './view-tokens.js';
@@ -92,12 +92,8 @@ export function namespaceView(context, ns) {
       await api.put(paths.repository(ns, repo), { repoType: repoType.value });
       navigate({ ns, repo });
     } catch (error) {
-      const errors =
-        error instanceof Error && 'errors' in error && Array.isArray(error.errors) ? error.errors : [];
       // The path's fields are `path.repo`, `path.ns`: the name field holds both.
-      const placed = errors.map((e) => ({ ...e, path: e.path.replace(/^path\.(repo|ns)/, 'repo') }));
-      if (showFieldErrors(form, placed).length > 0 || errors.length === 0)
-        say(message, 'error', sentenceOf(error));
+      showProblem(form, message, error, (path) => path.replace(/^path\.(repo|ns)/, 'repo'));
     }
   });
 
@@ -105,29 +101,11 @@ export function namespaceView(context, ns) {
   const element = h(
     'div',
     { className: 'view' },
-    h(
-      'section',
-      { className: 'panel', 'aria-labelledby': 'repositories-heading' },
-      h('h2', { id: 'repositories-heading' }, 'Repositories'),
+    panel(
+      'repositories-heading',
+      'Repositories',
       message,
-      h(
-        'div',
-        { className: 'table-wrap' },
-        h(
-          'table',
-          { className: 'list', 'aria-labelledby': 'repositories-heading' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ['Name', 'Visibility', 'Created'].map((n) => h('th', { scope: 'col' }, n)),
-            ),
-          ),
-          rows,
-        ),
-      ),
+      listTable('repositories-heading', ['Name', 'Visibility', 'Created'], rows),
       h('p', { className: 'more-bar' }, more),
       h('details', { className: 'add' }, h('summary', {}, 'Add a repository'), form),
     ),

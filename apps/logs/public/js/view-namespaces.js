@@ -1,7 +1,7 @@
 // @ts-check
 /** Every namespace (the global admin's first screen), and a way into a new one. */
 import { paths, sentenceOf } from './api.js';
-import { field, h, say, showFieldErrors } from './dom.js';
+import { field, h, listTable, panel, say, showFieldErrors } from './dom.js';
 import { navigate, routeLink } from './router.js';
 
 /**
@@ -55,31 +55,11 @@ export function namespacesView(context) {
   const element = h(
     'div',
     { className: 'view' },
-    h(
-      'section',
-      { className: 'panel', 'aria-labelledby': 'namespaces-heading' },
-      h('h2', { id: 'namespaces-heading' }, 'Namespaces'),
+    panel(
+      'namespaces-heading',
+      'Namespaces',
       message,
-      h(
-        'div',
-        { className: 'table-wrap' },
-        h(
-          'table',
-          { className: 'list', 'aria-labelledby': 'namespaces-heading' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              h('th', { scope: 'col' }, 'Name'),
-              h('th', { scope: 'col', className: 'num' }, 'Repositories'),
-              h('th', { scope: 'col', className: 'num' }, 'Triggers'),
-            ),
-          ),
-          rows,
-        ),
-      ),
+      listTable('namespaces-heading', ['Name', ['Repositories', 'num'], ['Triggers', 'num']], rows),
       h('details', { className: 'add' }, h('summary', {}, 'Open another namespace'), form),
     ),
   );

@@ -1,7 +1,7 @@
 // @ts-check
 /** A repository: its triggers (add, enable/disable, test, delete) and its records. */
 import { paths, sentenceOf } from './api.js';
-import { h, say, unsay } from './dom.js';
+import { h, listTable, say, unsay } from './dom.js';
 import { filterText } from './format.js';
 import { navigate, routeLink } from './router.js';
 import { recordsPanel } from './view-records.js';
@@ -127,27 +127,8 @@ export function repositoryView(context, ns, repo) {
         removeRepository,
       ),
       message,
-      h(
-        'div',
-        { className: 'table-wrap' },
-        h(
-          'table',
-          { className: 'list', 'aria-labelledby': 'triggers-heading' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ['Name', 'Fires for', 'URL', 'Enabled', 'Actions'].map((name) =>
-                h('th', { scope: 'col' }, name),
-              ),
-            ),
-          ),
-          rows,
-        ),
-        empty,
-      ),
+      listTable('triggers-heading', ['Name', 'Fires for', 'URL', 'Enabled', 'Actions'], rows),
+      empty,
       h('details', { className: 'add' }, h('summary', {}, 'Add a trigger'), form),
     ),
     records.element,

@@ -4,7 +4,7 @@
  * them (never a secret, a prefix to recognise one), revoke, rotate with a grace period.
  */
 import { paths, sentenceOf } from './api.js';
-import { field, h, say, showFieldErrors, unsay } from './dom.js';
+import { clearFieldErrors, field, h, listTable, panel, say, showProblem, unsay } from './dom.js';
 import { timeElement } from './format.js';
 
 /** @typedef {import('./types.js').Token} Token */
@@ -148,44 +148,25 @@ export function tokensPanel(api, ns) {
     if (expires.value) body.expiresAt = new Date(expires.value).toISOString();
     try {
       const { body: token } = await api.post(paths.tokens(ns), body);
-      showFieldErrors(form, []);
+      clearFieldErrors(form);
       form.reset();
       showIssued(token, `Token ${token.name ?? ''} created`.replace('  ', ' '));
       await load();
     } catch (error) {
-      const errors =
-        error instanceof Error && 'errors' in error && Array.isArray(error.errors) ? error.errors : [];
-      if (showFieldErrors(form, errors).length > 0 || errors.length === 0)
-        say(message, 'error', sentenceOf(error));
+      showProblem(form, message, error);
     }
   });
 
   void load();
-  return h(
-    'section',
-    { className: 'panel', 'aria-labelledby': 'tokens-heading' },
-    h('h2', { id: 'tokens-heading' }, 'Tokens'),
+  return panel(
+    'tokens-heading',
+    'Tokens',
     message,
     issued,
-    h(
-      'div',
-      { className: 'table-wrap' },
-      h(
-        'table',
-        { className: 'list', 'aria-labelledby': 'tokens-heading' },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['Name', 'Scope', 'Prefix', 'Created', 'Expires', 'Last used', 'Actions'].map((n) =>
-              h('th', { scope: 'col' }, n),
-            ),
-          ),
-        ),
-        rows,
-      ),
+    listTable(
+      'tokens-heading',
+      ['Name', 'Scope', 'Prefix', 'Created', 'Expires', 'Last used', 'Actions'],
+      rows,
     ),
     h(
       'div',

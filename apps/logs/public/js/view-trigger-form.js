@@ -3,8 +3,7 @@
  * The form that creates or edits a trigger. It sends the whole trigger (a PUT replaces it) and
  * puts each field error of the server's problem next to its field.
  */
-import { sentenceOf } from './api.js';
-import { clearFieldErrors, field, h, say, showFieldErrors, unsay } from './dom.js';
+import { clearFieldErrors, field, h, showFieldErrors, showProblem, unsay } from './dom.js';
 
 /** @typedef {import('./types.js').Trigger} Trigger */
 
@@ -154,22 +153,7 @@ export function triggerForm(options) {
       await options.submit(body);
       secret.value = '';
     } catch (error) {
-      const errors =
-        error instanceof Error && 'errors' in error && Array.isArray(error.errors) ? error.errors : [];
-      const rest = showFieldErrors(form, errors);
-      if (rest.length > 0 || errors.length === 0)
-        say(
-          message,
-          'error',
-          sentenceOf(error),
-          rest.length > 0 && errors.length > 1
-            ? h(
-                'ul',
-                {},
-                rest.map((e) => h('li', {}, `${e.path}: ${e.message}`)),
-              )
-            : null,
-        );
+      showProblem(form, message, error);
     } finally {
       submit.disabled = false;
     }
