@@ -761,7 +761,7 @@ const recordListParameters = queryParameters(recordQuerySchema, {
   cursor: 'The `nextCursor` of the previous page (a record id); the page holds the records older than it.',
 });
 
-/** The routes of the logs app (apps/logs): the access log, its live tail and its web page. */
+/** The routes of the logs app (apps/logs): the access log, its live tail and the console. */
 function logsPaths(): Record<string, JsonSchema> {
   const repository = '/v1/namespaces/{ns}/repositories/{repo}';
   const listDescription = (scope: string) =>
@@ -783,7 +783,7 @@ function logsPaths(): Record<string, JsonSchema> {
     get: operation({
       operationId,
       summary,
-      description: `${LOGS_APP} A file of the web page; revalidate with its ETag.`,
+      description: `${LOGS_APP} A file of the console; revalidate with its ETag.`,
       tag: 'web page',
       public: true,
       responses: {
@@ -926,8 +926,9 @@ function buildDocument() {
       description:
         'Alibaba Cloud Container Registry style triggers for any registry. Two apps serve the contract: the api ' +
         '(API_PORT, default 8080) and the logs app (LOGS_PORT, default 8081), which serves the access log, its ' +
-        'live tail and its web page; each path item served by one app only names it in `servers`, and both apps ' +
-        'serve this document at /openapi.json. Errors are application/problem+json (RFC 9457).',
+        'live tail and the web console; each path item served by one app only names it in `servers`, and both apps ' +
+        'serve this document at /openapi.json. With CONSOLE_API_URL set, the logs app forwards every /v1 route it ' +
+        "does not serve to the api, so the console's origin reaches them all. Errors are application/problem+json (RFC 9457).",
     },
     servers: [apiServer],
     tags: [
