@@ -267,6 +267,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the console', () => {
     await page.getByText('No records match these filters.').waitFor();
     await page.getByLabel('Status').selectOption('');
     await poll(rowTags).toHaveLength(3);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(ARTIFACTS, 'console-repository-dark.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: null });
   });
 
   it('edits and deletes the trigger on its own screen', async () => {
@@ -292,8 +295,20 @@ describe.skipIf(!existsSync(CHROMIUM))('the console', () => {
     expect(triggers).toEqual([]);
   });
 
-  it('issues a token shown once with a copy button, rotates it; revoked, the page goes back to sign-in', async () => {
-    await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: namespace }).click();
+  it('adds a repository; issues a token shown once with a copy button, rotates it; revoked, the page goes back to sign-in', async () => {
+    const crumb = page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: namespace });
+    await crumb.click();
+    // A repository typed with its slash, refused first for its capitals beside the field.
+    await page.getByText('Add a repository').click();
+    await page.getByLabel('Repository').fill('Team/API');
+    await page.getByRole('button', { name: 'Add repository' }).click();
+    await poll(() => page.locator('#repository-name-error').textContent()).toMatch(/repo/);
+    await page.getByLabel('Repository').fill('team/api');
+    await page.getByRole('button', { name: 'Add repository' }).click();
+    await poll(() => new URL(page.url()).searchParams.get('repo')).toBe('team/api');
+    expect((await call('GET', `/v1/namespaces/${namespace}/repositories/team%2Fapi`)).name).toBe('team/api');
+    await crumb.click();
+
     await page.getByText('Create a token').click();
     await page.locator('#token-name').fill('ci');
     await page.getByRole('button', { name: 'Create token' }).click();

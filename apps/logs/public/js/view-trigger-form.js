@@ -79,6 +79,8 @@ export function triggerForm(options) {
     id: id('enabled'),
     name: 'enabled',
     type: 'checkbox',
+    // The default too: a form reset after a create leaves a new trigger enabled.
+    defaultChecked: trigger?.enabled ?? true,
     checked: trigger?.enabled ?? true,
   });
   const hadSecret = trigger?.secret !== undefined && trigger.secret !== '';
