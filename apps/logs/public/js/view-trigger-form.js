@@ -3,7 +3,9 @@
  * The form that creates or edits a trigger. It sends the whole trigger (a PUT replaces it) and
  * puts each field error of the server's problem next to its field.
  */
+
 import { clearFieldErrors, field, h, showFieldErrors, showProblem, unsay } from './dom.js';
+import { triggerBody } from './trigger-body.js';
 
 /** @typedef {import('./types.js').Trigger} Trigger */
 
@@ -139,17 +141,19 @@ export function triggerForm(options) {
       showFieldErrors(form, [{ path: 'headers', message: parsedHeaders.error }]);
       return;
     }
-    /** @type {Record<string, unknown>} */
-    const body = { name: name.value, url: url.value.trim(), type: type.value, enabled: enabled.checked };
-    if (type.value === 'TAG_LIST')
-      body.tags = tags.value
+    const body = triggerBody({
+      name: name.value,
+      url: url.value.trim(),
+      type: /** @type {Trigger['type']} */ (type.value),
+      enabled: enabled.checked,
+      tags: tags.value
         .split(',')
         .map((tag) => tag.trim())
-        .filter((tag) => tag !== '');
-    if (type.value === 'TAG_REG_EXP') body.expression = expression.value;
-    if (secret.value !== '') body.secret = secret.value;
-    else if (hadSecret) body.secret = MASKED;
-    if (Object.keys(parsedHeaders.headers ?? {}).length > 0) body.headers = parsedHeaders.headers;
+        .filter((tag) => tag !== ''),
+      expression: expression.value,
+      secret: secret.value !== '' ? secret.value : hadSecret ? MASKED : '',
+      headers: parsedHeaders.headers ?? {},
+    });
     submit.disabled = true;
     try {
       await options.submit(body);

@@ -2,8 +2,10 @@
 /** One trigger: edit it, enable or disable it, send a test, delete it, and read its records. */
 import { paths, sentenceOf } from './api.js';
 import { h, say } from './dom.js';
+import { features } from './features.js';
 import { filterText } from './format.js';
 import { navigate } from './router.js';
+import { mergePatch, triggerBody } from './trigger-body.js';
 import { recordsPanel } from './view-records.js';
 import { deleteTrigger, sendTest, setEnabled } from './view-trigger-actions.js';
 import { triggerForm } from './view-trigger-form.js';
@@ -59,7 +61,12 @@ export function triggerView(context, ns, repo, id) {
         trigger,
         submitLabel: 'Save',
         submit: async (body) => {
-          const { body: saved } = await api.put(paths.trigger(ns, repo, id), body);
+          const path = paths.trigger(ns, repo, id);
+          // Only what changed where the api takes a merge patch: masked header values stay put.
+          const patch = mergePatch(triggerBody(trigger), body);
+          const { body: saved } = (await features()).patchTrigger
+            ? await api.patch(path, patch)
+            : await api.put(path, body);
           show(saved);
           say(message, 'ok', 'Saved.');
         },
