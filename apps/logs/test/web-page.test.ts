@@ -327,6 +327,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the console', () => {
     await page.getByRole('button', { name: 'Done' }).click();
     expect(await page.locator('#token-secret').count()).toBe(0);
 
+    // Another one, revoked with its button (after the confirmation): the list loses it.
+    await page.locator('#token-name').fill('temp');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await poll(() => page.locator('#token-rows tr').count()).toBe(2);
+    await page.getByRole('button', { name: 'Revoke temp' }).click();
+    await poll(() => page.locator('#token-rows tr').count()).toBe(1);
+    expect(await page.locator('#token-rows').textContent()).not.toContain('temp');
+
     // Signed in with the namespace token, following the repository's log.
     await page.getByRole('button', { name: 'Sign out' }).click();
     // The namespace of the address is filled in: a namespace token needs it.
