@@ -29,6 +29,13 @@ async function identify(token, namespace) {
       ]);
     // 403: a namespace token. 404: no api behind this app (CONSOLE_API_URL unset), records only.
     if (error.status !== 403 && !error.isMissingRoute) throw error;
+    if (!namespace && error.isMissingRoute)
+      throw new ApiError(
+        400,
+        'namespace-needed',
+        'This console reaches the access log only (the logs app forwards nothing to the api: CONSOLE_API_URL is unset): enter a namespace to read.',
+        [{ path: 'namespace', message: 'enter a namespace' }],
+      );
   }
   if (!namespace)
     throw new ApiError(400, 'namespace-needed', 'A namespace token works in its namespace: enter it.', [
