@@ -280,6 +280,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the console', () => {
     await form.getByLabel('Name').fill('deploy-renamed');
     await form.getByRole('button', { name: 'Save' }).click();
     await poll(() => page.locator('#trigger-heading').textContent()).toBe('deploy-renamed');
+    expect(await page.locator('#crumbs [aria-current="page"]').textContent()).toBe('deploy-renamed');
     await page.reload();
     await poll(() => page.locator('#trigger-heading').textContent()).toBe('deploy-renamed');
     await poll(rowTags).toEqual(['v1', 'v1', 'test']);

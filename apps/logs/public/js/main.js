@@ -79,6 +79,7 @@ function renderCrumbs(route) {
     ),
   );
   who.textContent = session?.namespace ? `namespace token of ${session.namespace}` : 'global admin';
+  return last instanceof HTMLElement ? last : null;
 }
 
 /** Shows the screen of the address. @param {string} [signedOutWhy] */
@@ -104,9 +105,17 @@ function render(signedOutWhy) {
     navigate({ ns: session.namespace }, { replace: true });
     return;
   }
-  renderCrumbs(route);
+  const here = renderCrumbs(route);
   /** @type {import('./view-context.js').ViewContext} */
-  const context = { api, route, admin: !session.namespace, openRecord: (record) => dialog.show(record) };
+  const context = {
+    api,
+    route,
+    admin: !session.namespace,
+    openRecord: (record) => dialog.show(record),
+    nameHere: (name) => {
+      if (here) here.textContent = name;
+    },
+  };
   if (route.ns && route.repo && route.trigger)
     view = triggerView(context, route.ns, route.repo, route.trigger);
   else if (route.ns && route.repo) view = repositoryView(context, route.ns, route.repo);

@@ -7,6 +7,7 @@
  * @property {import('./types.js').Route} route
  * @property {boolean} admin signed in with the global admin token
  * @property {(record: import('./types.js').AccessRecord) => void} openRecord
+ * @property {(name: string) => void} nameHere names the last breadcrumb once the screen knows it (a trigger's name)
  *
  * @typedef {object} View
  * @property {HTMLElement} element

@@ -34,6 +34,7 @@ export function triggerView(context, ns, repo, id) {
   /** @param {import('./types.js').Trigger} trigger */
   function show(trigger) {
     heading.textContent = trigger.name;
+    context.nameHere(trigger.name);
     summary.textContent = `${trigger.enabled ? 'Enabled' : 'Disabled'} · fires for ${filterText(trigger)} · ${trigger.url}`;
     const toggle = h(
       'button',
