@@ -79,6 +79,7 @@ describe('a route of the api', () => {
     );
     expect(answer.status).toBe(201);
     expect(answer.headers['x-answer']).toBe('yes');
+    expect(answer.headers.via).toBe('1.1 registry-triggers-logs');
     expect(answer.headers.location).toBe(`${TRIGGERS}/t1`);
     expect(answer.body).toBe('{"id":"t1"}');
 
@@ -91,6 +92,7 @@ describe('a route of the api', () => {
     expect(got?.headers['x-request-id']).toBe('req-1');
     expect(got?.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(got?.headers.host).toBe(`127.0.0.1:${api.port}`);
+    expect(got?.headers.via).toBe('1.1 registry-triggers-logs');
     expect(got?.headers).not.toHaveProperty('x-one-hop');
     expect(got?.headers).not.toHaveProperty('te');
     expect(got?.headers.connection ?? '').not.toContain('x-one-hop');

@@ -46,6 +46,12 @@ export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeade
   return kept;
 }
 
+/** A message's Via with this hop added (RFC 9110 §7.6.3: a proxy says it was there). */
+function withVia(before: string | undefined, httpVersion: string): string {
+  const hop = `${httpVersion} registry-triggers-logs`;
+  return before ? `${before}, ${hop}` : hop;
+}
+
 export interface ApiProxyOptions {
   /** The api's base URL, e.g. http://127.0.0.1:8080. */
   target: URL;
@@ -78,6 +84,7 @@ export function apiProxy(options: ApiProxyOptions): RequestHandler & { close: ()
     }
     if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
     headers['x-forwarded-proto'] = req.protocol;
+    headers.via = withVia(req.headers.via, req.httpVersion);
 
     let answered = false;
     const fail = (error: HttpError) => {
@@ -104,7 +111,9 @@ export function apiProxy(options: ApiProxyOptions): RequestHandler & { close: ()
           return;
         }
         answered = true;
-        res.writeHead(answer.statusCode ?? 502, endToEndHeaders(answer.headers));
+        const answerHeaders = endToEndHeaders(answer.headers);
+        answerHeaders.via = withVia(answer.headers.via, answer.httpVersion);
+        res.writeHead(answer.statusCode ?? 502, answerHeaders);
         answer.pipe(res);
         answer.on('error', () => res.destroy());
       },
