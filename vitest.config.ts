@@ -12,7 +12,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+          // apps/logs/public/js: the console's plain modules, tested beside themselves in JS.
+          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/public/**/*.test.js'],
           // Units first: they are fast and fail fast.
           sequence: { groupOrder: 0 },
         },

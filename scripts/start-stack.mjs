@@ -155,6 +155,9 @@ const hosts = {
   LOGS_HOST: process.env.LOGS_HOST ?? host,
   WORKER_METRICS_HOST: process.env.WORKER_METRICS_HOST ?? host,
 };
+/** Where a browser or curl on this machine reaches an app bound to `bound`. */
+const reach = (bound) => (bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound);
+const urlHost = (name) => (reach(name).includes(':') ? `[${reach(name)}]` : reach(name));
 const env = {
   ...process.env,
   ...redis.env,
@@ -163,11 +166,10 @@ const env = {
   API_PORT: apiPort,
   LOGS_PORT: logsPort,
   WORKER_METRICS_PORT: workerMetricsPort,
+  // The console (served by the logs app) reaches the api's routes through the logs app.
+  CONSOLE_API_URL: process.env.CONSOLE_API_URL ?? `http://${urlHost(hosts.API_HOST)}:${apiPort}`,
   DELIVERY_ALLOW_PRIVATE_NETWORKS: process.env.DELIVERY_ALLOW_PRIVATE_NETWORKS ?? 'true',
 };
-/** Where a browser or curl on this machine reaches an app bound to `bound`. */
-const reach = (bound) => (bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound);
-const urlHost = (name) => (reach(name).includes(':') ? `[${reach(name)}]` : reach(name));
 
 for (const app of ['api', 'worker', 'logs']) {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
@@ -181,7 +183,8 @@ for (const app of ['api', 'worker', 'logs']) {
 log(`Redis:  ${redis.description}`);
 const apiUrl = `http://${urlHost(hosts.API_HOST)}:${apiPort}`;
 log(`api:    ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, metrics: ${apiUrl}/metrics)`);
-log(`logs:   http://${urlHost(hosts.LOGS_HOST)}:${logsPort}  (web page to browse the access log)`);
+log(`logs:   http://${urlHost(hosts.LOGS_HOST)}:${logsPort}  (the access log's API and live tail)`);
+log(`console: http://${urlHost(hosts.LOGS_HOST)}:${logsPort}/  (sign in with the ADMIN_TOKEN below)`);
 log(`worker: http://${urlHost(hosts.WORKER_METRICS_HOST)}:${workerMetricsPort}/metrics`);
 const bound = [...new Set(Object.values(hosts))].join(', ');
 log(

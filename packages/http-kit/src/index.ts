@@ -1,7 +1,7 @@
 export * from './auth.js';
 export * from './env.js';
 export * from './error-handler.js';
-export { expressRoutes } from './express-routes.js';
+export { expressRoutes, methodsServing } from './express-routes.js';
 export * from './health.js';
 export * from './http-server.js';
 export * from './logger.js';

@@ -994,7 +994,7 @@ const recordListParameters = queryParameters(recordQuerySchema, {
     'The `nextCursor` of the previous page, or any record id (`<ms>-<seq>`, each part below 2^64); the page holds the records older than it (none for `0-0`). Anything else answers 400 naming `cursor`.',
 });
 
-/** The routes of the logs app (apps/logs): the access log, its live tail and its web page. */
+/** The routes of the logs app (apps/logs): the access log, its live tail and the console. */
 function logsPaths(): Record<string, JsonSchema> {
   const repository = '/v1/namespaces/{ns}/repositories/{repo}';
   const listDescription = (scope: string) =>
@@ -1011,19 +1011,19 @@ function logsPaths(): Record<string, JsonSchema> {
       errors: recordErrors,
       problems: logsProblemResponses,
     });
-  const staticFile = (operationId: string, summary: string, mediaType: string) => ({
+  const staticFile = (operationId: string, summary: string, mediaType: string, errors: number[] = []) => ({
     servers: [logsServer],
     get: operation({
       operationId,
       summary,
-      description: `${LOGS_APP} A file of the web page; revalidate with its ETag.`,
+      description: `${LOGS_APP} A file of the console; revalidate with its ETag.`,
       tag: 'web page',
       public: true,
       responses: {
         200: { description: summary, content: { [mediaType]: { schema: { type: 'string' } } } },
         304: { description: 'Not modified (If-None-Match)' },
       },
-      errors: [],
+      errors,
     }),
   });
   return {
@@ -1121,8 +1121,10 @@ function logsPaths(): Record<string, JsonSchema> {
       servers: [logsServer],
       get: operation({
         operationId: 'getLogsPage',
-        summary: 'A web page to browse, filter and follow the access log',
-        description: `${LOGS_APP} The page asks for a token and calls the routes above from the browser.`,
+        summary: 'The console: sign in with a token and manage namespaces, triggers, records and tokens',
+        description:
+          `${LOGS_APP} Plain ES modules that call the routes of this document from the browser, the api's ` +
+          'through the logs app when CONSOLE_API_URL is set. Deep links: ?ns=&repo=&trigger=&record=&status=.',
         tag: 'web page',
         public: true,
         responses: {
@@ -1133,7 +1135,17 @@ function logsPaths(): Record<string, JsonSchema> {
       }),
     },
     '/index.html': staticFile('getLogsPageIndex', 'The page (the same as /)', 'text/html'),
-    '/app.js': staticFile('getLogsPageScript', 'The script of the page', 'text/javascript'),
+    '/js/{module}': {
+      ...staticFile('getLogsPageModule', 'One ES module of the console', 'text/javascript', [404]),
+      parameters: [
+        pathParameter(
+          'module',
+          { type: 'string', pattern: '^[a-z][a-z-]*\\.js$' },
+          'A module file name.',
+          'main.js',
+        ),
+      ],
+    },
     '/app.css': staticFile('getLogsPageStyle', 'The style sheet of the page', 'text/css'),
   };
 }
@@ -1147,8 +1159,9 @@ function buildDocument() {
       description:
         'Alibaba Cloud Container Registry style triggers for any registry. Two apps serve the contract: the api ' +
         '(API_PORT, default 8080) and the logs app (LOGS_PORT, default 8081), which serves the access log, its ' +
-        'live tail and its web page; each path item served by one app only names it in `servers`, and both apps ' +
-        'serve this document at /openapi.json. Errors are application/problem+json (RFC 9457).',
+        'live tail and the web console; each path item served by one app only names it in `servers`, and both apps ' +
+        'serve this document at /openapi.json. With CONSOLE_API_URL set, the logs app forwards every /v1 route it ' +
+        "does not serve to the api, so the console's origin reaches them all. Errors are application/problem+json (RFC 9457).",
     },
     servers: [apiServer],
     tags: [
@@ -1158,7 +1171,7 @@ function buildDocument() {
       { name: 'triggers' },
       { name: 'events' },
       { name: 'access log', description: 'The logs app: records, their live tail.' },
-      { name: 'web page', description: 'The logs app: the access-log browser.' },
+      { name: 'web page', description: 'The logs app: the console.' },
     ],
     security: [{ bearer: [] }],
     paths: paths(),

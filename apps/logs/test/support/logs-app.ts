@@ -24,6 +24,9 @@ export interface LogsOptions {
   adminToken: string;
   ingestToken?: string;
   maxStreams?: number;
+  /** Where unknown `/v1/*` routes are forwarded (CONSOLE_API_URL). */
+  apiUrl?: string;
+  apiTimeoutMs?: number;
 }
 
 export async function startLogsApp(options: LogsOptions): Promise<LogsUnderTest> {
@@ -42,6 +45,8 @@ export async function startLogsApp(options: LogsOptions): Promise<LogsUnderTest>
       return connection;
     },
     maxStreams: options.maxStreams ?? 10,
+    apiUrl: options.apiUrl === undefined ? undefined : new URL(options.apiUrl),
+    ...(options.apiTimeoutMs === undefined ? {} : { apiTimeoutMs: options.apiTimeoutMs }),
     logger: createLogger('logs', 'silent'),
     metrics: new Registry(),
   });
@@ -58,6 +63,7 @@ export async function startLogsApp(options: LogsOptions): Promise<LogsUnderTest>
       closed = true;
       app.closeStreams();
       await closeServer(http);
+      app.closeApiConnections();
       await redis.quit();
     },
   };
