@@ -23,6 +23,8 @@ export interface LogsDeps {
   redis: RedisConnection;
   blockingConnection: () => RedisConnection;
   maxStreams: number;
+  maxStreamsPerNamespace: number;
+  streamBufferBytes: number;
   logger: Logger;
   metrics: Registry;
 }
@@ -45,6 +47,8 @@ export function createLogsApp(deps: LogsDeps): Express & { closeStreams: () => v
     records,
     blockingConnection: deps.blockingConnection,
     maxStreams: deps.maxStreams,
+    maxStreamsPerNamespace: deps.maxStreamsPerNamespace,
+    streamBufferBytes: deps.streamBufferBytes,
   });
   new Gauge({
     name: 'live_tail_clients',

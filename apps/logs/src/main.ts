@@ -35,6 +35,8 @@ const app = createLogsApp({
     return connection;
   },
   maxStreams: env.LOGS_MAX_STREAMS,
+  maxStreamsPerNamespace: env.LOGS_MAX_STREAMS_PER_NAMESPACE,
+  streamBufferBytes: env.LOGS_STREAM_BUFFER_BYTES,
   logger,
   metrics,
 });

@@ -2,6 +2,7 @@
 // Redis: records arrive as Server-Sent Events in order, a reconnect with Last-Event-ID
 // resumes with nothing lost or repeated, and closing the app ends every stream.
 import type { IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import type { AccessRecord } from '@registry-triggers/core';
 import {
   createRedis,
@@ -369,10 +370,150 @@ describe('closing the app', () => {
       local.app.closeStreams();
       await waitFor(() => streams.every((s) => s.ended), { message: 'the streams to end' });
       await waitFor(() => local.tails.every(ended), { message: 'every stream connection to close' });
-      expect(local.tails).toHaveLength(2);
+      // Both streams follow one namespace: one reader, one connection.
+      expect(local.tails).toHaveLength(1);
       await withTimeout(local.close(), 5000, 'the server to close once its streams ended');
     } finally {
       // After a failure above, do not wait for streams that never ended.
+      local.http.closeAllConnections();
+      await local.close();
+    }
+  });
+});
+
+describe('sharing the live tail fairly', () => {
+  const metric = async (app: LogsUnderTest, name: string) => {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  };
+
+  it('a namespace token gets LOGS_MAX_STREAMS_PER_NAMESPACE streams even when asking all at once; others still get theirs', async () => {
+    const local = await startLogsApp({
+      redisUrl: server.url,
+      adminToken: ADMIN,
+      maxStreams: 20,
+      maxStreamsPerNamespace: 3,
+    });
+    const streams: SseStream[] = [];
+    try {
+      const greedy = uniqueName('greedy');
+      const modest = uniqueName('modest');
+      const [greedyToken, modestToken] = [
+        await issueNamespaceToken(redis, greedy),
+        await issueNamespaceToken(redis, modest),
+      ];
+      streams.push(
+        ...(await Promise.all(
+          Array.from({ length: 8 }, () => openStream(local, greedy, { token: greedyToken })),
+        )),
+      );
+      const statuses = streams.map((stream) => stream.status).sort();
+      expect(statuses).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
+      const refused = streams.find((stream) => stream.status === 429)!;
+      expect(refused.contentType).toMatch(/^application\/problem\+json/);
+      expect(refused.problem).toMatchObject({ status: 429, code: 'too-many-streams' });
+      expect(refused.problem.detail).toMatch(/has 3 live streams open, the most one namespace may have/);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // Another tenant is not held back by the first one's streams.
+      const other = await openStream(local, modest, { token: modestToken });
+      streams.push(other);
+      expect(other.status).toBe(200);
+      // A stream that ends gives its slot back.
+      streams.find((stream) => stream.status === 200)!.close();
+      await waitFor(async () => (await metric(local, 'live_tail_clients')) === 3, {
+        message: 'the slot back',
+      });
+      const again = await openStream(local, greedy, { token: greedyToken });
+      streams.push(again);
+      expect(again.status).toBe(200);
+    } finally {
+      for (const stream of streams) stream.close();
+      local.http.closeAllConnections();
+      await local.close();
+    }
+  });
+
+  it('the process-wide cap holds exactly under concurrent requests (no overshoot past an await)', async () => {
+    const local = await startLogsApp({ redisUrl: server.url, adminToken: ADMIN, maxStreams: 3 });
+    const streams: SseStream[] = [];
+    try {
+      // Redis holds every command for a moment, so all nine requests are inside the route at once.
+      await redis.call('CLIENT', 'PAUSE', '300', 'ALL');
+      streams.push(
+        ...(await Promise.all(Array.from({ length: 9 }, () => openStream(local, uniqueName('cap'))))),
+      );
+      expect(streams.map((stream) => stream.status).sort()).toEqual([
+        200, 200, 200, 503, 503, 503, 503, 503, 503,
+      ]);
+      expect(await metric(local, 'live_tail_clients')).toBe(3);
+    } finally {
+      for (const stream of streams) stream.close();
+      local.http.closeAllConnections();
+      await local.close();
+    }
+  });
+
+  it('many streams of one namespace share one Redis reader, and each gets every record once', async () => {
+    const local = await startLogsApp({ redisUrl: server.url, adminToken: ADMIN, maxStreams: 20 });
+    const ns = uniqueName('shared');
+    const streams: SseStream[] = [];
+    try {
+      for (let i = 0; i < 6; i++) streams.push(await openStream(local, ns));
+      const written = await append(ns, 20);
+      await waitFor(() => streams.every((stream) => stream.events.length >= 20), {
+        message: '20 events on every stream',
+      });
+      for (const stream of streams) expect(recordsOf(stream)).toEqual(written);
+      expect(local.tails).toHaveLength(1);
+      for (const stream of streams) stream.close();
+      await waitFor(() => local.tails.every(ended), { message: 'the reader to stop with its last stream' });
+    } finally {
+      for (const stream of streams) stream.close();
+      local.http.closeAllConnections();
+      await local.close();
+    }
+  });
+
+  it('a client that never reads is cut off once its buffer passes the bound; a reading client keeps up', async () => {
+    const bufferBytes = 64 * 1024;
+    const local = await startLogsApp({
+      redisUrl: server.url,
+      adminToken: ADMIN,
+      streamBufferBytes: bufferBytes,
+    });
+    const ns = uniqueName('stalled');
+    let stalled: Socket | undefined;
+    const reader = await openStream(local, ns);
+    try {
+      // Sends its request, then never reads a byte: what the server writes piles up.
+      stalled = connect({ host: '127.0.0.1', port: Number(new URL(local.url).port) });
+      await new Promise((resolve) => stalled!.once('connect', resolve));
+      stalled.write(
+        `GET /v1/namespaces/${ns}/records/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${ADMIN}\r\n\r\n`,
+      );
+      stalled.pause();
+      await waitFor(async () => (await metric(local, 'live_tail_clients')) === 2, {
+        message: 'both streams open',
+      });
+
+      // Large records until the socket buffers are full and the server's own buffer passes the bound.
+      const big = (n: number): NewAccessRecord => ({ ...newRecord(ns, n), responseBody: 'x'.repeat(4000) });
+      const written: string[] = [];
+      for (let n = 0; (await metric(local, 'live_tail_clients')) === 2; n++) {
+        if (n > 200) throw new Error('the stalled client was never cut off');
+        for (let i = 0; i < 100; i++) written.push(await store.append(big(n * 100 + i)));
+      }
+      // The reader got every record, in order, while the stalled client was cut off.
+      await waitFor(() => reader.events.length >= written.length, {
+        timeoutMs: 20_000,
+        message: 'every record on the reading stream',
+      });
+      expect(reader.events.map((event) => event.id)).toEqual(written);
+      expect(reader.ended).toBe(false);
+      expect(await metric(local, 'live_tail_clients')).toBe(1);
+    } finally {
+      stalled?.destroy();
+      reader.close();
       local.http.closeAllConnections();
       await local.close();
     }

@@ -13,7 +13,7 @@ export interface LogsUnderTest {
   http: Server;
   /** The app's own connection (fail-fast, as in main.ts), for the test's writes too. */
   redis: RedisConnection;
-  /** Every connection the app opened for a stream, in order. */
+  /** Every connection the app opened to follow a namespace's log, in order. */
   tails: RedisConnection[];
   /** Ends the streams, the server and the connection; a second call does nothing. */
   close(): Promise<void>;
@@ -24,6 +24,9 @@ export interface LogsOptions {
   adminToken: string;
   ingestToken?: string;
   maxStreams?: number;
+  maxStreamsPerNamespace?: number;
+  /** Bytes a stream may have waiting for a client that does not read before it is cut off. */
+  streamBufferBytes?: number;
 }
 
 export async function startLogsApp(options: LogsOptions): Promise<LogsUnderTest> {
@@ -42,6 +45,8 @@ export async function startLogsApp(options: LogsOptions): Promise<LogsUnderTest>
       return connection;
     },
     maxStreams: options.maxStreams ?? 10,
+    maxStreamsPerNamespace: options.maxStreamsPerNamespace ?? 10,
+    streamBufferBytes: options.streamBufferBytes ?? 1024 * 1024,
     logger: createLogger('logs', 'silent'),
     metrics: new Registry(),
   });
