@@ -87,6 +87,21 @@ class StreamSlots {
   }
 }
 
+// A reader hands the same record objects to every stream of its namespace: each is written
+// out once, however many streams follow it.
+const events = new WeakMap<AccessRecord, string>();
+
+function eventOf(record: AccessRecord): string {
+  let event = events.get(record);
+  if (event === undefined) {
+    // No `event:` field: a record is the default `message` event, which every client
+    // hears (EventSource's onmessage included) without knowing a name of ours.
+    event = `id: ${record.id}\ndata: ${JSON.stringify(record)}\n\n`;
+    events.set(record, event);
+  }
+  return event;
+}
+
 /** One client's stream: writes records after its position, once each, and cuts off a client that does not read. */
 class RecordStream implements TailFollower {
   private catchingUp = true;
@@ -150,9 +165,7 @@ class RecordStream implements TailFollower {
     let flowing = true;
     for (const record of records) {
       if (compareRecordIds(record.id, this.position) <= 0) continue;
-      // No `event:` field: a record is the default `message` event, which every client
-      // hears (EventSource's onmessage included) without knowing a name of ours.
-      flowing = this.send(`id: ${record.id}\ndata: ${JSON.stringify(record)}\n\n`);
+      flowing = this.send(eventOf(record));
       this.position = record.id;
     }
     return flowing;
@@ -191,9 +204,9 @@ export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => v
     req.once('close', () => {
       left = true;
     });
-    let position: string;
+    let newest: string;
     try {
-      position = resumeFrom ?? (await deps.records.lastId(ns));
+      newest = await deps.records.lastId(ns);
     } catch (error) {
       giveBack();
       throw error;
@@ -202,6 +215,7 @@ export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => v
       giveBack();
       return;
     }
+    const position = resumeFrom ?? newest;
 
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -236,7 +250,9 @@ export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => v
 
     const stream = new RecordStream(res, position, deps.streamBufferBytes, cutOff);
     // Follow first, then catch up: whatever the reader has passed is in the log for the catch-up.
-    unfollow = tails.follow(ns, position, stream);
+    // A reader this starts begins at the newest record: a stream resuming far back must not
+    // make every stream of the namespace wait while the shared reader replays the log.
+    unfollow = tails.follow(ns, newest, stream);
     await stream.catchUp(deps.records, ns, () => closed);
   });
 
