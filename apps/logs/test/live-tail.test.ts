@@ -2,7 +2,7 @@
 // Redis: records arrive as Server-Sent Events in order, a reconnect with Last-Event-ID
 // resumes with nothing lost or repeated, and closing the app ends every stream.
 import type { IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import type { AccessRecord } from '@registry-triggers/core';
 import {
   createRedis,
@@ -15,7 +15,7 @@ import {
 } from '@registry-triggers/store';
 import { type RedisHandle, startRedis, uniqueName, waitFor, withTimeout } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LogsUnderTest, startLogsApp } from './support/logs-app.js';
+import { type LogsOptions, type LogsUnderTest, startLogsApp } from './support/logs-app.js';
 
 const ADMIN = 'admin-token-for-the-live-tail-test';
 
@@ -387,15 +387,24 @@ describe('sharing the live tail fairly', () => {
     return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
   };
 
-  it('a namespace token gets LOGS_MAX_STREAMS_PER_NAMESPACE streams even when asking all at once; others still get theirs', async () => {
-    const local = await startLogsApp({
-      redisUrl: server.url,
-      adminToken: ADMIN,
-      maxStreams: 20,
-      maxStreamsPerNamespace: 3,
-    });
+  /** Runs `body` on an app of its own; its streams and the app are closed whatever happens. */
+  async function withOwnApp(
+    options: Omit<LogsOptions, 'redisUrl' | 'adminToken'>,
+    body: (local: LogsUnderTest, streams: SseStream[]) => Promise<void>,
+  ) {
+    const local = await startLogsApp({ redisUrl: server.url, adminToken: ADMIN, ...options });
     const streams: SseStream[] = [];
     try {
+      await body(local, streams);
+    } finally {
+      for (const stream of streams) stream.close();
+      local.http.closeAllConnections();
+      await local.close();
+    }
+  }
+
+  it('a namespace token gets LOGS_MAX_STREAMS_PER_NAMESPACE streams even when asking all at once; others still get theirs', () =>
+    withOwnApp({ maxStreams: 20, maxStreamsPerNamespace: 3 }, async (local, streams) => {
       const greedy = uniqueName('greedy');
       const modest = uniqueName('modest');
       const [greedyToken, modestToken] = [
@@ -426,17 +435,10 @@ describe('sharing the live tail fairly', () => {
       const again = await openStream(local, greedy, { token: greedyToken });
       streams.push(again);
       expect(again.status).toBe(200);
-    } finally {
-      for (const stream of streams) stream.close();
-      local.http.closeAllConnections();
-      await local.close();
-    }
-  });
+    }));
 
-  it('the process-wide cap holds exactly under concurrent requests (no overshoot past an await)', async () => {
-    const local = await startLogsApp({ redisUrl: server.url, adminToken: ADMIN, maxStreams: 3 });
-    const streams: SseStream[] = [];
-    try {
+  it('the process-wide cap holds exactly under concurrent requests (no overshoot past an await)', () =>
+    withOwnApp({ maxStreams: 3 }, async (local, streams) => {
       // Redis holds every command for a moment, so all nine requests are inside the route at once.
       await redis.call('CLIENT', 'PAUSE', '300', 'ALL');
       streams.push(
@@ -446,18 +448,11 @@ describe('sharing the live tail fairly', () => {
         200, 200, 200, 503, 503, 503, 503, 503, 503,
       ]);
       expect(await metric(local, 'live_tail_clients')).toBe(3);
-    } finally {
-      for (const stream of streams) stream.close();
-      local.http.closeAllConnections();
-      await local.close();
-    }
-  });
+    }));
 
-  it('many streams of one namespace share one Redis reader, and each gets every record once', async () => {
-    const local = await startLogsApp({ redisUrl: server.url, adminToken: ADMIN, maxStreams: 20 });
-    const ns = uniqueName('shared');
-    const streams: SseStream[] = [];
-    try {
+  it('many streams of one namespace share one Redis reader, and each gets every record once', () =>
+    withOwnApp({ maxStreams: 20 }, async (local, streams) => {
+      const ns = uniqueName('shared');
       for (let i = 0; i < 6; i++) streams.push(await openStream(local, ns));
       const written = await append(ns, 20);
       await waitFor(() => streams.every((stream) => stream.events.length >= 20), {
@@ -467,55 +462,42 @@ describe('sharing the live tail fairly', () => {
       expect(local.tails).toHaveLength(1);
       for (const stream of streams) stream.close();
       await waitFor(() => local.tails.every(ended), { message: 'the reader to stop with its last stream' });
-    } finally {
-      for (const stream of streams) stream.close();
-      local.http.closeAllConnections();
-      await local.close();
-    }
-  });
+    }));
 
-  it('a client that never reads is cut off once its buffer passes the bound; a reading client keeps up', async () => {
-    const bufferBytes = 64 * 1024;
-    const local = await startLogsApp({
-      redisUrl: server.url,
-      adminToken: ADMIN,
-      streamBufferBytes: bufferBytes,
-    });
-    const ns = uniqueName('stalled');
-    let stalled: Socket | undefined;
-    const reader = await openStream(local, ns);
-    try {
+  it('a client that never reads is cut off once its buffer passes the bound; a reading client keeps up', () =>
+    withOwnApp({ streamBufferBytes: 64 * 1024 }, async (local, streams) => {
+      const ns = uniqueName('stalled');
+      const reader = await openStream(local, ns);
+      streams.push(reader);
       // Sends its request, then never reads a byte: what the server writes piles up.
-      stalled = connect({ host: '127.0.0.1', port: Number(new URL(local.url).port) });
-      await new Promise((resolve) => stalled!.once('connect', resolve));
-      stalled.write(
-        `GET /v1/namespaces/${ns}/records/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${ADMIN}\r\n\r\n`,
-      );
-      stalled.pause();
-      await waitFor(async () => (await metric(local, 'live_tail_clients')) === 2, {
-        message: 'both streams open',
-      });
+      const stalled = connect({ host: '127.0.0.1', port: Number(new URL(local.url).port) });
+      try {
+        await new Promise((resolve) => stalled.once('connect', resolve));
+        stalled.write(
+          `GET /v1/namespaces/${ns}/records/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${ADMIN}\r\n\r\n`,
+        );
+        stalled.pause();
+        await waitFor(async () => (await metric(local, 'live_tail_clients')) === 2, {
+          message: 'both streams open',
+        });
 
-      // Large records until the socket buffers are full and the server's own buffer passes the bound.
-      const big = (n: number): NewAccessRecord => ({ ...newRecord(ns, n), responseBody: 'x'.repeat(4000) });
-      const written: string[] = [];
-      for (let n = 0; (await metric(local, 'live_tail_clients')) === 2; n++) {
-        if (n > 200) throw new Error('the stalled client was never cut off');
-        for (let i = 0; i < 100; i++) written.push(await store.append(big(n * 100 + i)));
+        // Large records until the socket buffers are full and the server's own buffer passes the bound.
+        const big = (n: number): NewAccessRecord => ({ ...newRecord(ns, n), responseBody: 'x'.repeat(4000) });
+        const written: string[] = [];
+        for (let n = 0; (await metric(local, 'live_tail_clients')) === 2; n++) {
+          if (n > 200) throw new Error('the stalled client was never cut off');
+          for (let i = 0; i < 100; i++) written.push(await store.append(big(n * 100 + i)));
+        }
+        // The reader got every record, in order, while the stalled client was cut off.
+        await waitFor(() => reader.events.length >= written.length, {
+          timeoutMs: 20_000,
+          message: 'every record on the reading stream',
+        });
+        expect(reader.events.map((event) => event.id)).toEqual(written);
+        expect(reader.ended).toBe(false);
+        expect(await metric(local, 'live_tail_clients')).toBe(1);
+      } finally {
+        stalled.destroy();
       }
-      // The reader got every record, in order, while the stalled client was cut off.
-      await waitFor(() => reader.events.length >= written.length, {
-        timeoutMs: 20_000,
-        message: 'every record on the reading stream',
-      });
-      expect(reader.events.map((event) => event.id)).toEqual(written);
-      expect(reader.ended).toBe(false);
-      expect(await metric(local, 'live_tail_clients')).toBe(1);
-    } finally {
-      stalled?.destroy();
-      reader.close();
-      local.http.closeAllConnections();
-      await local.close();
-    }
-  });
+    }));
 });
