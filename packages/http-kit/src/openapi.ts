@@ -369,7 +369,7 @@ const problemResponses: Record<number, ProblemResponse> = {
   429: {
     name: 'TooManyRequests',
     description:
-      "The token's rate for this route is used up (code rate-limited); retry after the given number of seconds.",
+      "A limit of the caller's is reached: the token's test deliveries per minute (code rate-limited), or the namespace's live streams open at once (code too-many-streams); retry after the given number of seconds.",
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
   },
   503: {
