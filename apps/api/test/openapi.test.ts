@@ -347,7 +347,10 @@ describe('the OpenAPI document (structure)', () => {
       $ref: '#/components/schemas/AccessRecord',
     });
     const stream = find('GET /v1/namespaces/{ns}/records/stream');
-    expect(statuses(stream)).toEqual([200, 400, 401, 403, 404, 503]);
+    // 429: the namespace's streams are at LOGS_MAX_STREAMS_PER_NAMESPACE; 503: the process's at LOGS_MAX_STREAMS.
+    expect(statuses(stream)).toEqual([200, 400, 401, 403, 404, 429, 503]);
+    const tooMany = resolveRef(doc, stream.operation.responses['429'].$ref) as Json;
+    expect(tooMany.headers).toHaveProperty('Retry-After');
     expect(Object.keys(stream.operation.responses['200'].content)).toEqual(['text/event-stream']);
     expect(stream.parameters).toContainEqual(
       expect.objectContaining({ name: 'Last-Event-ID', in: 'header' }),

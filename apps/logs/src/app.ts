@@ -26,6 +26,8 @@ export interface LogsDeps {
   redis: RedisConnection;
   blockingConnection: () => RedisConnection;
   maxStreams: number;
+  maxStreamsPerNamespace: number;
+  streamBufferBytes: number;
   logger: Logger;
   metrics: Registry;
   /** Where `/v1/*` routes this app does not serve are forwarded (CONSOLE_API_URL); unset: nowhere. */
@@ -55,6 +57,8 @@ export function createLogsApp(
     records,
     blockingConnection: deps.blockingConnection,
     maxStreams: deps.maxStreams,
+    maxStreamsPerNamespace: deps.maxStreamsPerNamespace,
+    streamBufferBytes: deps.streamBufferBytes,
   });
   new Gauge({
     name: 'live_tail_clients',

@@ -37,6 +37,8 @@ const app = createLogsApp({
   maxStreams: env.LOGS_MAX_STREAMS,
   apiUrl: env.CONSOLE_API_URL === undefined ? undefined : new URL(env.CONSOLE_API_URL),
   apiTimeoutMs: env.CONSOLE_API_TIMEOUT_MS,
+  maxStreamsPerNamespace: env.LOGS_MAX_STREAMS_PER_NAMESPACE,
+  streamBufferBytes: env.LOGS_STREAM_BUFFER_BYTES,
   logger,
   metrics,
 });

@@ -1,10 +1,3 @@
-/**
- * Test deliveries (POST .../triggers/{id}/test, one attempt each) pass the same per-origin
- * guard as every other delivery: the in-flight limit of the receiver's origin and the circuit
- * of an endpoint that stopped answering. Many tests at once must not flood a third party.
- * Real Redis, real BullMQ workers, a real receiver that counts requests in flight.
- */
-import { defaultRetryPolicy } from '@registry-triggers/core';
 import {
   createRedis,
   type DeliveryJob,
@@ -12,9 +5,7 @@ import {
   keys,
   PartitionedQueue,
   queueNames,
-  RecordStore,
   type RedisConnection,
-  RepositoryStore,
   TriggerStore,
 } from '@registry-triggers/store';
 import {
@@ -26,12 +17,9 @@ import {
   waitFor,
 } from '@registry-triggers/testing';
 import { Worker } from 'bullmq';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDeliveryProcessor } from '../src/deliver.js';
-import { createDeliveryDispatcher } from '../src/http-delivery.js';
-import { createWorkerMetrics } from '../src/metrics.js';
 import { OriginGuard } from '../src/origin-guard.js';
+import { deliveryProcessorFor } from './support/delivery-processor.js';
 
 const NS = 'tests';
 const REPO = 'app';
@@ -46,11 +34,7 @@ let worker: Worker;
 let guard: OriginGuard;
 let inFlight = 0;
 let mostInFlight = 0;
-const dispatcher = createDeliveryDispatcher({
-  allowPrivateNetworks: true,
-  connectTimeoutMs: 2000,
-  timeoutMs: 5000,
-});
+let dispatcher: ReturnType<typeof deliveryProcessorFor>['dispatcher'];
 
 beforeAll(async () => {
   redisServer = await startRedis();
@@ -91,19 +75,8 @@ beforeAll(async () => {
     failureThreshold: 2,
     baseCooldownMs: COOLDOWN_MS,
   });
-  const processDelivery = createDeliveryProcessor({
-    triggers,
-    repositories: new RepositoryStore(redis),
-    records: new RecordStore(redis),
-    dispatcher,
-    guard,
-    policy: defaultRetryPolicy,
-    region: 'local',
-    timeZone: 'UTC',
-    allowPrivateNetworks: true,
-    timeoutMs: 5000,
-    metrics: createWorkerMetrics(new Registry()),
-  });
+  let processDelivery: ReturnType<typeof deliveryProcessorFor>['process'];
+  ({ process: processDelivery, dispatcher } = deliveryProcessorFor(redis, { guard }));
   worker = new Worker(queueNames.deliveries, processDelivery, {
     connection: redis,
     prefix: keys.queuePrefix(queueNames.deliveries, 0),
@@ -114,7 +87,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.close();
   await deliveries?.close();
-  await dispatcher.close();
+  await dispatcher?.close();
   await receiver?.close();
   await redis?.quit();
   await redisServer?.stop();

@@ -443,7 +443,7 @@ const problemResponses: Record<number, ProblemResponse> = {
   429: {
     name: 'TooManyRequests',
     description:
-      "The token's rate for this route is used up (code rate-limited); retry after the given number of seconds.",
+      "A limit of the caller's is reached: the token's test deliveries per minute (code rate-limited), or the namespace's live streams open at once (code too-many-streams); retry after the given number of seconds.",
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
   },
   503: {
@@ -460,7 +460,7 @@ const logsProblemResponses: Record<number, ProblemResponse> = {
   503: {
     name: 'LogsUnavailable',
     description:
-      'Redis is unreachable, or (live tail) too many streams are open; retry after the given number of seconds.',
+      'Redis is unreachable, or (live tail) the process has LOGS_MAX_STREAMS streams open; retry after the given number of seconds.',
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
   },
 };
@@ -1080,7 +1080,10 @@ function logsPaths(): Record<string, JsonSchema> {
           `${LOGS_APP} Each record is one event of the default type (\`message\`: no \`event\` field): ` +
           '`id: <record id>`, `data: <the AccessRecord as JSON>`. The stream opens with `retry: 2000` and sends a `: keep-alive` ' +
           'comment every 15 s. Without Last-Event-ID it starts after the newest record; with it, after that ' +
-          'record, so a reconnecting EventSource misses nothing still in the log. Too many open streams answer 503.',
+          'record, so a reconnecting EventSource misses nothing still in the log. A namespace token gets at most ' +
+          'LOGS_MAX_STREAMS_PER_NAMESPACE streams of its namespace open at once (default 10; more answer 429), and the process ' +
+          'LOGS_MAX_STREAMS (default 100; more answer 503). A client that stops reading is cut off once more than ' +
+          'LOGS_STREAM_BUFFER_BYTES (default 1 MiB) wait for it; it reconnects with Last-Event-ID.',
         tag: 'access log',
         parameters: [
           {
@@ -1113,7 +1116,7 @@ function logsPaths(): Record<string, JsonSchema> {
             },
           },
         },
-        errors: recordErrors,
+        errors: [...recordErrors, 429],
         problems: logsProblemResponses,
       }),
     },

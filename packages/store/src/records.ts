@@ -174,7 +174,8 @@ function idBefore(id: string): string | undefined {
   return ms > 0n ? `${ms - 1n}-${MAX_ID_PART}` : undefined;
 }
 
-function compareIds(a: string, b: string): number {
+/** Orders two record ids as the log does: negative when `a` is older. */
+export function compareRecordIds(a: string, b: string): number {
   const [aMs, aSeq] = a.split('-').map(BigInt) as [bigint, bigint];
   const [bMs, bSeq] = b.split('-').map(BigInt) as [bigint, bigint];
   if (aMs !== bMs) return aMs < bMs ? -1 : 1;
@@ -303,7 +304,7 @@ export class RecordStore {
       // must not spend its scan on them, nor offer a cursor into them.
       const first = await this.firstId(namespace);
       if (first === undefined) return { records: [], nextCursor: null };
-      if (lower === '-' || compareIds(first, lower) > 0) lower = first;
+      if (lower === '-' || compareRecordIds(first, lower) > 0) lower = first;
     }
     const matchedIds: string[] = [];
     const matchedRecords: AccessRecord[] = [];
@@ -381,23 +382,36 @@ export class RecordStore {
     return records;
   }
 
+  /** Up to `count` records newer than `afterId`, oldest first, without waiting for any. */
+  after(namespace: string, afterId: string, count = 100): Promise<AccessRecord[]> {
+    return RecordStore.read(this.redis, namespace, afterId, count);
+  }
+
   /** Records newer than `afterId`, oldest first, waiting up to `blockMs` for one (use a dedicated connection). */
-  static async readAfter(
+  static readAfter(
     blocking: RedisConnection,
     namespace: string,
     afterId: string,
     blockMs: number,
     count = 100,
   ): Promise<AccessRecord[]> {
-    const result = (await blocking.xread(
-      'COUNT',
-      count,
-      'BLOCK',
-      blockMs,
-      'STREAMS',
-      keys.recordLog(namespace),
-      afterId,
-    )) as Array<[string, Array<[string, string[]]>]> | null;
+    return RecordStore.read(blocking, namespace, afterId, count, blockMs);
+  }
+
+  // XREAD's id is exclusive for every id, the greatest one included (an XRANGE '(' is not).
+  private static async read(
+    connection: RedisConnection,
+    namespace: string,
+    afterId: string,
+    count: number,
+    blockMs?: number,
+  ): Promise<AccessRecord[]> {
+    const log = keys.recordLog(namespace);
+    const result = (
+      blockMs === undefined
+        ? await connection.xread('COUNT', count, 'STREAMS', log, afterId)
+        : await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', log, afterId)
+    ) as Array<[string, Array<[string, string[]]>]> | null;
     const entries = result?.[0]?.[1] ?? [];
     return entries.flatMap(([id, fields]) => {
       const record = decodeRecord(id, fields);
