@@ -6,18 +6,22 @@ import { checkUrl, defaultLogsUrl, saveConfig } from '../config.js';
 import { readStdin } from '../context.js';
 import { ApiError, UsageError } from '../errors.js';
 
-/** Reads a line from the terminal without echoing it. */
+/** Reads a line from the terminal without echoing it: the prompt is written, the keys are not. */
 function promptHidden(question: string): Promise<string> {
   return new Promise((resolve) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    const output = rl as unknown as { _writeToOutput?: (text: string) => void };
-    process.stderr.write(question);
-    output._writeToOutput = () => {};
-    rl.question('', (answer) => {
+    let muted = false;
+    // readline echoes through this (an internal of node:readline, stable since Node 0.x).
+    const echo = rl as unknown as { _writeToOutput: (text: string) => void };
+    echo._writeToOutput = (text) => {
+      if (!muted) process.stderr.write(text);
+    };
+    rl.question(question, (answer) => {
       rl.close();
       process.stderr.write('\n');
       resolve(answer);
     });
+    muted = true;
   });
 }
 
