@@ -44,8 +44,9 @@ export default defineConfig({
             'e2e/settings.test.ts',
             'e2e/replica-waits.test.ts',
             'e2e/redis-outage.test.ts',
-            // The deploy files do not change with the Redis topology.
+            // The deploy files and the CLI (a client of the API) do not change with the Redis topology.
             'e2e/deploy-*.test.ts',
+            'e2e/cli.test.ts',
           ],
           env: { E2E_REDIS: 'cluster' },
           testTimeout: 90_000,

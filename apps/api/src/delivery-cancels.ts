@@ -48,7 +48,7 @@ export class DeliveryCancels {
         if (job) await job.remove().catch(() => {});
         return this.recordCancel(record, result.before);
       }
-      if (result.state.kind !== 'sending') throw this.finished(record, result.state.kind);
+      if (result.reason !== 'sending') throw this.finished(record, result.reason);
       if (Date.now() >= deadline) {
         throw new HttpError(
           409,

@@ -1,7 +1,6 @@
 // The live tail (`GET /v1/namespaces/{ns}/records/stream`) over real HTTP against a real
 // Redis: records arrive as Server-Sent Events in order, a reconnect with Last-Event-ID
 // resumes with nothing lost or repeated, and closing the app ends every stream.
-import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import type { AccessRecord } from '@registry-triggers/core';

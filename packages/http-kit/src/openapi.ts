@@ -182,7 +182,15 @@ function triggerPatchSchema(replacement: JsonSchema): JsonSchema {
       `(secret, headers, tags, expression; or one header by name inside headers). "${REDACTED}" keeps a stored value ` +
       'as in PUT. The patched trigger must be a valid PUT body (the same rules); {"enabled": false} disables it.',
     properties: Object.fromEntries(
-      Object.entries(properties).map(([name, schema]) => [name, { anyOf: [schema, { type: 'null' }] }]),
+      Object.entries(properties).map(([name, schema]) => [
+        name,
+        // Inside headers, a null value removes that one header.
+        name === 'headers'
+          ? {
+              anyOf: [{ ...schema, additionalProperties: { type: ['string', 'null'] } }, { type: 'null' }],
+            }
+          : { anyOf: [schema, { type: 'null' }] },
+      ]),
     ),
     additionalProperties: false,
   };

@@ -1,23 +1,29 @@
 /**
  * Where a delivery with retries stands, so that a cancel and a worker picking up the next
- * attempt never both win: a worker claims a delivery (`sending`) before its attempt and
- * releases it after (`waiting <attempt>` between retries, `finished` at the end); a cancel
- * is accepted only while no attempt is being sent, and a claim after it finds `cancelled`.
- * Both are one script on one key, so either the cancel comes first and nothing is sent, or
- * the attempt does and the cancel waits for it to end.
+ * attempt never both win: a worker claims a delivery (`sending`) before each attempt and
+ * releases it after (`waiting <attempt>` between retries, nothing once it has ended); a
+ * cancel is accepted only while no attempt is being sent, and a claim after it finds
+ * `cancelled`. Both are one script on one key, so either the cancel comes first and nothing
+ * is sent, or the attempt does and the cancel waits for it to end. Where the key says
+ * nothing (the delivery ended, or a state expired), the queue's job decides: a job still
+ * waiting is cancellable, any other has ended.
  */
 import type { RedisConnection } from './connection.js';
 import { keys } from './keys.js';
 import { runScript } from './scripts.js';
 
-/** Longer than any delivery's retries last (12 attempts, at most about 34 minutes, or Retry-After's hour each). */
-const STATE_TTL_MS = 8 * 24 * 3600 * 1000;
+/**
+ * Longer than the longest wait between two attempts (a Retry-After is capped at an hour); a
+ * state that expires all the same leaves the decision to the queue's job, as above.
+ */
+const WAITING_TTL_MS = 2 * 3600 * 1000;
+/** Longer than any delivery's retries last: a cancelled delivery must never be sent again. */
+const CANCELLED_TTL_MS = 8 * 24 * 3600 * 1000;
 
 export type DeliveryState =
   | { kind: 'unknown' }
   | { kind: 'sending' }
   | { kind: 'waiting'; attempt: number }
-  | { kind: 'finished' }
   | { kind: 'cancelled' };
 
 // Answers the state found; takes the claim unless the delivery was cancelled. A claim
@@ -28,25 +34,24 @@ if state == 'cancelled' then return state end
 redis.call('SET', KEYS[1], 'sending', 'PX', ARGV[1])
 return state or ''`;
 
-// Cancels unless an attempt is being sent or the delivery ended; answers the state found.
-// An unknown delivery (no worker wrote its state) is cancelled only when ARGV[2] says its job waits.
+// Cancels unless an attempt is being sent, or the delivery was cancelled or has ended (no
+// state, and ARGV[2] says its job no longer waits); answers the state found.
 const CANCEL_SCRIPT = `
 local state = redis.call('GET', KEYS[1])
-if state == 'sending' or state == 'finished' or state == 'cancelled' then return state end
-if not state and ARGV[2] ~= 'pending' then return '' end
+if state == 'sending' or state == 'cancelled' then return state end
+if not state and ARGV[2] ~= 'pending' then return 'ended' end
 redis.call('SET', KEYS[1], 'cancelled', 'PX', ARGV[1])
 return 'accepted ' .. (state or '')`;
 
 function parseState(raw: string | null | undefined): DeliveryState {
-  if (!raw) return { kind: 'unknown' };
-  if (raw === 'sending' || raw === 'finished' || raw === 'cancelled') return { kind: raw };
-  const waiting = /^waiting (\d+)$/.exec(raw);
+  if (raw === 'sending' || raw === 'cancelled') return { kind: raw };
+  const waiting = raw ? /^waiting (\d+)$/.exec(raw) : null;
   return waiting ? { kind: 'waiting', attempt: Number(waiting[1]) } : { kind: 'unknown' };
 }
 
 export type CancelResult =
   | { accepted: true; before: DeliveryState }
-  | { accepted: false; state: DeliveryState };
+  | { accepted: false; reason: 'sending' | 'cancelled' | 'ended' };
 
 export class DeliveryStates {
   constructor(private readonly redis: RedisConnection) {}
@@ -65,19 +70,23 @@ export class DeliveryStates {
 
   /** After an attempt that is retried later: cancellable again, its last attempt known. */
   async waitForRetry(namespace: string, deliveryId: string, attempt: number): Promise<void> {
-    await this.redis.set(keys.deliveryState(namespace, deliveryId), `waiting ${attempt}`, 'PX', STATE_TTL_MS);
+    await this.redis.set(
+      keys.deliveryState(namespace, deliveryId),
+      `waiting ${attempt}`,
+      'PX',
+      WAITING_TTL_MS,
+    );
   }
 
-  /** After an attempt that was postponed before it was sent: back to what it was before the claim. */
+  /** After a run that sent nothing (postponed, or an error retried): back to the state before its claim. */
   async restore(namespace: string, deliveryId: string, previous: DeliveryState): Promise<void> {
-    const key = keys.deliveryState(namespace, deliveryId);
-    if (previous.kind === 'waiting')
-      await this.redis.set(key, `waiting ${previous.attempt}`, 'PX', STATE_TTL_MS);
-    else await this.redis.del(key);
+    if (previous.kind === 'waiting') await this.waitForRetry(namespace, deliveryId, previous.attempt);
+    else await this.finish(namespace, deliveryId);
   }
 
+  /** The delivery has ended: nothing to keep (its job, completed or failed, says so). */
   async finish(namespace: string, deliveryId: string): Promise<void> {
-    await this.redis.set(keys.deliveryState(namespace, deliveryId), 'finished', 'PX', STATE_TTL_MS);
+    await this.redis.del(keys.deliveryState(namespace, deliveryId));
   }
 
   async get(namespace: string, deliveryId: string): Promise<DeliveryState> {
@@ -86,8 +95,7 @@ export class DeliveryStates {
 
   /**
    * Cancels the delivery's pending retries unless an attempt is being sent right now or it
-   * has ended. `jobPending` says whether its queue job still waits, for a delivery whose
-   * state no worker wrote (or whose state expired).
+   * has ended. `jobPending` says whether its queue job still waits for an attempt.
    */
   async cancel(namespace: string, deliveryId: string, jobPending: boolean): Promise<CancelResult> {
     const found = String(
@@ -95,10 +103,10 @@ export class DeliveryStates {
         this.redis,
         CANCEL_SCRIPT,
         [keys.deliveryState(namespace, deliveryId)],
-        [STATE_TTL_MS, jobPending ? 'pending' : 'done'],
+        [CANCELLED_TTL_MS, jobPending ? 'pending' : 'done'],
       ),
     );
     if (found.startsWith('accepted')) return { accepted: true, before: parseState(found.slice(9)) };
-    return { accepted: false, state: found === '' ? { kind: 'finished' } : parseState(found) };
+    return { accepted: false, reason: found === 'sending' || found === 'cancelled' ? found : 'ended' };
   }
 }

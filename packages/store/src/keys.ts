@@ -40,8 +40,9 @@ export const keys = {
   recordWrites: (namespace: string, generation: 'current' | 'previous') =>
     `${tenant(namespace)}:log:writes:${generation}`,
   /**
-   * String: where one delivery with retries stands (`sending`, `waiting <attempt>`, `finished`,
-   * `cancelled`; delivery-states.ts), so a cancel and the next attempt exclude each other.
+   * String: where one delivery stands while it runs or waits for a retry (`sending`,
+   * `waiting <attempt>`, `cancelled`; delivery-states.ts), so a cancel and the next attempt
+   * exclude each other. Gone once the delivery has ended.
    */
   deliveryState: (namespace: string, deliveryId: string) => `${tenant(namespace)}:delivery:${deliveryId}`,
   /** Hash: trigger id → epoch ms since which its deliveries have failed with no success in between. */
