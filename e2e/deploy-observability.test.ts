@@ -244,7 +244,7 @@ describe('operating a running stack', () => {
     const waitingPushes = (text: string) =>
       metricSum(text, 'queue_backlog_jobs', { queue: 'push-events', state: 'waiting' });
     const before = waitingPushes(await scrapeMetrics(`${stack.apiUrl}/metrics`));
-    const alive = await (await fetch(`${stack.apiUrl}/readyz`)).json();
+    const alive = (await (await fetch(`${stack.apiUrl}/readyz`)).json()) as Json;
     expect(alive.workers.alive).toBeGreaterThanOrEqual(1);
 
     for (const worker of stack.workers) await worker.kill();
