@@ -41,16 +41,32 @@ describe('operating a running stack', () => {
     return started;
   };
 
+  /** An OTLP/HTTP collector standing in for the operator's: it records what the apps export. */
+  let collector: Receiver;
+
   beforeAll(async () => {
     const [metricsPort, promPort] = await getFreePorts(2);
     prometheusPort = promPort!;
     workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    // Debug level everywhere: the most an operator can make the apps say.
+    collector = await receiver();
+    // Debug level everywhere: the most an operator can make the apps say. Traces on, and
+    // exported within a fraction of a second.
     stack = await startStack({
-      env: { LOG_LEVEL: 'debug' },
+      env: {
+        LOG_LEVEL: 'debug',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.origin,
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+      },
       workerEnv: { WORKER_METRICS_PORT: String(metricsPort), LOG_LEVEL: 'debug' },
     });
   }, 90_000);
+
+  /** Every span exported so far, from the OTLP/JSON bodies the collector got. */
+  const exportedSpans = (): Json[] =>
+    collector.requests
+      .filter((request) => request.url === '/v1/traces')
+      .flatMap((request) => JSON.parse(request.body).resourceSpans as Json[])
+      .flatMap((resource) => resource.scopeSpans.flatMap((scope: Json) => scope.spans as Json[]));
 
   afterAll(async () => {
     await stack?.stop();
@@ -60,7 +76,7 @@ describe('operating a running stack', () => {
   const metricsPages = () =>
     Promise.all([`${stack.apiUrl}/metrics`, `${stack.logsUrl}/metrics`, workerMetricsUrl].map(scrapeMetrics));
 
-  it('never prints or exports a token, a trigger secret, a custom header value or an ?access_token=', async () => {
+  it('never prints, exports or traces a token, a trigger secret, a custom header value or an ?access_token=', async () => {
     const ok = await receiver();
     const issued = await stack.call('POST', `/v1/namespaces/${NS}/tokens`, { name: 'team' });
     expect(issued.status).toBe(201);
@@ -138,6 +154,21 @@ describe('operating a running stack', () => {
       expect(page).toContain('redis_up');
       for (const secret of secrets) expect(page).not.toContain(secret);
     }
+    // The traces as exported over OTLP: a delivery attempt of the push is a child of its ingest span.
+    const spans = await waitFor(
+      () => {
+        const exported = exportedSpans();
+        return exported.some((span) => span.name === 'deliver') ? exported : undefined;
+      },
+      { timeoutMs: 10_000, message: 'the delivery spans exported' },
+    );
+    const ingest = spans.find((span) => span.name === 'ingest push');
+    expect(spans).toContainEqual(
+      expect.objectContaining({ name: 'deliver', traceId: ingest.traceId, parentSpanId: ingest.spanId }),
+    );
+    expect(ok.requests.some((request) => request.headers.traceparent?.includes(ingest.traceId))).toBe(true);
+    const exported = collector.requests.map((request) => request.body).join('\n');
+    for (const secret of secrets) expect(exported, 'exported traces').not.toContain(secret);
   });
 
   it('a real Prometheus scraping the stack has series for every query of the dashboard, and loads the alert rules', async () => {
