@@ -45,6 +45,8 @@ export default defineConfig({
             'e2e/redis-outage.test.ts',
             // The deploy files do not change with the Redis topology.
             'e2e/deploy-*.test.ts',
+            // In-process api and worker on a Redis of its own: the topology is not what it tests.
+            'e2e/tracing.test.ts',
           ],
           env: { E2E_REDIS: 'cluster' },
           testTimeout: 90_000,
