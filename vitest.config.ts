@@ -45,8 +45,9 @@ export default defineConfig({
             'e2e/redis-outage.test.ts',
             // The deploy files do not change with the Redis topology.
             'e2e/deploy-*.test.ts',
-            // In-process api and worker on a Redis of its own: the topology is not what it tests.
+            // On a Redis of their own: the topology is not what they test.
             'e2e/tracing.test.ts',
+            'e2e/local-stack.test.ts',
           ],
           env: { E2E_REDIS: 'cluster' },
           testTimeout: 90_000,
