@@ -18,7 +18,7 @@ import type { IngestResult } from './ingest.js';
 
 export type IngestSource = 'push' | 'distribution';
 
-export const startApiTracing = (env: TracingEnv): Tracing => startTracing('api', env);
+export const startApiTracing = (env: TracingEnv): Promise<Tracing> => startTracing('api', env);
 
 export function traceIngest<T extends IngestResult>(
   tracer: Tracer,
