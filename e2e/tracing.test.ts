@@ -53,7 +53,7 @@ describe('traces', () => {
   const closers: Array<() => Promise<unknown>> = [];
 
   beforeAll(async () => {
-    tracing = startTracing('test', {}, exporter);
+    tracing = await startTracing('test', {}, exporter);
     [redisServer, receiver] = await Promise.all([startRedis(), startReceiver()]);
     api = await startApi(redisServer, { tracer: tracing.tracer });
     redis = createRedis({ REDIS_URL: redisServer.url }, { role: 'worker', name: 'trace-worker' });

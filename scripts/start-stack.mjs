@@ -139,21 +139,24 @@ function shutdown(code) {
 process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
+// An empty variable is an unset one, as the apps read them (`HOST=` must not mean every interface).
+const setting = (name) => process.env[name]?.trim() || undefined;
+
 const redis = await findRedis();
 const tokens = {
-  ADMIN_TOKEN: process.env.ADMIN_TOKEN ?? localTokens().ADMIN_TOKEN,
-  INGEST_TOKEN: process.env.INGEST_TOKEN ?? localTokens().INGEST_TOKEN,
+  ADMIN_TOKEN: setting('ADMIN_TOKEN') ?? localTokens().ADMIN_TOKEN,
+  INGEST_TOKEN: setting('INGEST_TOKEN') ?? localTokens().INGEST_TOKEN,
 };
-const apiPort = process.env.API_PORT ?? '8080';
-const logsPort = process.env.LOGS_PORT ?? '8081';
-const workerMetricsPort = process.env.WORKER_METRICS_PORT ?? '9464';
+const apiPort = setting('API_PORT') ?? '8080';
+const logsPort = setting('LOGS_PORT') ?? '8081';
+const workerMetricsPort = setting('WORKER_METRICS_PORT') ?? '9464';
 // The local stack stays on this machine unless HOST (or an app's own *_HOST) says otherwise:
 // its tokens are printed below and its triggers may call private addresses.
-const host = process.env.HOST ?? '127.0.0.1';
+const host = setting('HOST') ?? '127.0.0.1';
 const hosts = {
-  API_HOST: process.env.API_HOST ?? host,
-  LOGS_HOST: process.env.LOGS_HOST ?? host,
-  WORKER_METRICS_HOST: process.env.WORKER_METRICS_HOST ?? host,
+  API_HOST: setting('API_HOST') ?? host,
+  LOGS_HOST: setting('LOGS_HOST') ?? host,
+  WORKER_METRICS_HOST: setting('WORKER_METRICS_HOST') ?? host,
 };
 /** Where a browser or curl on this machine reaches an app bound to `bound`. */
 const reach = (bound) => (bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound);
@@ -167,8 +170,8 @@ const env = {
   LOGS_PORT: logsPort,
   WORKER_METRICS_PORT: workerMetricsPort,
   // The console (served by the logs app) reaches the api's routes through the logs app.
-  CONSOLE_API_URL: process.env.CONSOLE_API_URL ?? `http://${urlHost(hosts.API_HOST)}:${apiPort}`,
-  DELIVERY_ALLOW_PRIVATE_NETWORKS: process.env.DELIVERY_ALLOW_PRIVATE_NETWORKS ?? 'true',
+  CONSOLE_API_URL: setting('CONSOLE_API_URL') ?? `http://${urlHost(hosts.API_HOST)}:${apiPort}`,
+  DELIVERY_ALLOW_PRIVATE_NETWORKS: setting('DELIVERY_ALLOW_PRIVATE_NETWORKS') ?? 'true',
 };
 
 for (const app of ['api', 'worker', 'logs']) {

@@ -29,7 +29,7 @@ import { startApiTracing } from './tracing.js';
 const env = readApiEnv();
 const logger = createLogger('api', env.LOG_LEVEL);
 const shutdown = new ShutdownManager(logger);
-const tracing = startApiTracing(env);
+const tracing = await startApiTracing(env);
 
 const redis = createRedis(env, {
   role: 'fail-fast',

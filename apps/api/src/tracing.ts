@@ -17,7 +17,7 @@ import type { Request } from 'express';
 import type { IngestResult } from './ingest.js';
 import type { IngestSource } from './metrics.js';
 
-export const startApiTracing = (env: TracingEnv): Tracing => startTracing('api', env);
+export const startApiTracing = (env: TracingEnv): Promise<Tracing> => startTracing('api', env);
 
 export function traceIngest<T extends IngestResult>(
   tracer: Tracer,

@@ -21,9 +21,13 @@ function jobFields(job: Job<DeliveryJob | PushEventJob>) {
 }
 
 export function logJobRuns(workers: Worker[], logger: Logger): void {
+  // Checked per job: the level can change at run time, and the fields are not built for nothing.
+  const debug = () => logger.isLevelEnabled('debug');
   for (const worker of workers) {
     if (worker.name === queueNames.deliveries) {
-      worker.on('completed', (job) => logger.debug(jobFields(job), 'delivered'));
+      worker.on('completed', (job) => {
+        if (debug()) logger.debug(jobFields(job), 'delivered');
+      });
       worker.on('failed', (job, error) => {
         if (!job) return;
         const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
@@ -33,7 +37,9 @@ export function logJobRuns(workers: Worker[], logger: Logger): void {
         );
       });
     } else {
-      worker.on('completed', (job, result) => logger.debug({ ...jobFields(job), result }, 'push evaluated'));
+      worker.on('completed', (job, result) => {
+        if (debug()) logger.debug({ ...jobFields(job), result }, 'push evaluated');
+      });
       worker.on('failed', (job, error) => {
         if (job)
           logger.warn({ ...jobFields(job), reason: error.message.slice(0, 300) }, 'push not evaluated');

@@ -42,7 +42,7 @@ import { startWorkers, type WorkerSet } from './workers.js';
 const env = readWorkerEnv();
 const logger = createLogger('worker', env.LOG_LEVEL);
 const shutdown = new ShutdownManager(logger, env.SHUTDOWN_DEADLINE_MS);
-const tracing = startWorkerTracing(env);
+const tracing = await startWorkerTracing(env);
 if (env.DELIVERY_ALLOW_PRIVATE_NETWORKS) {
   logger.warn('DELIVERY_ALLOW_PRIVATE_NETWORKS=true: triggers may reach loopback and private addresses');
 }

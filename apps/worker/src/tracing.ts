@@ -16,7 +16,7 @@ import type { DeliveryJob, PushEventJob } from '@registry-triggers/store';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { RetryLater } from './deliver.js';
 
-export const startWorkerTracing = (env: TracingEnv): Tracing => startTracing('worker', env);
+export const startWorkerTracing = (env: TracingEnv): Promise<Tracing> => startTracing('worker', env);
 
 type Processor<D, R> = (job: Job<D>, token?: string) => Promise<R>;
 

@@ -6,6 +6,7 @@
 import {
   type Context,
   context,
+  propagation,
   ROOT_CONTEXT,
   type Span,
   type SpanOptions,
@@ -13,15 +14,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  NodeTracerProvider,
-  SimpleSpanProcessor,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-node';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { z } from 'zod';
 
 export const tracingEnvSchema = z.object({
@@ -39,22 +32,30 @@ export interface Tracing {
 }
 
 const TRACER_NAME = 'registry-triggers';
-const propagator = new W3CTraceContextPropagator();
 
 /**
  * Starts tracing for one app when the environment names a collector, or when a test gives
- * an exporter (spans are then exported one by one, as they end).
+ * an exporter (spans are then exported one by one, as they end). The SDK is loaded only
+ * then: an app without traces does not pay for its start-up.
  */
-export function startTracing(app: string, env: TracingEnv, exporter?: SpanExporter): Tracing {
+export async function startTracing(app: string, env: TracingEnv, exporter?: SpanExporter): Promise<Tracing> {
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !exporter)
     return { enabled: false, tracer: trace.getTracer(TRACER_NAME), shutdown: async () => {} };
-  const provider = new NodeTracerProvider({
+  const [sdk, { resourceFromAttributes }] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/resources'),
+  ]);
+  const processor = exporter
+    ? new sdk.SimpleSpanProcessor(exporter)
+    : new sdk.BatchSpanProcessor(
+        new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(),
+      );
+  const provider = new sdk.NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? `registry-triggers-${app}` }),
-    spanProcessors: [
-      exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(new OTLPTraceExporter()),
-    ],
+    spanProcessors: [processor],
   });
-  // The async-hooks context manager: a span started in a request stays active across its awaits.
+  // The async-hooks context manager (a span started in a request stays active across its
+  // awaits) and the W3C trace-context propagator, for the whole process.
   provider.register();
   return { enabled: true, tracer: provider.getTracer(TRACER_NAME), shutdown: () => provider.shutdown() };
 }
@@ -62,21 +63,15 @@ export function startTracing(app: string, env: TracingEnv, exporter?: SpanExport
 /** The W3C traceparent of a context's span, for a job or a request header; undefined without a span. */
 export function traceparentOf(ctx: Context = context.active()): string | undefined {
   const carrier: Record<string, string> = {};
-  propagator.inject(ctx, carrier, { set: (c, key, value) => (c[key] = value) });
+  // The registered propagator: none (nothing injected) while tracing is off.
+  propagation.inject(ctx, carrier);
   return carrier.traceparent;
 }
 
 /** The context a traceparent names (a job's, a request's), or the root when there is none or it is invalid. */
 export function contextFrom(traceparent: string | undefined): Context {
   if (!traceparent) return ROOT_CONTEXT;
-  return propagator.extract(
-    ROOT_CONTEXT,
-    { traceparent },
-    {
-      get: (c, key) => c[key as keyof typeof c],
-      keys: (c) => Object.keys(c),
-    },
-  );
+  return propagation.extract(ROOT_CONTEXT, { traceparent });
 }
 
 /**

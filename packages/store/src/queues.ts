@@ -17,14 +17,11 @@ export const EVENT_DEDUPE_TTL_MS = 24 * 60 * 60 * 1000;
  * What a job carries of the request that caused it, for logs and traces only: the api's
  * request id and the W3C trace context of its ingest span, handed on push → delivery.
  */
-function jobContext() {
-  return {
-    requestId: z.string().max(200).optional(),
-    traceparent: z.string().max(200).optional(),
-  };
-}
-
-export type JobContext = { requestId?: string | undefined; traceparent?: string | undefined };
+const jobContextSchema = z.object({
+  requestId: z.string().max(200).optional(),
+  traceparent: z.string().max(200).optional(),
+});
+export type JobContext = z.infer<typeof jobContextSchema>;
 
 export const pushEventJobSchema = z.object({
   eventId: z.string().min(1),
@@ -35,7 +32,7 @@ export const pushEventJobSchema = z.object({
   digest: z.string(),
   pushedAt: z.number().int(),
   receivedAt: z.number().int(),
-  ...jobContext(),
+  ...jobContextSchema.shape,
 });
 export type PushEventJob = z.infer<typeof pushEventJobSchema>;
 
@@ -54,7 +51,7 @@ export const deliveryJobSchema = z.object({
   singleAttempt: z.boolean().optional(),
   /** When the api took the push (epoch ms), for the push → delivery latency. */
   receivedAt: z.number().int().optional(),
-  ...jobContext(),
+  ...jobContextSchema.shape,
 });
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
 
