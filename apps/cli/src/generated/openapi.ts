@@ -292,7 +292,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send one delivery now with a sample push (tag "test") */
+        /**
+         * Send one delivery now with a sample push (tag "test")
+         * @description At most TEST_DELIVERIES_PER_MINUTE (default 20) per token in any minute, counted across api replicas: past it, 429 with Retry-After and nothing sent. The delivery passes the worker's per-origin limit and circuit breaker like any other.
+         */
         post: operations["testTrigger"];
         delete?: never;
         options?: never;
@@ -398,6 +401,146 @@ export interface paths {
         put?: never;
         /** Ingest a CNCF distribution notification envelope (tagged manifest pushes only) */
         post: operations["postDistributionEnvelope"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/harbor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest a Harbor webhook: the "Default" format (PUSH_ARTIFACT) or the "CloudEvents" one (Harbor 2.8+)
+         * @description Only pushes of a tag become events; other event types and untagged pushes are answered 202 and counted in `ignored`. A repository name, tag or digest outside the rules is 400 naming the source's field and value. The event id is the source's own (or a stable hash), so a resend within 24 hours is a duplicate. The token may also be given as `?access_token=` (registries that cannot set a header).
+         */
+        post: operations["postHarborEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/dockerhub": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest a Docker Hub repository webhook (no digest: delivered as "")
+         * @description Only pushes of a tag become events; other event types and untagged pushes are answered 202 and counted in `ignored`. A repository name, tag or digest outside the rules is 400 naming the source's field and value. The event id is the source's own (or a stable hash), so a resend within 24 hours is a duplicate. The token may also be given as `?access_token=` (registries that cannot set a header).
+         */
+        post: operations["postDockerhubEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/quay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest a Quay repo_push notification, one push per updated tag (no digest: delivered as "")
+         * @description Only pushes of a tag become events; other event types and untagged pushes are answered 202 and counted in `ignored`. A repository name, tag or digest outside the rules is 400 naming the source's field and value. The event id is the source's own (or a stable hash), so a resend within 24 hours is a duplicate. The token may also be given as `?access_token=` (registries that cannot set a header).
+         */
+        post: operations["postQuayEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/azure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest an Azure Container Registry webhook (push; ping answered 200)
+         * @description Only pushes of a tag become events; other event types and untagged pushes are answered 202 and counted in `ignored`. A repository name, tag or digest outside the rules is 400 naming the source's field and value. The event id is the source's own (or a stable hash), so a resend within 24 hours is a duplicate. The token may also be given as `?access_token=` (registries that cannot set a header).
+         */
+        post: operations["postAzureEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/ecr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest an Amazon ECR "ECR Image Action" event as an EventBridge API destination posts it
+         * @description Only pushes of a tag become events; other event types and untagged pushes are answered 202 and counted in `ignored`. A repository name, tag or digest outside the rules is 400 naming the source's field and value. The event id is the source's own (or a stable hash), so a resend within 24 hours is a duplicate. The token may also be given as `?access_token=` (registries that cannot set a header).
+         */
+        post: operations["postEcrEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/gar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest a Google Artifact Registry notification as a Pub/Sub push subscription posts it
+         * @description Only pushes of a tag become events; other event types and untagged pushes are answered 202 and counted in `ignored`. A repository name, tag or digest outside the rules is 400 naming the source's field and value. The event id is the source's own (or a stable hash), so a resend within 24 hours is a duplicate. The token may also be given as `?access_token=` (registries that cannot set a header).
+         */
+        post: operations["postGarEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/cloudevents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest CloudEvents 1.0: zotregistry.image.updated, harbor.artifact.pushed, dev.registry-triggers.push (other types ignored)
+         * @description Only pushes of a tag become events; other event types and untagged pushes are answered 202 and counted in `ignored`. A repository name, tag or digest outside the rules is 400 naming the source's field and value. The event id is the source's own (or a stable hash), so a resend within 24 hours is a duplicate. The token may also be given as `?access_token=` (registries that cannot set a header). Binary mode: ce-specversion, ce-id, ce-source and ce-type headers with the JSON data as the body.
+         */
+        post: operations["postCloudeventsEvents"];
         delete?: never;
         options?: never;
         head?: never;
@@ -537,7 +680,7 @@ export interface paths {
         };
         /**
          * Live tail: Server-Sent Events, one per new record of the namespace
-         * @description Served by the logs app (LOGS_PORT, default 8081), not by the api app. Each record is one event of the default type (`message`: no `event` field): `id: <record id>`, `data: <the AccessRecord as JSON>`. The stream opens with `retry: 2000` and sends a `: keep-alive` comment every 15 s. Without Last-Event-ID it starts after the newest record; with it, after that record, so a reconnecting EventSource misses nothing still in the log. Too many open streams answer 503.
+         * @description Served by the logs app (LOGS_PORT, default 8081), not by the api app. Each record is one event of the default type (`message`: no `event` field): `id: <record id>`, `data: <the AccessRecord as JSON>`. The stream opens with `retry: 2000` and sends a `: keep-alive` comment every 15 s. Without Last-Event-ID it starts after the newest record; with it, after that record, so a reconnecting EventSource misses nothing still in the log. A namespace token gets at most LOGS_MAX_STREAMS_PER_NAMESPACE streams of its namespace open at once (default 10; more answer 429), and the process LOGS_MAX_STREAMS (default 100; more answer 503). A client that stops reading is cut off once more than LOGS_STREAM_BUFFER_BYTES (default 1 MiB) wait for it; it reconnects with Last-Event-ID.
          */
         get: operations["streamRecords"];
         put?: never;
@@ -556,8 +699,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A web page to browse, filter and follow the access log
-         * @description Served by the logs app (LOGS_PORT, default 8081), not by the api app. The page asks for a token and calls the routes above from the browser.
+         * The console: sign in with a token and manage namespaces, triggers, records and tokens
+         * @description Served by the logs app (LOGS_PORT, default 8081), not by the api app. Plain ES modules that call the routes of this document from the browser, the api's through the logs app when CONSOLE_API_URL is set. Deep links: ?ns=&repo=&trigger=&record=&status=.
          */
         get: operations["getLogsPage"];
         put?: never;
@@ -577,7 +720,7 @@ export interface paths {
         };
         /**
          * The page (the same as /)
-         * @description Served by the logs app (LOGS_PORT, default 8081), not by the api app. A file of the web page; revalidate with its ETag.
+         * @description Served by the logs app (LOGS_PORT, default 8081), not by the api app. A file of the console; revalidate with its ETag.
          */
         get: operations["getLogsPageIndex"];
         put?: never;
@@ -588,18 +731,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/app.js": {
+    "/js/{module}": {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /**
+                 * @description A module file name.
+                 * @example main.js
+                 */
+                module: string;
+            };
             cookie?: never;
         };
         /**
-         * The script of the page
-         * @description Served by the logs app (LOGS_PORT, default 8081), not by the api app. A file of the web page; revalidate with its ETag.
+         * One ES module of the console
+         * @description Served by the logs app (LOGS_PORT, default 8081), not by the api app. A file of the console; revalidate with its ETag.
          */
-        get: operations["getLogsPageScript"];
+        get: operations["getLogsPageModule"];
         put?: never;
         post?: never;
         delete?: never;
@@ -617,7 +766,7 @@ export interface paths {
         };
         /**
          * The style sheet of the page
-         * @description Served by the logs app (LOGS_PORT, default 8081), not by the api app. A file of the web page; revalidate with its ETag.
+         * @description Served by the logs app (LOGS_PORT, default 8081), not by the api app. A file of the console; revalidate with its ETag.
          */
         get: operations["getLogsPageStyle"];
         put?: never;
@@ -795,6 +944,7 @@ export interface components {
         };
         PushEvents: components["schemas"]["PushEvent"] | components["schemas"]["PushEvent"][];
         DistributionEnvelope: {
+            /** @description At most MAX_EVENTS_PER_ENVELOPE events (default 500; more is 413 and nothing is taken). An event without an id gets one derived from its repository, tag, digest and timestamp. */
             events: ({
                 id?: string;
                 timestamp?: string;
@@ -824,6 +974,106 @@ export interface components {
             /** @description When the token stops working: epoch ms or ISO-8601 with an offset; null or absent for never. */
             expiresAt?: (number | string) | null;
         };
+        HarborWebhook: {
+            type: string;
+            occur_at?: number;
+            operator?: string;
+            event_data?: unknown;
+        } & {
+            [key: string]: unknown;
+        };
+        DockerHubWebhook: {
+            push_data: {
+                tag?: string;
+                pushed_at?: number;
+                pusher?: string;
+            } & {
+                [key: string]: unknown;
+            };
+            repository: {
+                repo_name: string;
+                namespace?: string;
+                name?: string;
+            } & {
+                [key: string]: unknown;
+            };
+            callback_url?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        QuayNotification: {
+            repository: string;
+            namespace?: string;
+            name?: string;
+            docker_url?: string;
+            updated_tags?: string[];
+        } & {
+            [key: string]: unknown;
+        };
+        AzureWebhook: {
+            id?: string;
+            timestamp?: string;
+            action: string;
+            target?: {
+                mediaType?: string;
+                repository?: string;
+                tag?: string;
+                digest?: string;
+            } & {
+                [key: string]: unknown;
+            };
+            request?: {
+                host?: string;
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        EventBridgeEvent: {
+            id: string;
+            "detail-type": string;
+            source: string;
+            time?: string;
+            account?: string;
+            region?: string;
+            detail: {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        PubSubPush: {
+            message: {
+                data?: string;
+                messageId?: string;
+                message_id?: string;
+                publishTime?: string;
+                publish_time?: string;
+                attributes?: {
+                    [key: string]: string;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+            subscription?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        CloudEvent: {
+            /** @constant */
+            specversion: "1.0";
+            id: string;
+            source: string;
+            type: string;
+            time?: string;
+            datacontenttype?: string;
+            data?: unknown;
+            data_base64?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        CloudEventBatch: components["schemas"]["CloudEvent"][];
         TokenRotation: {
             /** @description How long the old token keeps working (default 0: it stops now). */
             graceSeconds?: number;
@@ -863,6 +1113,10 @@ export interface components {
             }[];
             /** @description How many validation failures there were beyond the 20 listed in `errors`. */
             errorsOmitted?: number;
+            /** @description A refusal for a limit (413 too-many-events, 409 quota): the value of the limit reached. */
+            limit?: number;
+            /** @description The setting that sets that limit: MAX_EVENTS_PER_ENVELOPE, REPOSITORIES_PER_NAMESPACE, TRIGGERS_PER_REPOSITORY or TRIGGERS_PER_NAMESPACE. */
+            quota?: string;
         };
         Repository: {
             namespace: string;
@@ -939,7 +1193,7 @@ export interface components {
         DistributionResult: {
             accepted: number;
             duplicates: number;
-            /** @description Blob pushes, pulls, deletes and untagged manifests. */
+            /** @description What the request reported besides tagged pushes: blob pushes, pulls, deletes, untagged pushes, other event types. */
             ignored: number;
             eventIds: string[];
         };
@@ -978,6 +1232,8 @@ export interface components {
         /** @description Malformed JSON, or a parameter or body that breaks a rule. */
         BadRequest: {
             headers: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
                 [name: string]: unknown;
             };
             content: {
@@ -988,6 +1244,8 @@ export interface components {
         Unauthorized: {
             headers: {
                 "WWW-Authenticate"?: string;
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
                 [name: string]: unknown;
             };
             content: {
@@ -997,6 +1255,8 @@ export interface components {
         /** @description The token lacks the right for this route. */
         Forbidden: {
             headers: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
                 [name: string]: unknown;
             };
             content: {
@@ -1006,6 +1266,8 @@ export interface components {
         /** @description Not found, or another tenant's object. */
         NotFound: {
             headers: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
                 [name: string]: unknown;
             };
             content: {
@@ -1015,15 +1277,19 @@ export interface components {
         /** @description The request conflicts with the state of the object: the repository holds the maximum number of triggers, a record of another trigger or an untriggered one, a delivery already ended, an attempt being sent (cancel again), or a trigger that kept changing during a PATCH. */
         Conflict: {
             headers: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The body is larger than the limit. */
+        /** @description The body is larger than MAX_BODY_BYTES, or a distribution envelope holds more events than MAX_EVENTS_PER_ENVELOPE (code too-many-events, `limit` its value); nothing was taken. */
         ContentTooLarge: {
             headers: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
                 [name: string]: unknown;
             };
             content: {
@@ -1033,26 +1299,44 @@ export interface components {
         /** @description The body is not of an accepted media type. */
         UnsupportedMediaType: {
             headers: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Redis is unreachable (or, on a cluster, no replica confirmed the event in time); retry after the given number of seconds, with the same eventId: the event may have been stored all the same, and only the same eventId makes the retry a duplicate. */
+        /** @description A limit of the caller's is reached: the token's test deliveries per minute (code rate-limited), or the namespace's live streams open at once (code too-many-streams); retry after the given number of seconds. */
+        TooManyRequests: {
+            headers: {
+                "Retry-After"?: number;
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Redis is unreachable (or, on a cluster, no replica confirmed the event in time, or the request was not taken within INGEST_DEADLINE_MS: code ingest-deadline); retry after the given number of seconds, with the same eventId: some or all events may have been stored all the same, and only the same eventId makes the retry take exactly what was not taken. */
         ServiceUnavailable: {
             headers: {
                 "Retry-After"?: number;
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
                 [name: string]: unknown;
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Redis is unreachable, or (live tail) too many streams are open; retry after the given number of seconds. */
+        /** @description Redis is unreachable, or (live tail) the process has LOGS_MAX_STREAMS streams open; retry after the given number of seconds. */
         LogsUnavailable: {
             headers: {
                 "Retry-After"?: number;
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
                 [name: string]: unknown;
             };
             content: {
@@ -1070,7 +1354,10 @@ export interface operations {
     getHealth: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1079,6 +1366,8 @@ export interface operations {
             /** @description Alive */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1090,7 +1379,10 @@ export interface operations {
     getReadiness: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1099,6 +1391,8 @@ export interface operations {
             /** @description Ready */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1108,6 +1402,8 @@ export interface operations {
             /** @description Redis is unreachable or refuses writes */
             503: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1119,7 +1415,10 @@ export interface operations {
     getMetrics: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1128,6 +1427,8 @@ export interface operations {
             /** @description Prometheus text exposition format */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1139,7 +1440,10 @@ export interface operations {
     getOpenApi: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1148,6 +1452,8 @@ export interface operations {
             /** @description OpenAPI 3.1 document */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1159,7 +1465,10 @@ export interface operations {
     listNamespaces: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1168,6 +1477,8 @@ export interface operations {
             /** @description The namespaces, in name order */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1182,7 +1493,10 @@ export interface operations {
     listNamespaceTokens: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1197,6 +1511,8 @@ export interface operations {
             /** @description The tokens */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1213,7 +1529,10 @@ export interface operations {
     issueNamespaceToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1232,6 +1551,8 @@ export interface operations {
             /** @description The token, shown once */
             201: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1250,7 +1571,10 @@ export interface operations {
     revokeNamespaceToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1267,6 +1591,8 @@ export interface operations {
             /** @description Revoked */
             204: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1281,7 +1607,10 @@ export interface operations {
     rotateNamespaceToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1302,6 +1631,8 @@ export interface operations {
             /** @description The new token, shown once */
             201: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1323,7 +1654,10 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1338,6 +1672,8 @@ export interface operations {
             /** @description One page */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1354,7 +1690,10 @@ export interface operations {
     getRepository: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1374,6 +1713,8 @@ export interface operations {
             /** @description The repository */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1390,7 +1731,10 @@ export interface operations {
     putRepository: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1414,6 +1758,8 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1423,6 +1769,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1441,7 +1789,10 @@ export interface operations {
     deleteRepository: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1461,6 +1812,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1475,7 +1828,10 @@ export interface operations {
     listTriggers: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1495,6 +1851,8 @@ export interface operations {
             /** @description The triggers */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1511,7 +1869,10 @@ export interface operations {
     createTrigger: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1536,6 +1897,8 @@ export interface operations {
             201: {
                 headers: {
                     Location?: string;
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1555,7 +1918,10 @@ export interface operations {
     getTrigger: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1577,6 +1943,8 @@ export interface operations {
             /** @description The trigger */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1593,7 +1961,10 @@ export interface operations {
     replaceTrigger: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1619,6 +1990,8 @@ export interface operations {
             /** @description Replaced */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1637,7 +2010,10 @@ export interface operations {
     deleteTrigger: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1659,6 +2035,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1673,7 +2051,10 @@ export interface operations {
     patchTrigger: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1700,6 +2081,8 @@ export interface operations {
             /** @description Patched */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1719,7 +2102,10 @@ export interface operations {
     testTrigger: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1741,6 +2127,8 @@ export interface operations {
             /** @description The delivery finished: its access-log record */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1750,6 +2138,8 @@ export interface operations {
             /** @description Queued; the worker did not report within the wait */
             202: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1760,13 +2150,17 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
     redeliverRecord: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1790,6 +2184,8 @@ export interface operations {
             /** @description Queued */
             202: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1807,7 +2203,10 @@ export interface operations {
     cancelDelivery: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1831,6 +2230,8 @@ export interface operations {
             /** @description Cancelled: the final record, as the access log holds it */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1848,7 +2249,12 @@ export interface operations {
     postPushEvents: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description W3C trace context of the caller: with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), the ingest span continues its trace, and the deliveries of the events are its descendants. */
+                traceparent?: string;
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1861,6 +2267,8 @@ export interface operations {
             /** @description Durably queued (duplicates counted, not queued) */
             202: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1878,7 +2286,12 @@ export interface operations {
     postDistributionEnvelope: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description W3C trace context of the caller: with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), the ingest span continues its trace, and the deliveries of the events are its descendants. */
+                traceparent?: string;
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1893,6 +2306,288 @@ export interface operations {
             /** @description Durably queued */
             202: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postHarborEvents: {
+        parameters: {
+            query?: {
+                /** @description Put every push of the request in this namespace, the source's whole repository path being the repository. Without it a path a/b/c is namespace a, repository b/c, and a one-segment path takes the namespace of a namespace token (else 400). */
+                namespace?: string;
+            };
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HarborWebhook"];
+                "application/cloudevents+json": components["schemas"]["CloudEvent"];
+            };
+        };
+        responses: {
+            /** @description Durably queued */
+            202: {
+                headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postDockerhubEvents: {
+        parameters: {
+            query?: {
+                /** @description Put every push of the request in this namespace, the source's whole repository path being the repository. Without it a path a/b/c is namespace a, repository b/c, and a one-segment path takes the namespace of a namespace token (else 400). */
+                namespace?: string;
+            };
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DockerHubWebhook"];
+            };
+        };
+        responses: {
+            /** @description Durably queued */
+            202: {
+                headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postQuayEvents: {
+        parameters: {
+            query?: {
+                /** @description Put every push of the request in this namespace, the source's whole repository path being the repository. Without it a path a/b/c is namespace a, repository b/c, and a one-segment path takes the namespace of a namespace token (else 400). */
+                namespace?: string;
+            };
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuayNotification"];
+            };
+        };
+        responses: {
+            /** @description Durably queued */
+            202: {
+                headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAzureEvents: {
+        parameters: {
+            query?: {
+                /** @description Put every push of the request in this namespace, the source's whole repository path being the repository. Without it a path a/b/c is namespace a, repository b/c, and a one-segment path takes the namespace of a namespace token (else 400). */
+                namespace?: string;
+            };
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AzureWebhook"];
+            };
+        };
+        responses: {
+            /** @description A ping (action "ping", or no body): nothing taken */
+            200: {
+                headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionResult"];
+                };
+            };
+            /** @description Durably queued */
+            202: {
+                headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postEcrEvents: {
+        parameters: {
+            query?: {
+                /** @description Put every push of the request in this namespace, the source's whole repository path being the repository. Without it a path a/b/c is namespace a, repository b/c, and a one-segment path takes the namespace of a namespace token (else 400). */
+                namespace?: string;
+            };
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventBridgeEvent"];
+            };
+        };
+        responses: {
+            /** @description Durably queued */
+            202: {
+                headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postGarEvents: {
+        parameters: {
+            query?: {
+                /** @description Put every push of the request in this namespace, the source's whole repository path being the repository. Without it a path a/b/c is namespace a, repository b/c, and a one-segment path takes the namespace of a namespace token (else 400). */
+                namespace?: string;
+            };
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PubSubPush"];
+            };
+        };
+        responses: {
+            /** @description Durably queued */
+            202: {
+                headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postCloudeventsEvents: {
+        parameters: {
+            query?: {
+                /** @description Put every push of the request in this namespace, the source's whole repository path being the repository. Without it a path a/b/c is namespace a, repository b/c, and a one-segment path takes the namespace of a namespace token (else 400). */
+                namespace?: string;
+            };
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/cloudevents+json": components["schemas"]["CloudEvent"];
+                "application/cloudevents-batch+json": components["schemas"]["CloudEventBatch"];
+                "application/json": components["schemas"]["CloudEvent"];
+            };
+        };
+        responses: {
+            /** @description Durably queued */
+            202: {
+                headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1920,10 +2615,13 @@ export interface operations {
                 until?: number | string;
                 /** @description Records per page, 1 to 200. */
                 limit?: number;
-                /** @description The `nextCursor` of the previous page (a record id); the page holds the records older than it. */
+                /** @description The `nextCursor` of the previous page, or any record id (`<ms>-<seq>`, each part below 2^64); the page holds the records older than it (none for `0-0`). Anything else answers 400 naming `cursor`. */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1945,6 +2643,8 @@ export interface operations {
             /** @description One page of records */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1971,10 +2671,13 @@ export interface operations {
                 until?: number | string;
                 /** @description Records per page, 1 to 200. */
                 limit?: number;
-                /** @description The `nextCursor` of the previous page (a record id); the page holds the records older than it. */
+                /** @description The `nextCursor` of the previous page, or any record id (`<ms>-<seq>`, each part below 2^64); the page holds the records older than it (none for `0-0`). Anything else answers 400 naming `cursor`. */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -1994,6 +2697,8 @@ export interface operations {
             /** @description One page of records */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2020,10 +2725,13 @@ export interface operations {
                 until?: number | string;
                 /** @description Records per page, 1 to 200. */
                 limit?: number;
-                /** @description The `nextCursor` of the previous page (a record id); the page holds the records older than it. */
+                /** @description The `nextCursor` of the previous page, or any record id (`<ms>-<seq>`, each part below 2^64); the page holds the records older than it (none for `0-0`). Anything else answers 400 naming `cursor`. */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -2038,6 +2746,8 @@ export interface operations {
             /** @description One page of records */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2054,7 +2764,10 @@ export interface operations {
     getRecord: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path: {
                 /**
                  * @description The namespace (the first segment).
@@ -2071,6 +2784,8 @@ export interface operations {
             /** @description The record */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2093,6 +2808,8 @@ export interface operations {
             header?: {
                 /** @description Resume after this record id (EventSource sends it when it reconnects). */
                 "Last-Event-ID"?: string;
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
             };
             path: {
                 /**
@@ -2108,6 +2825,8 @@ export interface operations {
             /** @description An endless text/event-stream of records */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2118,13 +2837,17 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["LogsUnavailable"];
         };
     };
     getLogsPage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2133,6 +2856,8 @@ export interface operations {
             /** @description The page */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2142,6 +2867,8 @@ export interface operations {
             /** @description Not modified (If-None-Match) */
             304: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2151,7 +2878,10 @@ export interface operations {
     getLogsPageIndex: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2160,6 +2890,8 @@ export interface operations {
             /** @description The page (the same as /) */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2169,24 +2901,37 @@ export interface operations {
             /** @description Not modified (If-None-Match) */
             304: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
         };
     };
-    getLogsPageScript: {
+    getLogsPageModule: {
         parameters: {
             query?: never;
-            header?: never;
-            path?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /**
+                 * @description A module file name.
+                 * @example main.js
+                 */
+                module: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The script of the page */
+            /** @description One ES module of the console */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2196,16 +2941,22 @@ export interface operations {
             /** @description Not modified (If-None-Match) */
             304: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            404: components["responses"]["NotFound"];
         };
     };
     getLogsPageStyle: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2214,6 +2965,8 @@ export interface operations {
             /** @description The style sheet of the page */
             200: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2223,6 +2976,8 @@ export interface operations {
             /** @description Not modified (If-None-Match) */
             304: {
                 headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
