@@ -25,6 +25,7 @@ import type { Registry } from 'prom-client';
 import type { DeliveryRequests } from './delivery-requests.js';
 import type { ApiEnv } from './env.js';
 import { createApiMetrics } from './metrics.js';
+import { quotasOf } from './quotas.js';
 import { apiReadiness } from './readiness.js';
 import { eventRoutes } from './routes/events.js';
 import { repositoryRoutes } from './routes/repositories.js';
@@ -38,6 +39,8 @@ export interface ApiDeps {
     | 'INGEST_TOKEN'
     | 'MAX_BODY_BYTES'
     | 'TRIGGERS_PER_REPOSITORY'
+    | 'REPOSITORIES_PER_NAMESPACE'
+    | 'TRIGGERS_PER_NAMESPACE'
     | 'INGEST_DEADLINE_MS'
     | 'MAX_EVENTS_PER_ENVELOPE'
   > &
@@ -78,6 +81,7 @@ export function createApiApp(deps: ApiDeps): Express {
   );
   app.use('/v1', refuseReservedKeys());
   const repositories = new RepositoryStore(deps.redis);
+  const quotas = quotasOf(deps.env);
   const replicas = minReplicasFor(deps.env.INGEST_MIN_REPLICAS, deps.env);
   const durability =
     replicas > 0
@@ -86,20 +90,26 @@ export function createApiApp(deps: ApiDeps): Express {
   // The busiest routes first: express tries every earlier route of a request in turn.
   app.use(
     eventRoutes(
-      { queue: deps.pushEvents, repositories, durability, deadlineMs: deps.env.INGEST_DEADLINE_MS },
+      {
+        queue: deps.pushEvents,
+        repositories,
+        durability,
+        repositoriesPerNamespace: quotas.repositoriesPerNamespace,
+        deadlineMs: deps.env.INGEST_DEADLINE_MS,
+      },
       createApiMetrics(deps.metrics),
       deps.logger,
       { maxEnvelopeEvents: deps.env.MAX_EVENTS_PER_ENVELOPE },
     ),
   );
   app.use(tokenRoutes(deps.redis));
-  app.use(repositoryRoutes(repositories));
+  app.use(repositoryRoutes(repositories, quotas));
   app.use(
     triggerRoutes({
       triggers: new TriggerStore(deps.redis),
       records: deps.records,
       deliveries: deps.deliveryRequests,
-      triggersPerRepository: deps.env.TRIGGERS_PER_REPOSITORY,
+      quotas,
     }),
   );
   app.use(routeNotFound(app));

@@ -10,7 +10,7 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
   return {
     events: new Counter({
       name: 'push_events_total',
-      help: 'Push events received, by outcome (accepted, duplicate, ignored)',
+      help: 'Push events received, by outcome (accepted, duplicate, ignored, refused: over a quota)',
       labelNames: ['outcome'],
       registers: [registry],
     }),

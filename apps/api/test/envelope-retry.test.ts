@@ -6,10 +6,10 @@ import { keys, type PushEventJob, queueNames } from '@registry-triggers/store';
 import { redisCommand, uniqueName, useRedis, waitFor } from '@registry-triggers/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiEnvSchema } from '../src/env.js';
 import {
   type ApiHarness,
   type ApiResponse,
+  defaultOf,
   digestOf,
   expectProblemShape,
   startApi,
@@ -17,7 +17,7 @@ import {
 
 const V1 = 'application/vnd.docker.distribution.events.v1+json';
 /** The largest envelope the api takes by default. */
-const EVENTS = apiEnvSchema.shape.MAX_EVENTS_PER_ENVELOPE.parse(undefined);
+const EVENTS = defaultOf('MAX_EVENTS_PER_ENVELOPE');
 const NAMESPACES = 10;
 
 const redisServer = useRedis();
@@ -30,7 +30,7 @@ let probe: Redis;
 beforeAll(async () => {
   api = await startApi(redisServer(), {
     commandTimeoutMs: 500,
-    ingestDeadlineMs: apiEnvSchema.shape.INGEST_DEADLINE_MS.parse(undefined),
+    ingestDeadlineMs: defaultOf('INGEST_DEADLINE_MS'),
   });
   hasty = await startApi(redisServer(), { commandTimeoutMs: 5000, ingestDeadlineMs: 300 });
   probe = new Redis(redisServer().url);

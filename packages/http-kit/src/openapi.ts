@@ -160,6 +160,30 @@ function describeProperties(schema: JsonSchema | undefined, descriptions: Record
   }
 }
 
+/** What a push answer says of events refused for a quota; both only when there are any. */
+const refusedProperties: Record<string, JsonSchema> = {
+  refused: {
+    type: 'integer',
+    minimum: 1,
+    description:
+      'Events not taken because their repository is new and its namespace holds REPOSITORIES_PER_NAMESPACE repositories already; no trigger fires for them, and sent again once there is room they are taken.',
+  },
+  refusedRepositories: {
+    type: 'array',
+    description: 'The repositories of the refused events, once each.',
+    items: {
+      type: 'object',
+      required: ['namespace', 'repository', 'quota', 'limit'],
+      properties: {
+        namespace: { type: 'string' },
+        repository: { type: 'string' },
+        quota: { type: 'string', enum: ['REPOSITORIES_PER_NAMESPACE'] },
+        limit: { type: 'integer' },
+      },
+    },
+  },
+};
+
 const handWrittenSchemas: Record<string, JsonSchema> = {
   Problem: {
     type: 'object',
@@ -295,6 +319,7 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
       accepted: { type: 'integer', minimum: 0 },
       duplicates: { type: 'integer', minimum: 0 },
       eventIds: { type: 'array', items: { type: 'string' }, description: 'One per event, in request order.' },
+      ...refusedProperties,
     },
   },
   DistributionResult: {
@@ -309,6 +334,7 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
         description: 'Blob pushes, pulls, deletes and untagged manifests.',
       },
       eventIds: { type: 'array', items: { type: 'string' } },
+      ...refusedProperties,
     },
   },
   PendingDelivery: {
@@ -377,7 +403,11 @@ const problemResponses: Record<number, ProblemResponse> = {
   },
   403: { name: 'Forbidden', description: 'The token lacks the right for this route.' },
   404: { name: 'NotFound', description: "Not found, or another tenant's object." },
-  409: { name: 'Conflict', description: 'The repository already holds the maximum number of triggers.' },
+  409: {
+    name: 'Conflict',
+    description:
+      'A quota of the namespace would be exceeded: `quota` names the setting (REPOSITORIES_PER_NAMESPACE for a new repository; TRIGGERS_PER_REPOSITORY, code trigger-limit, or TRIGGERS_PER_NAMESPACE for a new trigger) and `limit` its value.',
+  },
   413: {
     name: 'ContentTooLarge',
     description:
@@ -655,7 +685,7 @@ function paths(): Record<string, JsonSchema> {
           200: json(ref('Repository'), 'Updated'),
           201: json(ref('Repository'), 'Created'),
         },
-        errors: [...namespaceErrors, ...bodyErrors],
+        errors: [...namespaceErrors, 409, ...bodyErrors],
       }),
       get: operation({
         operationId: 'getRepository',

@@ -59,6 +59,21 @@ export function eventRoutes(
     end();
     metrics.events.inc({ outcome: 'accepted' }, result.accepted);
     metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
+    if (result.refused) {
+      metrics.events.inc({ outcome: 'refused' }, result.refused);
+      // One line per request, however many repositories: a bounded list and the count.
+      const repositories = result.refusedRepositories ?? [];
+      logger.warn(
+        {
+          refused: result.refused,
+          quota: repositories[0]?.quota,
+          limit: repositories[0]?.limit,
+          repositories: repositories.slice(0, 20).map((r) => `${r.namespace}/${r.repository}`),
+          repositoriesOmitted: Math.max(0, repositories.length - 20),
+        },
+        'pushes refused: their repositories would exceed the namespace quota, no trigger fires for them',
+      );
+    }
     return result;
   }
 

@@ -7,10 +7,16 @@ import {
   triggerInputSchema,
   triggerReplacementSchema,
 } from '@registry-triggers/core';
-import { checkReadOnlyFields, HttpError, notFound, parseOr400 } from '@registry-triggers/http-kit';
-import { type RecordStore, TriggerLimitError, type TriggerStore } from '@registry-triggers/store';
+import { checkReadOnlyFields, notFound, parseOr400 } from '@registry-triggers/http-kit';
+import {
+  type NamespaceQuotas,
+  QuotaExceededError,
+  type RecordStore,
+  type TriggerStore,
+} from '@registry-triggers/store';
 import { Router } from 'express';
 import type { DeliveryRequests } from '../delivery-requests.js';
+import { quotaRefusal } from '../quotas.js';
 import { handle, repositoryOf, requireMediaType } from './params.js';
 
 /** The secret as reads show it; sending it back in a PUT keeps the stored secret. */
@@ -20,7 +26,7 @@ export interface TriggerRouteDeps {
   triggers: TriggerStore;
   records: RecordStore;
   deliveries: DeliveryRequests;
-  triggersPerRepository: number;
+  quotas: NamespaceQuotas;
 }
 
 /** A PUT body without the fields a read shows and the server owns. */
@@ -63,10 +69,9 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
         updatedAt: now,
       };
       try {
-        await deps.triggers.create(trigger, deps.triggersPerRepository);
+        await deps.triggers.create(trigger, deps.quotas);
       } catch (error) {
-        if (error instanceof TriggerLimitError) throw new HttpError(409, 'trigger-limit', error.message);
-        throw error;
+        throw error instanceof QuotaExceededError ? quotaRefusal(error) : error;
       }
       // The collection's path as the client sent it (repo stays %2F-encoded), without its query string.
       const collection = (req.originalUrl.split('?')[0] ?? '').replace(/\/+$/, '');
