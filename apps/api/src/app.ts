@@ -30,6 +30,7 @@ import { DeliveryCancels } from './delivery-cancels.js';
 import type { DeliveryRequests } from './delivery-requests.js';
 import type { ApiEnv } from './env.js';
 import { createApiMetrics } from './metrics.js';
+import { quotasOf } from './quotas.js';
 import { apiReadiness } from './readiness.js';
 import { pushAcceptor } from './routes/accept-pushes.js';
 import { eventRoutes } from './routes/events.js';
@@ -47,6 +48,8 @@ export interface ApiDeps {
     | 'MAX_BODY_BYTES'
     | 'TRIGGERS_PER_REPOSITORY'
     | 'TEST_DELIVERIES_PER_MINUTE'
+    | 'REPOSITORIES_PER_NAMESPACE'
+    | 'TRIGGERS_PER_NAMESPACE'
     | 'INGEST_DEADLINE_MS'
     | 'MAX_EVENTS_PER_ENVELOPE'
   > &
@@ -90,6 +93,7 @@ export function createApiApp(deps: ApiDeps): Express {
   );
   app.use('/v1', refuseReservedKeys());
   const repositories = new RepositoryStore(deps.redis);
+  const quotas = quotasOf(deps.env);
   const replicas = minReplicasFor(deps.env.INGEST_MIN_REPLICAS, deps.env);
   const durability =
     replicas > 0
@@ -97,15 +101,22 @@ export function createApiApp(deps: ApiDeps): Express {
       : undefined;
   // The busiest routes first: express tries every earlier route of a request in turn.
   const accept = pushAcceptor(
-    { queue: deps.pushEvents, repositories, durability, deadlineMs: deps.env.INGEST_DEADLINE_MS },
+    {
+      queue: deps.pushEvents,
+      repositories,
+      durability,
+      repositoriesPerNamespace: quotas.repositoriesPerNamespace,
+      deadlineMs: deps.env.INGEST_DEADLINE_MS,
+    },
     createApiMetrics(deps.metrics),
+    deps.logger,
   );
   app.use(
     eventRoutes(accept, deps.logger, { maxEnvelopeEvents: deps.env.MAX_EVENTS_PER_ENVELOPE }, deps.tracer),
   );
   app.use(sourceEventRoutes(accept, deps.tracer));
   app.use(tokenRoutes(deps.redis));
-  app.use(repositoryRoutes(repositories));
+  app.use(repositoryRoutes(repositories, quotas));
   app.use(
     triggerRoutes({
       triggers: new TriggerStore(deps.redis),
@@ -115,7 +126,7 @@ export function createApiApp(deps: ApiDeps): Express {
         // Past the longest attempt (DELIVERY_TIMEOUT_MS, 10 s by default).
         waitForAttemptMs: 15_000,
       }),
-      triggersPerRepository: deps.env.TRIGGERS_PER_REPOSITORY,
+      quotas,
       limitTestDeliveries: testDeliveryLimit(deps.redis, deps.env.TEST_DELIVERIES_PER_MINUTE),
     }),
   );

@@ -18,6 +18,9 @@ export const apiEnvSchema = redisEnvSchema
     ADMIN_TOKEN: tokenListSetting(),
     INGEST_TOKEN: tokenListSetting(),
     TRIGGERS_PER_REPOSITORY: z.coerce.number().int().min(1).max(10_000).default(100),
+    /** Quotas of one namespace (quotas.ts): more is 409, or a push refused in the 202. */
+    REPOSITORIES_PER_NAMESPACE: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    TRIGGERS_PER_NAMESPACE: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     MAX_BODY_BYTES: z.coerce
       .number()
       .int()

@@ -33,6 +33,7 @@ import {
   waitForReplicas,
 } from '@registry-triggers/store';
 import type { Queue } from 'bullmq';
+import { QUOTA_SETTINGS } from './quotas.js';
 
 export interface IncomingPushEvent {
   namespace: string;
@@ -46,7 +47,22 @@ export interface IncomingPushEvent {
 export interface IngestResult {
   accepted: number;
   duplicates: number;
+  /** One per event, in request order (refused events too). */
   eventIds: string[];
+  /**
+   * Only when there are any: the events not taken because their repository is new and its
+   * namespace is at its quota, and those repositories.
+   */
+  refused?: number;
+  refusedRepositories?: RefusedRepository[];
+}
+
+export interface RefusedRepository {
+  namespace: string;
+  repository: string;
+  /** The setting of the quota (REPOSITORIES_PER_NAMESPACE) and its value. */
+  quota: string;
+  limit: number;
 }
 
 /** With replicas > 0, 202 is answered only once that many replicas hold the events. */
@@ -61,6 +77,8 @@ export interface IngestTarget {
   /** Repositories are created on their first push, so they can be read as soon as 202 is answered. */
   repositories: RepositoryStore;
   durability?: Durability | undefined;
+  /** REPOSITORIES_PER_NAMESPACE: a push that would create one more is refused, not taken. */
+  repositoriesPerNamespace: number;
   /** INGEST_DEADLINE_MS: a request not taken by then is answered 503 (withinDeadline). */
   deadlineMs?: number | undefined;
 }
@@ -103,20 +121,40 @@ function withinDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
 }
 
 async function takeEvents(
-  { queue, repositories, durability }: IngestTarget,
+  { queue, repositories, durability, repositoriesPerNamespace }: IngestTarget,
   events: IncomingPushEvent[],
   now: number,
   context: JobContext = {},
 ): Promise<IngestResult> {
   const eventIds = events.map((event) => event.eventId ?? randomUUID());
+
+  // date_created is the moment of the first push: the registry's push time, but never later
+  // than its arrival here (a clock ahead, or a pushedAt in the future).
+  const firstPushes = new Map<string, RepositoryToEnsure>();
+  for (const event of events) {
+    const key = `${event.namespace}/${event.repository}`;
+    if (!firstPushes.has(key))
+      firstPushes.set(key, {
+        namespace: event.namespace,
+        name: event.repository,
+        createdAt: Math.min(event.pushedAt ?? now, now),
+      });
+  }
+  // First, so that a push to a repository the quota refuses is not enqueued (and the worker
+  // never creates it), and every repository of a 202 can be read at once.
+  const { refused } = await repositories.ensureAll([...firstPushes.values()], repositoriesPerNamespace);
+  const refusedNames = new Set(refused.map(({ namespace, name }) => `${namespace}/${name}`));
+
   // Group by partition: each group is one addBulk (a pipeline of one script per event) on one hash slot.
   const groups = new Map<Queue<PushEventJob>, Array<{ jobId: string; index: number }>>();
   const jobs = events.map((event, index) => {
     const jobId = randomUUID();
-    const partition = queue.forRepository(event.namespace, event.repository);
-    const group = groups.get(partition) ?? [];
-    group.push({ jobId, index });
-    groups.set(partition, group);
+    if (!refusedNames.has(`${event.namespace}/${event.repository}`)) {
+      const partition = queue.forRepository(event.namespace, event.repository);
+      const group = groups.get(partition) ?? [];
+      group.push({ jobId, index });
+      groups.set(partition, group);
+    }
     return {
       jobId,
       data: {
@@ -133,24 +171,9 @@ async function takeEvents(
     };
   });
 
-  // date_created is the moment of the first push: the registry's push time, but never later
-  // than its arrival here (a clock ahead, or a pushedAt in the future).
-  const firstPushes = new Map<string, RepositoryToEnsure>();
-  for (const { data } of jobs) {
-    const key = `${data.namespace}/${data.repository}`;
-    if (!firstPushes.has(key))
-      firstPushes.set(key, {
-        namespace: data.namespace,
-        name: data.repository,
-        createdAt: Math.min(data.pushedAt, now),
-      });
-  }
-
   let duplicates = 0;
-  const ensured = repositories.ensureAll([...firstPushes.values()]);
-  await Promise.all([
-    ensured,
-    ...[...groups].map(async ([partition, members]) => {
+  await Promise.all(
+    [...groups].map(async ([partition, members]) => {
       const slotKey = keys.queuePrefix(queueNames.pushEvents, queue.partitions.indexOf(partition));
       // WAIT only vouches for writes made on its own connection: note the master before writing.
       const wroteVia = durability && (slotMaster(durability.redis, slotKey) ?? null);
@@ -197,6 +220,19 @@ async function takeEvents(
         });
       }
     }),
-  ]);
-  return { accepted: events.length - duplicates, duplicates, eventIds };
+  );
+  const refusedEvents = events.filter((event) => refusedNames.has(`${event.namespace}/${event.repository}`));
+  if (refusedEvents.length === 0) return { accepted: events.length - duplicates, duplicates, eventIds };
+  return {
+    accepted: events.length - refusedEvents.length - duplicates,
+    duplicates,
+    eventIds,
+    refused: refusedEvents.length,
+    refusedRepositories: refused.map(({ namespace, name }) => ({
+      namespace,
+      repository: name,
+      quota: QUOTA_SETTINGS.repositoriesPerNamespace,
+      limit: repositoriesPerNamespace,
+    })),
+  };
 }

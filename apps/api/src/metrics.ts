@@ -14,7 +14,7 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
   return {
     events: new Counter({
       name: 'push_events_total',
-      help: 'Push events received, by ingest route (source) and outcome (accepted, duplicate, ignored)',
+      help: 'Push events received, by ingest route (source) and outcome (accepted, duplicate, ignored, refused: over a quota)',
       labelNames: ['source', 'outcome'],
       registers: [registry],
     }),

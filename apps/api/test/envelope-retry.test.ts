@@ -6,10 +6,10 @@ import { keys, type PushEventJob, queueNames } from '@registry-triggers/store';
 import { redisCommand, uniqueName, useRedis, waitFor } from '@registry-triggers/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiEnvSchema } from '../src/env.js';
 import {
   type ApiHarness,
   type ApiResponse,
+  defaultOf,
   digestOf,
   expectProblemShape,
   startApi,
@@ -17,8 +17,10 @@ import {
 
 const V1 = 'application/vnd.docker.distribution.events.v1+json';
 /** The largest envelope the api takes by default. */
-const EVENTS = apiEnvSchema.shape.MAX_EVENTS_PER_ENVELOPE.parse(undefined);
+const EVENTS = defaultOf('MAX_EVENTS_PER_ENVELOPE');
 const NAMESPACES = 10;
+/** Longer than any deadline here, with room for a busy machine to get the request to Redis. */
+const PAUSE_MS = 3000;
 
 const redisServer = useRedis();
 /** The api's own deadlines: a 500 ms command timeout, an 800 ms request deadline. */
@@ -30,7 +32,7 @@ let probe: Redis;
 beforeAll(async () => {
   api = await startApi(redisServer(), {
     commandTimeoutMs: 500,
-    ingestDeadlineMs: apiEnvSchema.shape.INGEST_DEADLINE_MS.parse(undefined),
+    ingestDeadlineMs: defaultOf('INGEST_DEADLINE_MS'),
   });
   hasty = await startApi(redisServer(), { commandTimeoutMs: 5000, ingestDeadlineMs: 300 });
   probe = new Redis(redisServer().url);
@@ -116,9 +118,10 @@ describe('an envelope answered 503 and resent', () => {
   it('is taken once: the retry takes only what the 503 left, and a later resend is all duplicates', async () => {
     const namespaces = namespacesOfTest();
     const envelope = envelopeOf(namespaces, EVENTS);
-    await pauseWrites(1500);
+    await pauseWrites(PAUSE_MS);
     const refused = await send(envelope);
-    expect(expectProblemShape(refused, 503).code).toBe('storage-unavailable');
+    // The command timeout, or on a machine so busy that the request started late, its deadline.
+    expect(['storage-unavailable', 'ingest-deadline']).toContain(expectProblemShape(refused, 503).code);
 
     const accepted = await resendUntilTaken(envelope);
     expect(accepted.body.accepted + accepted.body.duplicates).toBe(EVENTS);
@@ -135,13 +138,13 @@ describe('an envelope answered 503 and resent', () => {
   it('a request that outlives INGEST_DEADLINE_MS is answered 503 then, and its resend is exact', async () => {
     const namespaces = namespacesOfTest();
     const envelope = envelopeOf(namespaces, EVENTS);
-    await pauseWrites(1500);
+    await pauseWrites(PAUSE_MS);
     const refused = await send(envelope, hasty);
     const problem = expectProblemShape(refused, 503);
     expect(problem.code).toBe('ingest-deadline');
     expect(refused.headers.get('retry-after')).toBe('1');
     // At the deadline, not when the paused writes are done.
-    expect(refused.elapsedMs).toBeLessThan(1200);
+    expect(refused.elapsedMs).toBeLessThan(PAUSE_MS - 500);
     await resendUntilTaken(envelope, hasty);
     expect(await taken(namespaces)).toEqual(takenOnce);
   });

@@ -227,7 +227,7 @@ describe('the OpenAPI document (structure)', () => {
     expect(statuses('GET /readyz')).toEqual([200, 503]);
     expect(statuses('POST /v1/namespaces/{ns}/tokens')).toEqual([201, 400, 401, 403, 404, 413, 415, 503]);
     expect(statuses('PUT /v1/namespaces/{ns}/repositories/{repo}')).toEqual([
-      200, 201, 400, 401, 403, 404, 413, 415, 503,
+      200, 201, 400, 401, 403, 404, 409, 413, 415, 503,
     ]);
     expect(statuses('POST /v1/namespaces/{ns}/repositories/{repo}/triggers')).toEqual([
       201, 400, 401, 403, 404, 409, 413, 415, 503,

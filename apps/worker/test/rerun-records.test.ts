@@ -61,7 +61,7 @@ beforeAll(async () => {
       createdAt: 1,
       updatedAt: 1,
     },
-    10,
+    { triggersPerRepository: 10, triggersPerNamespace: 10 },
   );
   await triggers.create(
     {
@@ -76,7 +76,7 @@ beforeAll(async () => {
       createdAt: 1,
       updatedAt: 1,
     },
-    10,
+    { triggersPerRepository: 10, triggersPerNamespace: 10 },
   );
   records = new RecordStore(redis);
   deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, 1, redis);

@@ -65,7 +65,7 @@ beforeAll(async () => {
         createdAt: 1,
         updatedAt: 1,
       },
-      10,
+      { triggersPerRepository: 10, triggersPerNamespace: 10 },
     );
   }
   deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, 1, redis);

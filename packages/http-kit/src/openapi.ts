@@ -219,6 +219,30 @@ function describeProperties(schema: JsonSchema | undefined, descriptions: Record
   }
 }
 
+/** What a push answer says of events refused for a quota; both only when there are any. */
+const refusedProperties: Record<string, JsonSchema> = {
+  refused: {
+    type: 'integer',
+    minimum: 1,
+    description:
+      'Events not taken because their repository is new and its namespace holds REPOSITORIES_PER_NAMESPACE repositories already; no trigger fires for them, and sent again once there is room they are taken.',
+  },
+  refusedRepositories: {
+    type: 'array',
+    description: 'The repositories of the refused events, once each.',
+    items: {
+      type: 'object',
+      required: ['namespace', 'repository', 'quota', 'limit'],
+      properties: {
+        namespace: { type: 'string' },
+        repository: { type: 'string' },
+        quota: { type: 'string', enum: ['REPOSITORIES_PER_NAMESPACE'] },
+        limit: { type: 'integer' },
+      },
+    },
+  },
+};
+
 const handWrittenSchemas: Record<string, JsonSchema> = {
   Problem: {
     type: 'object',
@@ -354,6 +378,7 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
       accepted: { type: 'integer', minimum: 0 },
       duplicates: { type: 'integer', minimum: 0 },
       eventIds: { type: 'array', items: { type: 'string' }, description: 'One per event, in request order.' },
+      ...refusedProperties,
     },
   },
   DistributionResult: {
@@ -369,6 +394,7 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
           'What the request reported besides tagged pushes: blob pushes, pulls, deletes, untagged pushes, other event types.',
       },
       eventIds: { type: 'array', items: { type: 'string' } },
+      ...refusedProperties,
     },
   },
   PendingDelivery: {
@@ -440,7 +466,7 @@ const problemResponses: Record<number, ProblemResponse> = {
   409: {
     name: 'Conflict',
     description:
-      'The request conflicts with the state of the object: the repository holds the maximum number of triggers, a record of another trigger or an untriggered one, a delivery already ended, an attempt being sent (cancel again), or a trigger that kept changing during a PATCH.',
+      'The request conflicts with the state of the object: a quota of the namespace would be exceeded (`quota` names the setting: REPOSITORIES_PER_NAMESPACE for a new repository; TRIGGERS_PER_REPOSITORY, code trigger-limit, or TRIGGERS_PER_NAMESPACE for a new trigger, and `limit` its value), a record of another trigger or an untriggered one, a delivery already ended, an attempt being sent (cancel again), or a trigger that kept changing during a PATCH.',
   },
   413: {
     name: 'ContentTooLarge',
@@ -752,7 +778,7 @@ function paths(): Record<string, JsonSchema> {
           200: json(ref('Repository'), 'Updated'),
           201: json(ref('Repository'), 'Created'),
         },
-        errors: [...namespaceErrors, ...bodyErrors],
+        errors: [...namespaceErrors, 409, ...bodyErrors],
       }),
       get: operation({
         operationId: 'getRepository',

@@ -6,6 +6,7 @@ export * from './keys.js';
 export * from './liveness.js';
 export * from './namespaces.js';
 export * from './queues.js';
+export * from './quotas.js';
 export * from './rate-limit.js';
 export * from './records.js';
 export * from './repositories.js';

@@ -23,6 +23,11 @@ export const keys = {
   repository: (namespace: string, repository: string) => `${tenant(namespace)}:repo:${repository}`,
   /** Hash: trigger id → JSON trigger, for one repository. */
   triggers: (namespace: string, repository: string) => `${tenant(namespace)}:triggers:${repository}`,
+  /**
+   * Hash: repository name → how many triggers it holds, for the namespace's trigger quota
+   * (triggers.ts). A repository's count is rewritten by every trigger create and delete in it.
+   */
+  triggerCounts: (namespace: string) => `${tenant(namespace)}:trigger-counts`,
   /** Stream holding every access-log record of a namespace (the record id is its entry id). */
   recordLog: (namespace: string) => `${tenant(namespace)}:log`,
   /** Index stream per trigger: same entry ids as the namespace log, with status and tag only. */

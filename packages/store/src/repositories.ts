@@ -2,6 +2,7 @@
 import type { RepoType } from '@registry-triggers/core';
 import type { RedisConnection } from './connection.js';
 import { keys } from './keys.js';
+import { QuotaExceededError } from './quotas.js';
 import { runScript } from './scripts.js';
 
 export interface Repository {
@@ -76,19 +77,31 @@ export const CREATE_FROM_ARGS =
 
 /**
  * Every repository of one namespace a request pushes to, in one script (one slot, one round
- * trip): KEYS[1] the index, KEYS[2..] the repository hashes; ARGV[1..3] the default
- * metadata, then name and creation time per repository. Answers 1 or 0 per repository.
+ * trip): KEYS[1] the index, KEYS[2..] the repository hashes; ARGV[1] the namespace's
+ * repository quota, ARGV[2..4] the default metadata, then name and creation time per
+ * repository. Answers per repository 1 (created), 0 (existed) or -1 (refused: the namespace
+ * is full).
  */
 const ENSURE_MANY_SCRIPT = `${CREATE_REPOSITORY_LUA}
-local created = {}
+local room = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
+local results = {}
 for i = 2, #KEYS do
-  local arg = 2 * i
-  created[i - 1] = createRepository(KEYS[i], KEYS[1], ARGV[arg + 1], ARGV[1], ARGV[2], ARGV[3], ARGV[arg])
+  local arg = 2 * i + 1
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    results[i - 1] = 0
+  elseif room <= 0 then
+    results[i - 1] = -1
+  else
+    results[i - 1] = createRepository(KEYS[i], KEYS[1], ARGV[arg + 1], ARGV[2], ARGV[3], ARGV[4], ARGV[arg])
+    room = room - 1
+  end
 end
-return created`;
+return results`;
 
-// Sets metadata; answers 1 when the repository was created by this call.
+// Sets metadata; answers 1 when the repository was created by this call, -1 when it does not
+// exist and the namespace holds ARGV[6] (its quota) already.
 const PUT_SCRIPT = `${CREATE_REPOSITORY_LUA}
+if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then return -1 end
 local created = ${CREATE_FROM_ARGS}
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'repoType', ARGV[2], 'authenticationType', ARGV[3], 'originType', ARGV[4])
 return created`;
@@ -98,6 +111,7 @@ const DELETE_SCRIPT = `
 local existed = redis.call('EXISTS', KEYS[1]) + redis.call('EXISTS', KEYS[3])
 redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[5], ARGV[1])
 if existed > 0 then return 1 end
 return 0`;
 
@@ -131,10 +145,14 @@ export class RepositoryStore {
 
   /**
    * Creates, with default metadata, the repositories of a request that do not exist yet (their
-   * first push): one script per namespace, all sent at once, so a request costs one round trip
-   * however many repositories it names. Answers the `namespace/name`s this call created.
+   * first push), while the namespace has room under `repositoriesPerNamespace`: one script per
+   * namespace, all sent at once, so a request costs one round trip however many repositories
+   * it names. Answers those this call created and those refused for the quota.
    */
-  async ensureAll(repositories: readonly RepositoryToEnsure[]): Promise<string[]> {
+  async ensureAll(
+    repositories: readonly RepositoryToEnsure[],
+    repositoriesPerNamespace: number,
+  ): Promise<{ created: RepositoryToEnsure[]; refused: RepositoryToEnsure[] }> {
     const byNamespace = new Map<string, RepositoryToEnsure[]>();
     for (const repository of repositories) {
       if (this.ensured.has(fullName(repository))) continue;
@@ -142,26 +160,32 @@ export class RepositoryStore {
       if (group.length === 0) byNamespace.set(repository.namespace, group);
       group.push(repository);
     }
-    const created = await Promise.all(
+    const outcome = { created: [] as RepositoryToEnsure[], refused: [] as RepositoryToEnsure[] };
+    await Promise.all(
       [...byNamespace].map(async ([namespace, group]) => {
         const results = (await runScript(
           this.redis,
           ENSURE_MANY_SCRIPT,
           [keys.repositoryIndex(namespace), ...group.map(({ name }) => keys.repository(namespace, name))],
           [
+            repositoriesPerNamespace,
             DEFAULT_REPOSITORY_METADATA.repoType,
             DEFAULT_REPOSITORY_METADATA.authenticationType,
             DEFAULT_REPOSITORY_METADATA.originType,
             ...group.flatMap(({ name, createdAt }) => [name, createdAt]),
           ],
         )) as number[];
-        return group.flatMap((repository, i) => {
+        group.forEach((repository, i) => {
+          if (results[i] === -1) {
+            outcome.refused.push(repository);
+            return;
+          }
           this.remember(fullName(repository));
-          return results[i] === 1 ? [fullName(repository)] : [];
+          if (results[i] === 1) outcome.created.push(repository);
         });
       }),
     );
-    return created.flat();
+    return outcome;
   }
 
   private remember(name: string): void {
@@ -169,11 +193,13 @@ export class RepositoryStore {
     this.ensured.add(name);
   }
 
+  /** Creates or updates; QuotaExceededError when it would create one over `repositoriesPerNamespace`. */
   async put(
     namespace: string,
     name: string,
     metadata: RepositoryMetadata,
     now: number,
+    repositoriesPerNamespace: number,
   ): Promise<{ created: boolean; repository: Repository }> {
     const created = await runScript(
       this.redis,
@@ -185,8 +211,10 @@ export class RepositoryStore {
         metadata.authenticationType ?? DEFAULT_REPOSITORY_METADATA.authenticationType,
         metadata.originType ?? DEFAULT_REPOSITORY_METADATA.originType,
         name,
+        repositoriesPerNamespace,
       ],
     );
+    if (created === -1) throw new QuotaExceededError('repositoriesPerNamespace', repositoriesPerNamespace);
     const repository = await this.get(namespace, name);
     if (!repository) throw new Error(`repository ${namespace}/${name} vanished after write`);
     return { created: created === 1, repository };
@@ -206,6 +234,7 @@ export class RepositoryStore {
         keys.repositoryIndex(namespace),
         keys.triggers(namespace, name),
         keys.triggerHealth(namespace, name),
+        keys.triggerCounts(namespace),
       ],
       [name],
     );

@@ -2,6 +2,7 @@
 import type { Trigger } from '@registry-triggers/core';
 import type { RedisConnection } from './connection.js';
 import { keys } from './keys.js';
+import { type NamespaceQuotas, QuotaExceededError } from './quotas.js';
 import {
   CREATE_FROM_ARGS,
   CREATE_REPOSITORY_LUA,
@@ -12,18 +13,32 @@ import {
 } from './repositories.js';
 import { runScript } from './scripts.js';
 
-export class TriggerLimitError extends Error {
-  constructor(readonly limit: number) {
-    super(`a repository holds at most ${limit} triggers`);
-    this.name = 'TriggerLimitError';
-  }
-}
-
-// Adds a trigger unless the repository is full; answers -1 when full.
+/**
+ * Adds a trigger unless its repository (KEYS[1]) holds ARGV[3] or the namespace ARGV[4]
+ * already: answers -1 or -2 then, 1 once added. KEYS[2], the namespace's trigger counts, is
+ * summed for the namespace; this repository's count is taken from its hash (HLEN), not from
+ * KEYS[2], and written back, so a count missing (triggers from before the counts were kept)
+ * or wrong is made right by the repository's next trigger write.
+ */
 const CREATE_SCRIPT = `
-if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
+local mine = redis.call('HLEN', KEYS[1])
+if mine >= tonumber(ARGV[3]) then return -1 end
+local total = mine
+local counts = redis.call('HGETALL', KEYS[2])
+for i = 1, #counts, 2 do
+  if counts[i] ~= ARGV[5] then total = total + tonumber(counts[i + 1]) end
+end
+if total >= tonumber(ARGV[4]) then return -2 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[5], mine + 1)
 return 1`;
+
+// Deletes a trigger and rewrites its repository's count (ARGV[2]) in KEYS[2]; answers 1 if it existed.
+const DELETE_SCRIPT = `
+local deleted = redis.call('HDEL', KEYS[1], ARGV[1])
+local left = redis.call('HLEN', KEYS[1])
+if left == 0 then redis.call('HDEL', KEYS[2], ARGV[2]) else redis.call('HSET', KEYS[2], ARGV[2], left) end
+return deleted`;
 
 // Replaces a trigger only if it still exists.
 const REPLACE_SCRIPT = `
@@ -52,6 +67,8 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(trigger))
 return 1`;
 
 // What evaluation needs, in one round trip: the repository (created on first push) and its triggers.
+// No quota here: an event reaches evaluation only once ingest took it, its repository made then
+// or before under REPOSITORIES_PER_NAMESPACE (one deleted since is made again).
 const CONTEXT_SCRIPT = `${CREATE_REPOSITORY_LUA}
 ${CREATE_FROM_ARGS}
 return { redis.call('HGETALL', KEYS[1]), redis.call('HVALS', KEYS[3]) }`;
@@ -64,14 +81,25 @@ export interface RepositoryContext {
 export class TriggerStore {
   constructor(private readonly redis: RedisConnection) {}
 
-  async create(trigger: Trigger, limit: number): Promise<void> {
+  /** Adds a trigger; QuotaExceededError when its repository or its namespace is full. */
+  async create(
+    trigger: Trigger,
+    quotas: Pick<NamespaceQuotas, 'triggersPerRepository' | 'triggersPerNamespace'>,
+  ): Promise<void> {
     const result = await runScript(
       this.redis,
       CREATE_SCRIPT,
-      [keys.triggers(trigger.namespace, trigger.repository)],
-      [trigger.id, JSON.stringify(trigger), limit],
+      [keys.triggers(trigger.namespace, trigger.repository), keys.triggerCounts(trigger.namespace)],
+      [
+        trigger.id,
+        JSON.stringify(trigger),
+        quotas.triggersPerRepository,
+        quotas.triggersPerNamespace,
+        trigger.repository,
+      ],
     );
-    if (result === -1) throw new TriggerLimitError(limit);
+    if (result === -1) throw new QuotaExceededError('triggersPerRepository', quotas.triggersPerRepository);
+    if (result === -2) throw new QuotaExceededError('triggersPerNamespace', quotas.triggersPerNamespace);
   }
 
   async replace(trigger: Trigger): Promise<boolean> {
@@ -119,7 +147,13 @@ export class TriggerStore {
   }
 
   async delete(namespace: string, repository: string, id: string): Promise<boolean> {
-    return (await this.redis.hdel(keys.triggers(namespace, repository), id)) === 1;
+    const deleted = await runScript(
+      this.redis,
+      DELETE_SCRIPT,
+      [keys.triggers(namespace, repository), keys.triggerCounts(namespace)],
+      [id, repository],
+    );
+    return deleted === 1;
   }
 
   async disable(

@@ -2,7 +2,13 @@
  * The one way every ingest route takes pushes: the caller's right to their namespaces, the
  * shared ingest path (durable enqueue, 24 h dedupe), and the counts by source and outcome.
  */
-import { HttpError, type Principal, principalOf } from '@registry-triggers/http-kit';
+import {
+  HttpError,
+  type Logger,
+  type Principal,
+  principalOf,
+  requestIdOf,
+} from '@registry-triggers/http-kit';
 import type { Response } from 'express';
 import { type IncomingPushEvent, type IngestResult, type IngestTarget, ingestPushEvents } from '../ingest.js';
 import { jobContextOf } from '../job-context.js';
@@ -27,7 +33,10 @@ export type AcceptPushes = (
   ignored?: number,
 ) => Promise<IngestResult>;
 
-export function pushAcceptor(target: IngestTarget, metrics: ApiMetrics): AcceptPushes {
+/** How many refused repositories the request's warn line names. */
+const LISTED_REFUSALS = 20;
+
+export function pushAcceptor(target: IngestTarget, metrics: ApiMetrics, logger: Logger): AcceptPushes {
   return async (source, res, events, ignored = 0) => {
     checkNamespaces(principalOf(res), events);
     let result: IngestResult = { accepted: 0, duplicates: 0, eventIds: [] };
@@ -40,6 +49,23 @@ export function pushAcceptor(target: IngestTarget, metrics: ApiMetrics): AcceptP
     metrics.events.inc({ source, outcome: 'duplicate' }, result.duplicates);
     // Counted once the request is taken: after a 503 the registry sends it all again.
     if (ignored > 0) metrics.events.inc({ source, outcome: 'ignored' }, ignored);
+    if (result.refused) {
+      metrics.events.inc({ source, outcome: 'refused' }, result.refused);
+      // One line per request, however many repositories: a bounded list and the count.
+      const repositories = result.refusedRepositories ?? [];
+      logger.warn(
+        {
+          requestId: requestIdOf(res),
+          source,
+          refused: result.refused,
+          quota: repositories[0]?.quota,
+          limit: repositories[0]?.limit,
+          repositories: repositories.slice(0, LISTED_REFUSALS).map((r) => `${r.namespace}/${r.repository}`),
+          repositoriesOmitted: Math.max(0, repositories.length - LISTED_REFUSALS),
+        },
+        'pushes refused: their repositories would exceed the namespace quota, no trigger fires for them',
+      );
+    }
     return result;
   };
 }

@@ -18,12 +18,18 @@ import {
   parseOr400,
   validationError,
 } from '@registry-triggers/http-kit';
-import { type RecordStore, TriggerLimitError, type TriggerStore } from '@registry-triggers/store';
+import {
+  type NamespaceQuotas,
+  QuotaExceededError,
+  type RecordStore,
+  type TriggerStore,
+} from '@registry-triggers/store';
 import { type Request, type Response, Router } from 'express';
 import type { z } from 'zod';
 import type { DeliveryCancels } from '../delivery-cancels.js';
 import type { DeliveryRequests } from '../delivery-requests.js';
 import { jobContextOf } from '../job-context.js';
+import { quotaRefusal } from '../quotas.js';
 import type { TestDeliveryLimit } from '../test-delivery-limit.js';
 import { handle, repositoryOf, requireMediaType } from './params.js';
 
@@ -35,7 +41,7 @@ export interface TriggerRouteDeps {
   records: RecordStore;
   deliveries: DeliveryRequests;
   cancels: DeliveryCancels;
-  triggersPerRepository: number;
+  quotas: NamespaceQuotas;
   /** Refuses a test delivery past the token's rate (429). */
   limitTestDeliveries: TestDeliveryLimit;
 }
@@ -130,10 +136,9 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
         updatedAt: now,
       };
       try {
-        await deps.triggers.create(trigger, deps.triggersPerRepository);
+        await deps.triggers.create(trigger, deps.quotas);
       } catch (error) {
-        if (error instanceof TriggerLimitError) throw new HttpError(409, 'trigger-limit', error.message);
-        throw error;
+        throw error instanceof QuotaExceededError ? quotaRefusal(error) : error;
       }
       // The collection's path as the client sent it (repo stays %2F-encoded), without its query string.
       const collection = (req.originalUrl.split('?')[0] ?? '').replace(/\/+$/, '');

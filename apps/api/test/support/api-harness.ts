@@ -30,6 +30,9 @@ import { apiEnvSchema } from '../../src/env.js';
 
 export interface ApiHarnessOptions {
   triggersPerRepository?: number;
+  /** REPOSITORIES_PER_NAMESPACE / TRIGGERS_PER_NAMESPACE; the api's defaults unless given. */
+  repositoriesPerNamespace?: number;
+  triggersPerNamespace?: number;
   maxBodyBytes?: number;
   /** How long `POST .../test` waits for a worker before answering 202 pending. */
   testDeliveryWaitMs?: number;
@@ -85,6 +88,10 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
+/** The default of one of the api's numeric settings, as the api would read it unset. */
+export const defaultOf = (setting: keyof typeof apiEnvSchema.shape): number =>
+  apiEnvSchema.shape[setting].parse(undefined) as number;
+
 const secretToken = (label: string) => `${label}-${randomBytes(18).toString('base64url')}`;
 
 export async function startApi(
@@ -98,6 +105,8 @@ export async function startApi(
     TRIGGERS_PER_REPOSITORY: options.triggersPerRepository ?? 100,
     MAX_BODY_BYTES: options.maxBodyBytes ?? 5 * 1024 * 1024,
     TEST_DELIVERIES_PER_MINUTE: options.testDeliveriesPerMinute ?? 1000,
+    REPOSITORIES_PER_NAMESPACE: options.repositoriesPerNamespace ?? defaultOf('REPOSITORIES_PER_NAMESPACE'),
+    TRIGGERS_PER_NAMESPACE: options.triggersPerNamespace ?? defaultOf('TRIGGERS_PER_NAMESPACE'),
     INGEST_DEADLINE_MS: options.ingestDeadlineMs ?? 10_000,
     MAX_EVENTS_PER_ENVELOPE:
       options.maxEnvelopeEvents ?? apiEnvSchema.shape.MAX_EVENTS_PER_ENVELOPE.parse(undefined),

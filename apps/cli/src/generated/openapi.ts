@@ -1189,6 +1189,16 @@ export interface components {
             duplicates: number;
             /** @description One per event, in request order. */
             eventIds: string[];
+            /** @description Events not taken because their repository is new and its namespace holds REPOSITORIES_PER_NAMESPACE repositories already; no trigger fires for them, and sent again once there is room they are taken. */
+            refused?: number;
+            /** @description The repositories of the refused events, once each. */
+            refusedRepositories?: {
+                namespace: string;
+                repository: string;
+                /** @enum {string} */
+                quota: "REPOSITORIES_PER_NAMESPACE";
+                limit: number;
+            }[];
         };
         DistributionResult: {
             accepted: number;
@@ -1196,6 +1206,16 @@ export interface components {
             /** @description What the request reported besides tagged pushes: blob pushes, pulls, deletes, untagged pushes, other event types. */
             ignored: number;
             eventIds: string[];
+            /** @description Events not taken because their repository is new and its namespace holds REPOSITORIES_PER_NAMESPACE repositories already; no trigger fires for them, and sent again once there is room they are taken. */
+            refused?: number;
+            /** @description The repositories of the refused events, once each. */
+            refusedRepositories?: {
+                namespace: string;
+                repository: string;
+                /** @enum {string} */
+                quota: "REPOSITORIES_PER_NAMESPACE";
+                limit: number;
+            }[];
         };
         PendingDelivery: {
             deliveryId: string;
@@ -1274,7 +1294,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request conflicts with the state of the object: the repository holds the maximum number of triggers, a record of another trigger or an untriggered one, a delivery already ended, an attempt being sent (cancel again), or a trigger that kept changing during a PATCH. */
+        /** @description The request conflicts with the state of the object: a quota of the namespace would be exceeded (`quota` names the setting: REPOSITORIES_PER_NAMESPACE for a new repository; TRIGGERS_PER_REPOSITORY, code trigger-limit, or TRIGGERS_PER_NAMESPACE for a new trigger, and `limit` its value), a record of another trigger or an untriggered one, a delivery already ended, an attempt being sent (cancel again), or a trigger that kept changing during a PATCH. */
         Conflict: {
             headers: {
                 /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
@@ -1781,6 +1801,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["ContentTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
