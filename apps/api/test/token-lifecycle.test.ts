@@ -1,6 +1,7 @@
 // The token lifecycle over real HTTP against a real Redis: scopes (every route tried with
 // every kind of token), listing without secrets, revocation and expiry (401 at once),
 // rotation with a grace period, and tokens stored before scopes existed.
+import { readdirSync, readFileSync } from 'node:fs';
 import { openApiDocument } from '@registry-triggers/http-kit';
 import { hashToken, keys } from '@registry-triggers/store';
 import { uniqueName, useRedis, waitFor } from '@registry-triggers/testing';
@@ -52,7 +53,9 @@ describe('scopes: every route with every kind of token', () => {
   // What each kind of token gets: [global admin, global ingest, ns admin, ns read, ns ingest, other ns admin].
   // A write that would succeed is sent to a throwaway object so the table's order does not matter.
   // Each row names its route as the OpenAPI document does: a route missing here fails the test below.
-  const table = (): Array<[string, string, () => string, unknown, number[]]> => {
+  /** A request's own content type and headers, where a route needs them. */
+  type Extra = { contentType?: string; headers?: Record<string, string> };
+  const table = (): Array<[string, string, () => string, unknown, number[], Extra?]> => {
     const repo = `/v1/namespaces/${ns}/repositories/app`;
     const trigger = `${repo}/triggers/${triggerId}`;
     const event = { namespace: ns, repository: 'app', tag: 'v1', digest: digestOf(1) };
@@ -156,6 +159,17 @@ describe('scopes: every route with every kind of token', () => {
         },
         [202, 202, 202, 403, 202, 403],
       ],
+      // Each registry route with a documented push of one tag, placed in {ns} by ?namespace=.
+      ...registryPushes().map(
+        ({ source, body, extra }): [string, string, () => string, unknown, number[], Extra] => [
+          'POST',
+          `/v1/events/${source}`,
+          () => `/v1/events/${source}?namespace=${ns}`,
+          body,
+          [202, 202, 202, 403, 202, 403],
+          extra,
+        ],
+      ),
     ];
   };
 
@@ -181,7 +195,7 @@ describe('scopes: every route with every kind of token', () => {
     const who: Who[] = ['global', 'ingestGlobal', 'admin', 'read', 'ingest', 'foreign'];
     const got: string[] = [];
     const want: string[] = [];
-    for (const [method, name, path, body, statuses] of table()) {
+    for (const [method, name, path, body, statuses, extra] of table()) {
       for (const [i, kind] of who.entries()) {
         const response = await api.request(method, path(), {
           token: tokens[kind],
@@ -190,6 +204,7 @@ describe('scopes: every route with every kind of token', () => {
           ...(name === '/v1/events/distribution'
             ? { contentType: 'application/vnd.docker.distribution.events.v2+json' }
             : {}),
+          ...extra,
         });
         if (response.status >= 400) expectProblemShape(response, response.status);
         got.push(`${method} ${name} ${JSON.stringify(body)?.slice(0, 40)} as ${kind}: ${response.status}`);
@@ -441,3 +456,34 @@ describe('the lifecycle', () => {
     expectProblemShape(await api.request('DELETE', repo, { token: api.adminToken }), 404);
   });
 });
+
+/**
+ * Per registry route, the first variant fixture (fixtures/sources/variants) that the route
+ * answers 202 with pushes: the scope table tries each route with a real body of its source.
+ */
+function registryPushes(): Array<{
+  source: string;
+  body: unknown;
+  extra: { contentType?: string; headers?: Record<string, string> };
+}> {
+  const root = new URL('./fixtures/sources/variants/', import.meta.url);
+  return readdirSync(root, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map(({ name: source }) => {
+      const cases = readdirSync(new URL(`${source}/`, root)).filter((file) => file.endsWith('.json'));
+      for (const file of cases.sort()) {
+        const variant = JSON.parse(readFileSync(new URL(`${source}/${file}`, root), 'utf8'));
+        if (variant.expect.status !== 202 || !(variant.expect.pushes?.length > 0)) continue;
+        const headers: Record<string, string> = { ...variant.request.headers };
+        const typeKey = Object.keys(headers).find((key) => key.toLowerCase() === 'content-type');
+        const contentType = typeKey ? headers[typeKey] : undefined;
+        if (typeKey) delete headers[typeKey];
+        return {
+          source,
+          body: variant.request.body ?? variant.request.bodyText,
+          extra: { ...(contentType ? { contentType } : {}), headers },
+        };
+      }
+      throw new Error(`no variant of ${source} with a push`);
+    });
+}
