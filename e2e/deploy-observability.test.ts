@@ -111,15 +111,19 @@ describe('operating a running stack', () => {
       const apiQuery = await fetch(`${stack.apiUrl}/v1/namespaces/${NS}/repositories?access_token=${token}`);
       await apiQuery.arrayBuffer();
     }
-    // A live tail opened with the token in the query, as a browser's EventSource does.
-    const tail = new AbortController();
-    const stream = await fetch(
+    // A live tail with the token in the query as well is refused (the query takes a token on
+    // POST /v1/events/* only), and logged without it; one with the header is followed.
+    const refusedTail = await fetch(
       `${stack.logsUrl}/v1/namespaces/${NS}/records/stream?access_token=${namespaceToken}`,
-      {
-        headers: { authorization: `Bearer ${namespaceToken}`, accept: 'text/event-stream' },
-        signal: tail.signal,
-      },
+      { headers: { authorization: `Bearer ${namespaceToken}` } },
     );
+    expect(refusedTail.status).toBe(400);
+    await refusedTail.arrayBuffer();
+    const tail = new AbortController();
+    const stream = await fetch(`${stack.logsUrl}/v1/namespaces/${NS}/records/stream`, {
+      headers: { authorization: `Bearer ${namespaceToken}`, accept: 'text/event-stream' },
+      signal: tail.signal,
+    });
     expect(stream.status).toBe(200);
     tail.abort();
     await ok.waitForRequests(3);

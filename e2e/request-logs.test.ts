@@ -78,7 +78,13 @@ describe('request logs and request ids', () => {
         expected: { code: 'unauthorized', reason: 'no bearer token' },
       },
       {
+        // ?access_token= is taken on POST /v1/events/* only; the line never shows the query.
         request: send('GET', `/v1/namespaces?access_token=${wrongToken}`, { token: wrongToken }),
+        status: 400,
+        expected: { code: 'access-token-not-allowed', path: '/v1/namespaces' },
+      },
+      {
+        request: send('GET', '/v1/namespaces', { token: wrongToken }),
         status: 401,
         expected: {
           code: 'unauthorized',
