@@ -9,8 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent } from '../../bench/lib/agents.js';
-import { nowMs } from '../../bench/lib/protocol.js';
-import type { DeliverySeen } from './protocol.js';
+import { type DeliverySeen, nowMs } from '../../bench/lib/protocol.js';
 import type { PushOutcome } from './pusher.js';
 import type { FaultStack } from './stack.js';
 
@@ -66,19 +65,6 @@ export function expectedKeys(subject: Pick<DrainSubject, 'paths' | 'outcomes'>):
     .flatMap((outcome) => subject.paths[outcome.target]!.map((path) => deliveryKey(path, outcome.tag)));
 }
 
-export async function receiverDeliveries(receiver: Agent): Promise<DeliverySeen[]> {
-  const id = Math.floor(Math.random() * 1e9);
-  return new Promise((resolve) => {
-    const listener = (message: { type: string; id?: number; deliveries?: DeliverySeen[] }) => {
-      if (message.type !== 'deliveries' || message.id !== id) return;
-      receiver.child.off('message', listener);
-      resolve(message.deliveries ?? []);
-    };
-    receiver.child.on('message', listener);
-    receiver.child.send({ type: 'deliveries', id });
-  });
-}
-
 /** Every record of a repository with one status, through the logs app as a user reads them. */
 export async function recordsOf(
   logsUrl: string,
@@ -108,7 +94,7 @@ export async function recordsOf(
 /** The settled view at one moment: the receivers' deliveries and the access log's final records. */
 async function look(subject: DrainSubject, token: string, expected: string[]) {
   const prefix = `/hook/${subject.namespace}.`;
-  const seen = (await receiverDeliveries(subject.receiver)).filter((d) => d.path.startsWith(prefix));
+  const seen = (await subject.receiver.deliveries()).filter((d) => d.path.startsWith(prefix));
   const failed: AccessRecordLite[] = [];
   const retrying: AccessRecordLite[] = [];
   for (const repository of subject.repositories) {

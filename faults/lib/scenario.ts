@@ -7,10 +7,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent } from '../../bench/lib/agents.js';
+import type { DeliverySeen, ReceiverBehaviour } from '../../bench/lib/protocol.js';
 import { nowMs } from '../../bench/lib/protocol.js';
 import { percentile, round } from '../../bench/lib/stats.js';
 import { type AccessRecordLite, deliveryKey, drain, recordKey } from './drain.js';
-import type { DeliverySeen, ReceiverMode } from './protocol.js';
 import { type PushOutcome, SteadyPusher } from './pusher.js';
 import { ADMIN_TOKEN, type FaultStack, INGEST_TOKEN } from './stack.js';
 
@@ -55,6 +55,8 @@ export interface ScenarioDefinition {
   expectation: string;
   topology?: ScenarioTopology;
   rate?: number;
+  /** Load before the fault at least this long (a window to measure the no-fault rate in). */
+  minPreMs?: number;
   /** Drain deadline over the suite's (a killed worker's jobs wait for their lock to expire). */
   drainMs?: number;
   /** Runs before the load starts (its triggers exist). */
@@ -188,8 +190,8 @@ async function setUp(ctx: SuiteContext, def: ScenarioDefinition): Promise<Scenar
   return { namespace, repositories, triggers };
 }
 
-export function setReceiverMode(ctx: SuiteContext, label: string, mode: ReceiverMode): void {
-  ctx.receiver.send({ type: 'mode', label, mode } as never);
+export function setReceiverMode(ctx: SuiteContext, label: string, behaviour: ReceiverBehaviour): void {
+  ctx.receiver.send({ type: 'mode', label, behaviour });
 }
 
 interface Sample {
@@ -205,9 +207,10 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
   const labels = [...new Set(setup.triggers.flat().map((t) => t.label))];
   const fanout = setup.triggers[0]!.length;
   await def.before?.(ctx, setup);
-  receiver.send({ type: 'forget' } as never);
-  const deliveredBase = receiver.total(labels);
-  const delivered = () => receiver.total(labels) - deliveredBase;
+  receiver.send({ type: 'forget' });
+  const deliveredLabels = labels.map((label) => `${label}:delivered`);
+  const deliveredBase = receiver.total(deliveredLabels);
+  const delivered = () => receiver.total(deliveredLabels) - deliveredBase;
 
   const pusher = new SteadyPusher(
     ctx.stack.apiUrls,
@@ -228,7 +231,7 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
   log(`${def.id}: ${def.title} (${rate} pushes/s to ${setup.repositories.length} x ${fanout} triggers)`);
   marks.loadStart = nowMs();
   pusher.start(rate);
-  await sleep(params.preMs);
+  await sleep(Math.max(params.preMs, def.minPreMs ?? 0));
   marks.faultStart = nowMs();
   await def.inject({
     ctx,
