@@ -1,7 +1,6 @@
 /** faults/results/latest.{json,md} (a full run) or faults/results/tmp/partial.* (any other). */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { MachineInfo } from '../../bench/lib/machine.js';
+import { cell, writeResultFiles } from '../../bench/lib/report.js';
 import type { ScenarioResult, SuiteParams } from './scenario.js';
 
 export interface FaultReport {
@@ -11,8 +10,6 @@ export interface FaultReport {
   loadAverageAtEnd: number[];
   scenarios: ScenarioResult[];
 }
-
-const cell = (value: unknown) => String(value ?? '').replaceAll('|', '\\|');
 
 const statuses = (counts: Record<string, number>) =>
   Object.entries(counts)
@@ -71,12 +68,5 @@ export function renderMarkdown(report: FaultReport): string {
 }
 
 export function writeReport(report: FaultReport, partial: boolean): { json: string; md: string } {
-  const dir = fileURLToPath(new URL(partial ? '../results/tmp/' : '../results/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  const name = partial ? 'partial' : 'latest';
-  const json = `${dir}${name}.json`;
-  const md = `${dir}${name}.md`;
-  writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(md, renderMarkdown(report));
-  return { json, md };
+  return writeResultFiles(new URL('../results/', import.meta.url), report, renderMarkdown(report), partial);
 }

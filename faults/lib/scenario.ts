@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent } from '../../bench/lib/agents.js';
 import type { DeliverySeen, ReceiverBehaviour } from '../../bench/lib/protocol.js';
 import { nowMs } from '../../bench/lib/protocol.js';
+import { AdminClient } from '../../bench/lib/stack.js';
 import { percentile, round } from '../../bench/lib/stats.js';
 import { type AccessRecordLite, deliveryKey, drain, recordKey } from './drain.js';
 import { type PushOutcome, SteadyPusher } from './pusher.js';
@@ -156,34 +157,24 @@ const DEFAULT_TOPOLOGY: ScenarioTopology = { repositories: 3, labels: ['a', 'b']
 /** Namespaces follow the distribution name rules: lower-case letters, digits, separators. */
 const namespaceOf = (id: string) => `f-${id.replaceAll(/[^a-z0-9]+/g, '-')}`;
 
-async function adminCall(ctx: SuiteContext, method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${ctx.stack.apiUrls[0]}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
 async function setUp(ctx: SuiteContext, def: ScenarioDefinition): Promise<ScenarioSetup> {
   const topology = def.topology ?? DEFAULT_TOPOLOGY;
   const namespace = namespaceOf(def.id);
   const repositories = Array.from({ length: topology.repositories }, (_, i) => `r${i}`);
   const triggers: ScenarioSetup['triggers'] = [];
+  const admin = new AdminClient(ctx.stack.apiUrls[0]!);
   for (const repository of repositories) {
     const list: ScenarioSetup['triggers'][number] = [];
     for (const [i, label] of topology.labels.entries()) {
       const path = `/hook/${namespace}.${repository}.${i}`;
       const url = `http://127.0.0.1:${ctx.receiver.ports[label]}${path}`;
-      const created = (await adminCall(
-        ctx,
-        'POST',
-        `/v1/namespaces/${namespace}/repositories/${repository}/triggers`,
-        { name: `t${i}-${label}`, url, type: 'ALL' },
-      )) as { id: string };
-      list.push({ id: created.id, label, path });
+      const id = await admin.createTrigger(namespace, repository, {
+        name: `t${i}-${label}`,
+        url,
+        type: 'ALL',
+        enabled: true,
+      });
+      list.push({ id, label, path });
     }
     triggers.push(list);
   }
