@@ -110,14 +110,30 @@ async function look(subject: DrainSubject, token: string, expected: string[]) {
   return { seen, failed, retrying, unsettled };
 }
 
-export async function drain(subject: DrainSubject, token: string, deadlineMs: number): Promise<DrainResult> {
+/**
+ * `stallMs` is the longest the drain waits while nothing moves (the backlog does not shrink,
+ * no delivery settles): a slow machine drains a large backlog for as long as it makes progress,
+ * up to `capMs` in all.
+ */
+export async function drain(
+  subject: DrainSubject,
+  token: string,
+  stallMs: number,
+  capMs: number,
+): Promise<DrainResult> {
   const expected = expectedKeys(subject);
-  const deadline = nowMs() + deadlineMs;
+  const started = nowMs();
+  let deadline = started + stallMs;
+  let lowestBacklog = Number.POSITIVE_INFINITY;
   let emptySince: number | undefined;
   let unsettledWhenEmpty = -1;
   for (;;) {
     // The backlog first: empty now, nothing can change what is read after it.
     const backlog = await subject.stack.backlog().catch(() => Number.NaN);
+    if (backlog < lowestBacklog) {
+      lowestBacklog = backlog;
+      deadline = Math.min(started + capMs, nowMs() + stallMs);
+    }
     const empty = backlog === 0;
     if (!empty) emptySince = undefined;
     // The receivers and the log are read only when they can be final: queues empty, or the end.

@@ -23,7 +23,7 @@ export function tableRows(scenarios: ScenarioResult[]): string[] {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...scenarios.map(
       (r) =>
-        `| ${cell(r.title)} | ${cell(r.expectation)} | ${r.accepted} | ${r.expected} | ${r.delivered} | ${r.failed}${r.retrying ? ` (+${r.retrying} retrying)` : ''} | ${r.lost} | ${r.duplicated} | ${cell(statuses(r.answersDuringFault))} | ${r.recoverS === null ? 'n/a' : `${r.recoverS} s`} | ${r.met ? 'met' : '**MISSED**'} |`,
+        `| ${cell(r.title)} | ${cell(r.expectation)} | ${r.accepted} | ${r.expected} | ${r.delivered} | ${r.failed}${r.retrying ? ` (+${r.retrying} retrying)` : ''}${r.pending ? ` (+${r.pending} still queued)` : ''} | ${r.lost} | ${r.duplicated} | ${cell(statuses(r.answersDuringFault))} | ${r.recoverS === null ? 'n/a' : `${r.recoverS} s`} | ${r.met ? 'met' : '**MISSED**'} |`,
     ),
   ];
 }

@@ -15,6 +15,9 @@ import { type AccessRecordLite, deliveryKey, drain, recordKey } from './drain.js
 import { type PushOutcome, SteadyPusher } from './pusher.js';
 import { ADMIN_TOKEN, type FaultStack, INGEST_TOKEN } from './stack.js';
 
+/** The drain may go on this many times its no-progress deadline while the backlog shrinks. */
+const DRAIN_CAP_FACTOR = 10;
+
 export interface SuiteParams {
   short: boolean;
   /** Pushes per second during every scenario (unless it says otherwise). */
@@ -22,7 +25,7 @@ export interface SuiteParams {
   /** Load before the fault, and after it ends. */
   preMs: number;
   postMs: number;
-  /** Longest wait for the drain after the load stops. */
+  /** Longest the drain waits after the load stops while nothing moves (see drain.ts). */
   drainMs: number;
   /** The workers' WORKER_LOCK_DURATION_MS: how soon a killed worker's jobs come back. */
   lockMs: number;
@@ -132,6 +135,8 @@ export interface ScenarioResult {
   failed: number;
   /** Not delivered, no final record, but a `retrying` record says its next attempt is scheduled. */
   retrying: number;
+  /** Unsettled when the drain gave up while jobs were still queued: not judged lost or not. */
+  pending: number;
   lost: number;
   /** Events with at least one delivery lost. */
   lostEvents: number;
@@ -249,6 +254,7 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
     },
     ADMIN_TOKEN,
     def.drainMs ?? params.drainMs,
+    DRAIN_CAP_FACTOR * (def.drainMs ?? params.drainMs),
   );
   marks.drainEnd = nowMs();
   sampling = false;
@@ -257,7 +263,7 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
 
   const { seen } = drained;
   const result = account(def, setup, pusher.outcomes, seen, { rate, fanout, marks, samples });
-  applyRecords(result, setup, pusher.outcomes, drained);
+  applyRecords(result, setup, pusher.outcomes, drained, drained.backlogAtEnd !== 0);
   result.details.drain = {
     settled: drained.settled,
     backlogAtEnd: drained.backlogAtEnd,
@@ -333,6 +339,7 @@ function account(
     delivered: 0,
     failed: 0,
     retrying: 0,
+    pending: 0,
     lost: 0,
     lostEvents: 0,
     duplicated: mine.filter((d) => d.afterOk > 0).length,
@@ -356,6 +363,14 @@ function account(
         (o) => o.retryAfter ?? 'missing',
       ),
       receiverRequests: mine.reduce((sum, d) => sum + d.received, 0),
+      // When the first copies of duplicated deliveries came, s from the load's start.
+      duplicateExamples: mine
+        .filter((d) => d.afterOk > 0)
+        .slice(0, 10)
+        .map(
+          (d) =>
+            `${d.id} ${d.path} x${d.received}, first at +${round((d.firstAt - marks.loadStart!) / 1000, 2)} s`,
+        ),
       okByKey,
     },
   };
@@ -367,6 +382,7 @@ function applyRecords(
   setup: ScenarioSetup,
   outcomes: PushOutcome[],
   records: { failed: AccessRecordLite[]; retrying: AccessRecordLite[] },
+  stillQueued: boolean,
 ): void {
   const okByKey = result.details.okByKey as Map<string, DeliverySeen>;
   delete result.details.okByKey;
@@ -381,6 +397,7 @@ function applyRecords(
       if (okByKey.has(key)) result.delivered++;
       else if (failed.has(key)) result.failed++;
       else if (retrying.has(key)) result.retrying++;
+      else if (stillQueued) result.pending++;
       else {
         result.lost++;
         lostEvents.add(outcome.eventId);

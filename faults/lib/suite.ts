@@ -26,7 +26,9 @@ export const SHORT: SuiteParams = {
 };
 export const FULL: SuiteParams = {
   short: false,
-  rate: 300,
+  // 300/s (the example) is more than the stack delivers on two cores shared with
+  // other jobs; the expectations are about losses and answers, not throughput.
+  rate: 100,
   preMs: 10_000,
   postMs: 15_000,
   drainMs: 60_000,
@@ -186,6 +188,7 @@ function failedRun(def: ScenarioDefinition, message: string, seconds: number): S
     delivered: 0,
     failed: 0,
     retrying: 0,
+    pending: 0,
     lost: 0,
     lostEvents: 0,
     duplicated: 0,
