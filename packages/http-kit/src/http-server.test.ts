@@ -1,0 +1,58 @@
+// A server closed while clients keep their keep-alive connections busy (a load balancer, a
+// registry pushing steadily) must still close, once the requests in flight are answered.
+import { Agent, get } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { expect, it } from 'vitest';
+import { closeServer, listen } from './http-server.js';
+
+it('closes under steady keep-alive load: in-flight requests answered, then every connection ends', async () => {
+  const app = express();
+  app.get('/', (_req, res) => {
+    setTimeout(() => res.send('ok'), 5);
+  });
+  const server = await listen(app, 0, '127.0.0.1');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const request = () =>
+    new Promise<void>((resolve, reject) => {
+      get(url, { agent }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+  let closing = false;
+  let answered = 0;
+  const failures: string[] = [];
+  const lane = async () => {
+    while (!closing) {
+      try {
+        await request();
+        answered++;
+      } catch (error) {
+        // Refused once the server stopped listening: expected, the server is going away.
+        const code = (error as { code?: string }).code ?? String(error);
+        if (code !== 'ECONNREFUSED') failures.push(code);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  };
+  const lanes = Array.from({ length: 8 }, lane);
+  try {
+    // Every connection busy before the close starts.
+    while (answered < 100) await new Promise((resolve) => setTimeout(resolve, 10));
+    const closed = await Promise.race([
+      closeServer(server).then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000)),
+    ]);
+    expect(closed, 'the server closed within 3 s').toBe(true);
+  } finally {
+    closing = true;
+    await Promise.all(lanes);
+    agent.destroy();
+    server.closeAllConnections();
+  }
+  // Nothing in flight was cut: a closed keep-alive connection is only ever an idle one.
+  expect(failures).toEqual([]);
+});
