@@ -168,16 +168,19 @@ const rollingRestart: ScenarioDefinition = {
     // Short: one api and one worker, the two whose shutdown holds requests and deliveries.
     const names = ctx.params.short ? everyApp.filter((n) => n === 'api1' || n === 'worker1') : everyApp;
     const exits: Record<string, number | null> = {};
+    rollingOutput = {};
     for (const name of names) {
       control.mark(`stop-${name}`);
       exits[name] = await ctx.stack.terminate(name);
+      // An unclean exit says why in its last lines.
+      if (exits[name] !== 0) rollingOutput[name] = ctx.stack.app(name).process.output().slice(-12);
       await ctx.stack.startAgain(name);
       await ctx.stack.waitReady(120_000);
     }
     ctx.log(`  exit codes: ${JSON.stringify(exits)}`);
     rollingExits = exits;
   },
-  after: async () => ({ exitCodes: rollingExits }),
+  after: async () => ({ exitCodes: rollingExits, uncleanExitOutput: rollingOutput }),
   judge(r) {
     const notes: string[] = [];
     const fivexx = Object.entries(r.answersDuringFault)
@@ -202,6 +205,7 @@ const rollingRestart: ScenarioDefinition = {
   },
 };
 let rollingExits: Record<string, number | null> = {};
+let rollingOutput: Record<string, string[]> = {};
 
 async function usedMemory(ctx: SuiteContext): Promise<number> {
   const info = String(await ctx.stack.redisCall('INFO', 'memory'));
