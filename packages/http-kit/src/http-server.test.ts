@@ -8,7 +8,11 @@ import { closeServer, listen } from './http-server.js';
 
 it('closes under steady keep-alive load: in-flight requests answered, then every connection ends', async () => {
   const app = express();
+  let received = 0;
+  let finished = 0;
   app.get('/', (_req, res) => {
+    received++;
+    res.on('finish', () => finished++);
     setTimeout(() => res.send('ok'), 5);
   });
   const server = await listen(app, 0, '127.0.0.1');
@@ -31,9 +35,10 @@ it('closes under steady keep-alive load: in-flight requests answered, then every
         await request();
         answered++;
       } catch (error) {
-        // Refused once the server stopped listening: expected, the server is going away.
+        // Refused once the server stopped listening, or a request written on an idle
+        // connection as the server closed it (it never reached the app): a client retries both.
         const code = (error as { code?: string }).code ?? String(error);
-        if (code !== 'ECONNREFUSED') failures.push(code);
+        if (code !== 'ECONNREFUSED' && code !== 'ECONNRESET') failures.push(code);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     }
@@ -53,6 +58,7 @@ it('closes under steady keep-alive load: in-flight requests answered, then every
     agent.destroy();
     server.closeAllConnections();
   }
-  // Nothing in flight was cut: a closed keep-alive connection is only ever an idle one.
+  // Nothing in flight was cut: every request the app took was answered.
   expect(failures).toEqual([]);
+  expect(finished).toBe(received);
 });
