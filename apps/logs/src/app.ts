@@ -23,8 +23,6 @@ export interface LogsDeps {
   redis: RedisConnection;
   blockingConnection: () => RedisConnection;
   maxStreams: number;
-  /** How long a live-tail client may leave what it was sent unread before it is cut off (default 10 s). */
-  stalledClientMs?: number;
   logger: Logger;
   metrics: Registry;
 }
@@ -47,7 +45,6 @@ export function createLogsApp(deps: LogsDeps): Express & { closeStreams: () => v
     records,
     blockingConnection: deps.blockingConnection,
     maxStreams: deps.maxStreams,
-    ...(deps.stalledClientMs === undefined ? {} : { stalledClientMs: deps.stalledClientMs }),
   });
   new Gauge({
     name: 'live_tail_clients',

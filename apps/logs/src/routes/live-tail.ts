@@ -6,43 +6,23 @@
 import { namespaceNameSchema } from '@registry-triggers/core';
 import { HttpError, parseOr400, requireNamespace, watchAccess } from '@registry-triggers/http-kit';
 import { isRecordId, RecordStore, type RedisConnection } from '@registry-triggers/store';
-import { type Response, Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 
 const HEARTBEAT_MS = 15_000;
 
 /**
- * Backpressure: past this many unsent bytes a stream stops reading the log until its client
- * has taken them, so a stream holds at most this plus one batch in memory. A client that
- * takes nothing for `stalledClientMs` (a frozen tab, a stuck proxy) is cut off instead of
- * holding its connection and buffer for as long as it stays; it resumes with Last-Event-ID
- * when it reads again, and misses nothing.
+ * Unsent bytes one stream may hold in this process before its client is cut off. A client
+ * that stopped reading (a frozen tab, a stuck proxy) would otherwise keep every record
+ * written since in memory, for as long as it stays connected; cut off, it resumes with
+ * Last-Event-ID when it reads again and misses nothing.
  */
 export const MAX_UNSENT_BYTES = 256 * 1024;
-const STALLED_CLIENT_MS = 10_000;
-
-/** True once the response's buffer has drained; false if it has not within `ms` or closed. */
-function drained(res: Response, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const done = (value: boolean) => {
-      clearTimeout(timer);
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-      resolve(value);
-    };
-    const onDrain = () => done(true);
-    const onClose = () => done(false);
-    const timer = setTimeout(() => done(false), ms);
-    res.on('drain', onDrain);
-    res.on('close', onClose);
-  });
-}
 
 export interface LiveTailDeps {
   records: RecordStore;
   blockingConnection: () => RedisConnection;
   maxStreams: number;
-  stalledClientMs?: number;
 }
 
 export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => void; clients: () => number } {
@@ -109,10 +89,7 @@ export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => v
           res.write(`id: ${record.id}\ndata: ${JSON.stringify(record)}\n\n`);
           position = record.id;
         }
-        if (
-          res.writableLength > MAX_UNSENT_BYTES &&
-          !(await drained(res, deps.stalledClientMs ?? STALLED_CLIENT_MS))
-        ) {
+        if (res.writableLength > MAX_UNSENT_BYTES) {
           // Destroyed, not ended: an end waits for the unread bytes to leave, which they never do.
           res.destroy();
           stop();

@@ -24,7 +24,6 @@ export interface LogsOptions {
   adminToken: string;
   ingestToken?: string;
   maxStreams?: number;
-  stalledClientMs?: number;
 }
 
 export async function startLogsApp(options: LogsOptions): Promise<LogsUnderTest> {
@@ -43,7 +42,6 @@ export async function startLogsApp(options: LogsOptions): Promise<LogsUnderTest>
       return connection;
     },
     maxStreams: options.maxStreams ?? 10,
-    ...(options.stalledClientMs === undefined ? {} : { stalledClientMs: options.stalledClientMs }),
     logger: createLogger('logs', 'silent'),
     metrics: new Registry(),
   });
