@@ -17,7 +17,7 @@ const HEARTBEAT_MS = 15_000;
  * written since in memory, for as long as it stays connected; cut off, it resumes with
  * Last-Event-ID when it reads again and misses nothing.
  */
-export const MAX_UNSENT_BYTES = 256 * 1024;
+export const MAX_UNSENT_BYTES = 1024 * 1024;
 
 export interface LiveTailDeps {
   records: RecordStore;
