@@ -11,14 +11,6 @@ import { z } from 'zod';
 
 const HEARTBEAT_MS = 15_000;
 
-/**
- * Unsent bytes one stream may hold in this process before its client is cut off. A client
- * that stopped reading (a frozen tab, a stuck proxy) would otherwise keep every record
- * written since in memory, for as long as it stays connected; cut off, it resumes with
- * Last-Event-ID when it reads again and misses nothing.
- */
-export const MAX_UNSENT_BYTES = 1024 * 1024;
-
 export interface LiveTailDeps {
   records: RecordStore;
   blockingConnection: () => RedisConnection;
@@ -88,11 +80,6 @@ export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => v
           // hears (EventSource's onmessage included) without knowing a name of ours.
           res.write(`id: ${record.id}\ndata: ${JSON.stringify(record)}\n\n`);
           position = record.id;
-        }
-        if (res.writableLength > MAX_UNSENT_BYTES) {
-          // Destroyed, not ended: an end waits for the unread bytes to leave, which they never do.
-          res.destroy();
-          stop();
         }
       } catch {
         if (!closed) await new Promise((resolve) => setTimeout(resolve, 1000));
