@@ -33,7 +33,7 @@ export function renderMarkdown(report: FaultReport): string {
   const lines = [
     '# Fault suite results (`npm run faults`)',
     '',
-    `- date: ${machine.date}; commit ${machine.commit}; ${params.short ? '**short** run' : 'full run'}: ${params.rate} pushes/s, ${params.preMs / 1000} s before each fault, ${params.postMs / 1000} s after, drains of up to ${params.drainMs / 1000} s; total ${Math.round(report.durationSeconds)} s`,
+    `- date: ${machine.date}; commit ${machine.commit}; ${params.short ? '**short** run' : 'full run'}: ${params.rate} pushes/s, ${params.preMs / 1000} s before each fault, ${params.postMs / 1000} s after, drains until the queues are empty (giving up after ${params.drainMs / 1000} s without progress); total ${Math.round(report.durationSeconds)} s`,
     `- machine: ${machine.nproc} cores (nproc), ${machine.cpuModel}, ${machine.memoryGiB} GiB; node ${machine.node}; redis-server ${machine.redis}`,
     `- product code: commit ${machine.commit}${machine.dirtyFiles.length > 0 ? ` plus uncommitted changes in ${machine.dirtyFiles.map((f) => `\`${f}\``).join(', ')}` : ', clean'}`,
     `- load average at start ${machine.loadAverageAtStart.join(' / ')}, at end ${report.loadAverageAtEnd.join(' / ')} (the 2 cores are shared with other jobs)`,

@@ -480,7 +480,7 @@ export function liveTailScenario(clients: number): ScenarioDefinition {
         d.readersReceived.min === d.readersReceived.max && d.readersReceived.min >= r.delivered;
       const keptUp = complete && d.readerLagP99Ms.median < 2000;
       // Nothing is due to be cut off until a client's unsent bytes pass the loopback buffers:
-      // a short run's stalled clients are sent less than that (live-tail.test.ts proves the cut).
+      // a short run's stalled clients are sent less than that (the logs app's tests prove the cut).
       const behind = d.stalledServerSendQueueBytes / Math.max(1, d.stalled);
       const cutOffDue = !r.details.short;
       const cutOff = d.stalledStillOpen === 0 || !cutOffDue;
