@@ -22,7 +22,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'e2e/**/*.test.ts'],
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'apps/*/test/**/*.test.ts',
+            'e2e/**/*.test.ts',
+            // The short fault suite: every scenario, lost = 0 and what is not about time.
+            'faults/**/*.test.ts',
+          ],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Integration suites start real servers and processes: two at a time fits 2 cores.

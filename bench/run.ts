@@ -28,6 +28,7 @@ import {
 } from '@registry-triggers/testing';
 import { Redis } from 'ioredis';
 import { type Agent, forkAgent, TS_NODE_FLAGS } from './lib/agents.js';
+import { parseOnly, runMain, stampedLog } from './lib/cli.js';
 import type { BenchContext, BenchOptions, RowResult, StackContext } from './lib/context.js';
 import { PushClient } from './lib/load.js';
 import { cpuOf, machineInfo, redisServerPid } from './lib/machine.js';
@@ -81,12 +82,7 @@ const ROW_ORDER = [
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const onlyArg = args.find((arg) => arg.startsWith('--only='));
-const only = onlyArg ? (onlyArg.slice('--only='.length).split(',') as Section[]) : [...SECTIONS];
-for (const section of only) {
-  if (!SECTIONS.includes(section))
-    throw new Error(`unknown section ${section}; known: ${SECTIONS.join(', ')}`);
-}
+const only: Section[] = parseOnly(args, SECTIONS);
 const want = (section: Section) => only.includes(section);
 const extraEnv = Object.fromEntries(
   args
@@ -123,10 +119,7 @@ const options: BenchOptions = {
 };
 
 const started = nowMs();
-const log = (line: string) => {
-  const seconds = ((nowMs() - started) / 1000).toFixed(0).padStart(4);
-  console.log(`[bench ${seconds}s] ${line}`);
-};
+const log = stampedLog('bench', started);
 
 async function runCoreMatch(): Promise<BenchReport['coreMatch']> {
   const script = 'bench/core-match.bench.ts';
@@ -357,10 +350,4 @@ async function main(): Promise<void> {
   await sleep(10);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

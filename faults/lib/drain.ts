@@ -9,8 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent } from '../../bench/lib/agents.js';
-import { nowMs } from '../../bench/lib/protocol.js';
-import type { DeliverySeen } from './protocol.js';
+import { type DeliverySeen, nowMs } from '../../bench/lib/protocol.js';
 import type { PushOutcome } from './pusher.js';
 import type { FaultStack } from './stack.js';
 
@@ -66,19 +65,6 @@ export function expectedKeys(subject: Pick<DrainSubject, 'paths' | 'outcomes'>):
     .flatMap((outcome) => subject.paths[outcome.target]!.map((path) => deliveryKey(path, outcome.tag)));
 }
 
-export async function receiverDeliveries(receiver: Agent): Promise<DeliverySeen[]> {
-  const id = Math.floor(Math.random() * 1e9);
-  return new Promise((resolve) => {
-    const listener = (message: { type: string; id?: number; deliveries?: DeliverySeen[] }) => {
-      if (message.type !== 'deliveries' || message.id !== id) return;
-      receiver.child.off('message', listener);
-      resolve(message.deliveries ?? []);
-    };
-    receiver.child.on('message', listener);
-    receiver.child.send({ type: 'deliveries', id });
-  });
-}
-
 /** Every record of a repository with one status, through the logs app as a user reads them. */
 export async function recordsOf(
   logsUrl: string,
@@ -108,7 +94,7 @@ export async function recordsOf(
 /** The settled view at one moment: the receivers' deliveries and the access log's final records. */
 async function look(subject: DrainSubject, token: string, expected: string[]) {
   const prefix = `/hook/${subject.namespace}.`;
-  const seen = (await receiverDeliveries(subject.receiver)).filter((d) => d.path.startsWith(prefix));
+  const seen = (await subject.receiver.deliveries()).filter((d) => d.path.startsWith(prefix));
   const failed: AccessRecordLite[] = [];
   const retrying: AccessRecordLite[] = [];
   for (const repository of subject.repositories) {
@@ -124,14 +110,30 @@ async function look(subject: DrainSubject, token: string, expected: string[]) {
   return { seen, failed, retrying, unsettled };
 }
 
-export async function drain(subject: DrainSubject, token: string, deadlineMs: number): Promise<DrainResult> {
+/**
+ * `stallMs` is the longest the drain waits while nothing moves (the backlog does not shrink,
+ * no delivery settles): a slow machine drains a large backlog for as long as it makes progress,
+ * up to `capMs` in all.
+ */
+export async function drain(
+  subject: DrainSubject,
+  token: string,
+  stallMs: number,
+  capMs: number,
+): Promise<DrainResult> {
   const expected = expectedKeys(subject);
-  const deadline = nowMs() + deadlineMs;
+  const started = nowMs();
+  let deadline = started + stallMs;
+  let lowestBacklog = Number.POSITIVE_INFINITY;
   let emptySince: number | undefined;
   let unsettledWhenEmpty = -1;
   for (;;) {
     // The backlog first: empty now, nothing can change what is read after it.
     const backlog = await subject.stack.backlog().catch(() => Number.NaN);
+    if (backlog < lowestBacklog) {
+      lowestBacklog = backlog;
+      deadline = Math.min(started + capMs, nowMs() + stallMs);
+    }
     const empty = backlog === 0;
     if (!empty) emptySince = undefined;
     // The receivers and the log are read only when they can be final: queues empty, or the end.

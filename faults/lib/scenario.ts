@@ -7,12 +7,16 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent } from '../../bench/lib/agents.js';
+import type { DeliverySeen, ReceiverBehaviour } from '../../bench/lib/protocol.js';
 import { nowMs } from '../../bench/lib/protocol.js';
+import { AdminClient } from '../../bench/lib/stack.js';
 import { percentile, round } from '../../bench/lib/stats.js';
 import { type AccessRecordLite, deliveryKey, drain, recordKey } from './drain.js';
-import type { DeliverySeen, ReceiverMode } from './protocol.js';
 import { type PushOutcome, SteadyPusher } from './pusher.js';
 import { ADMIN_TOKEN, type FaultStack, INGEST_TOKEN } from './stack.js';
+
+/** The drain may go on this many times its no-progress deadline while the backlog shrinks. */
+const DRAIN_CAP_FACTOR = 10;
 
 export interface SuiteParams {
   short: boolean;
@@ -21,7 +25,7 @@ export interface SuiteParams {
   /** Load before the fault, and after it ends. */
   preMs: number;
   postMs: number;
-  /** Longest wait for the drain after the load stops. */
+  /** Longest the drain waits after the load stops while nothing moves (see drain.ts). */
   drainMs: number;
   /** The workers' WORKER_LOCK_DURATION_MS: how soon a killed worker's jobs come back. */
   lockMs: number;
@@ -55,6 +59,8 @@ export interface ScenarioDefinition {
   expectation: string;
   topology?: ScenarioTopology;
   rate?: number;
+  /** Load before the fault at least this long (a window to measure the no-fault rate in). */
+  minPreMs?: number;
   /** Drain deadline over the suite's (a killed worker's jobs wait for their lock to expire). */
   drainMs?: number;
   /** Runs before the load starts (its triggers exist). */
@@ -129,6 +135,8 @@ export interface ScenarioResult {
   failed: number;
   /** Not delivered, no final record, but a `retrying` record says its next attempt is scheduled. */
   retrying: number;
+  /** Unsettled when the drain gave up while jobs were still queued: not judged lost or not. */
+  pending: number;
   lost: number;
   /** Events with at least one delivery lost. */
   lostEvents: number;
@@ -154,42 +162,32 @@ const DEFAULT_TOPOLOGY: ScenarioTopology = { repositories: 3, labels: ['a', 'b']
 /** Namespaces follow the distribution name rules: lower-case letters, digits, separators. */
 const namespaceOf = (id: string) => `f-${id.replaceAll(/[^a-z0-9]+/g, '-')}`;
 
-async function adminCall(ctx: SuiteContext, method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${ctx.stack.apiUrls[0]}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
 async function setUp(ctx: SuiteContext, def: ScenarioDefinition): Promise<ScenarioSetup> {
   const topology = def.topology ?? DEFAULT_TOPOLOGY;
   const namespace = namespaceOf(def.id);
   const repositories = Array.from({ length: topology.repositories }, (_, i) => `r${i}`);
   const triggers: ScenarioSetup['triggers'] = [];
+  const admin = new AdminClient(ctx.stack.apiUrls[0]!);
   for (const repository of repositories) {
     const list: ScenarioSetup['triggers'][number] = [];
     for (const [i, label] of topology.labels.entries()) {
       const path = `/hook/${namespace}.${repository}.${i}`;
       const url = `http://127.0.0.1:${ctx.receiver.ports[label]}${path}`;
-      const created = (await adminCall(
-        ctx,
-        'POST',
-        `/v1/namespaces/${namespace}/repositories/${repository}/triggers`,
-        { name: `t${i}-${label}`, url, type: 'ALL' },
-      )) as { id: string };
-      list.push({ id: created.id, label, path });
+      const id = await admin.createTrigger(namespace, repository, {
+        name: `t${i}-${label}`,
+        url,
+        type: 'ALL',
+        enabled: true,
+      });
+      list.push({ id, label, path });
     }
     triggers.push(list);
   }
   return { namespace, repositories, triggers };
 }
 
-export function setReceiverMode(ctx: SuiteContext, label: string, mode: ReceiverMode): void {
-  ctx.receiver.send({ type: 'mode', label, mode } as never);
+export function setReceiverMode(ctx: SuiteContext, label: string, behaviour: ReceiverBehaviour): void {
+  ctx.receiver.send({ type: 'mode', label, behaviour });
 }
 
 interface Sample {
@@ -205,9 +203,10 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
   const labels = [...new Set(setup.triggers.flat().map((t) => t.label))];
   const fanout = setup.triggers[0]!.length;
   await def.before?.(ctx, setup);
-  receiver.send({ type: 'forget' } as never);
-  const deliveredBase = receiver.total(labels);
-  const delivered = () => receiver.total(labels) - deliveredBase;
+  receiver.send({ type: 'forget' });
+  const deliveredLabels = labels.map((label) => `${label}:delivered`);
+  const deliveredBase = receiver.total(deliveredLabels);
+  const delivered = () => receiver.total(deliveredLabels) - deliveredBase;
 
   const pusher = new SteadyPusher(
     ctx.stack.apiUrls,
@@ -228,7 +227,7 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
   log(`${def.id}: ${def.title} (${rate} pushes/s to ${setup.repositories.length} x ${fanout} triggers)`);
   marks.loadStart = nowMs();
   pusher.start(rate);
-  await sleep(params.preMs);
+  await sleep(Math.max(params.preMs, def.minPreMs ?? 0));
   marks.faultStart = nowMs();
   await def.inject({
     ctx,
@@ -255,6 +254,7 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
     },
     ADMIN_TOKEN,
     def.drainMs ?? params.drainMs,
+    DRAIN_CAP_FACTOR * (def.drainMs ?? params.drainMs),
   );
   marks.drainEnd = nowMs();
   sampling = false;
@@ -263,7 +263,7 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
 
   const { seen } = drained;
   const result = account(def, setup, pusher.outcomes, seen, { rate, fanout, marks, samples });
-  applyRecords(result, setup, pusher.outcomes, drained);
+  applyRecords(result, setup, pusher.outcomes, drained, drained.backlogAtEnd !== 0);
   result.details.drain = {
     settled: drained.settled,
     backlogAtEnd: drained.backlogAtEnd,
@@ -339,6 +339,7 @@ function account(
     delivered: 0,
     failed: 0,
     retrying: 0,
+    pending: 0,
     lost: 0,
     lostEvents: 0,
     duplicated: mine.filter((d) => d.afterOk > 0).length,
@@ -362,6 +363,14 @@ function account(
         (o) => o.retryAfter ?? 'missing',
       ),
       receiverRequests: mine.reduce((sum, d) => sum + d.received, 0),
+      // When the first copies of duplicated deliveries came, s from the load's start.
+      duplicateExamples: mine
+        .filter((d) => d.afterOk > 0)
+        .slice(0, 10)
+        .map(
+          (d) =>
+            `${d.id} ${d.path} x${d.received}, first at +${round((d.firstAt - marks.loadStart!) / 1000, 2)} s`,
+        ),
       okByKey,
     },
   };
@@ -373,6 +382,7 @@ function applyRecords(
   setup: ScenarioSetup,
   outcomes: PushOutcome[],
   records: { failed: AccessRecordLite[]; retrying: AccessRecordLite[] },
+  stillQueued: boolean,
 ): void {
   const okByKey = result.details.okByKey as Map<string, DeliverySeen>;
   delete result.details.okByKey;
@@ -387,6 +397,7 @@ function applyRecords(
       if (okByKey.has(key)) result.delivered++;
       else if (failed.has(key)) result.failed++;
       else if (retrying.has(key)) result.retrying++;
+      else if (stillQueued) result.pending++;
       else {
         result.lost++;
         lostEvents.add(outcome.eventId);

@@ -90,8 +90,10 @@ export class FaultStack {
       LOGS_HOST: '127.0.0.1',
       DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
       LOG_LEVEL: 'warn',
-      // 200 live-tail clients in one scenario; the default allows 100.
+      // 200 live-tail clients of one namespace in one scenario; the defaults allow fewer
+      // (LOGS_MAX_STREAMS_PER_NAMESPACE is the live-tail quota of issue 21's security work).
       LOGS_MAX_STREAMS: '250',
+      LOGS_MAX_STREAMS_PER_NAMESPACE: '250',
       ...this.options.env,
     };
     const starting: Promise<void>[] = [];

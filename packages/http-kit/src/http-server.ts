@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 
 /**
@@ -44,10 +44,27 @@ export async function listenOrExit(
   }
 }
 
-/** Stops accepting connections, lets in-flight requests finish, then drops idle keep-alive sockets. */
+/**
+ * Stops accepting connections, lets in-flight requests finish, and closes every keep-alive
+ * connection as soon as it is idle. A connection in use when the close starts would otherwise
+ * carry request after request (a load balancer or a registry keeps it busy) and the close
+ * never completed: the api then hit its shutdown deadline and exited 1 mid-request. From the
+ * close on, every answer says `Connection: close` and ends its connection.
+ */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const closeAfterAnswer = (_req: IncomingMessage, res: ServerResponse) => {
+      res.shouldKeepAlive = false;
+    };
+    server.prependListener('request', closeAfterAnswer);
+    // Answers already under way when the close began went out as keep-alive: their
+    // connections are closed once idle.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    server.close(() => {
+      clearInterval(sweep);
+      server.off('request', closeAfterAnswer);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }
