@@ -377,7 +377,8 @@ describe('the OpenAPI document (structure)', () => {
       'responseBody',
     ];
     expect([...record.required].sort()).toEqual([...fields].sort());
-    expect(Object.keys(record.properties).sort()).toEqual([...fields, 'note', 'requestId'].sort());
+    expect(Object.keys(record.properties).sort()).toEqual([...fields, 'note', 'reason', 'requestId'].sort());
+    expect(record.properties.reason.enum).toEqual(expect.arrayContaining(['filter', 'artifact-tag']));
     expect(record.properties.status.enum).toEqual(['untriggered', 'succeeded', 'retrying', 'failed']);
     expect(record.properties.requestTime.type).toBe('integer');
     expect(record.properties.attempt.type).toBe('integer');

@@ -10,7 +10,24 @@ import { looksLikeSecretName, REDACTED, redactUrl } from './url-rules.js';
 export const recordStatusSchema = z.enum(['untriggered', 'succeeded', 'retrying', 'failed']);
 export type RecordStatus = z.infer<typeof recordStatusSchema>;
 
-/** `statusCode` of a trigger whose filter did not match the tag. */
+/**
+ * Why a record is `untriggered`, or `failed` with no request sent: `filter` (the trigger's
+ * filter did not match the tag), `artifact-tag` (a signature/attestation/SBOM tag, with
+ * skipArtifactTags), `same-digest` (the tag did not move, with onlyOnDigestChange),
+ * `disabled` (the trigger was disabled when its delivery came up), `trigger-deleted`
+ * (deleted between two attempts), `worker-lost` (its worker kept dying during it).
+ */
+export const recordReasonSchema = z.enum([
+  'filter',
+  'artifact-tag',
+  'same-digest',
+  'disabled',
+  'trigger-deleted',
+  'worker-lost',
+]);
+export type RecordReason = z.infer<typeof recordReasonSchema>;
+
+/** `statusCode` of a trigger that did not fire for a push (the record's `reason` says why). */
 export const UNTRIGGERED_STATUS_CODE = 'untriggered';
 
 export const MAX_RESPONSE_BODY_BYTES = 4096;
@@ -45,6 +62,8 @@ export interface AccessRecord {
   /** At most MAX_RESPONSE_BODY_BYTES of UTF-8. */
   responseBody: string;
   note?: string;
+  /** Why nothing was sent; absent on records of attempts (and on records written before reasons). */
+  reason?: RecordReason;
   /** The api request that took the push (its X-Request-Id), when known. */
   requestId?: string;
 }
@@ -74,6 +93,7 @@ export const accessRecordSchema = z.object({
   responseHeaders: headersSchema,
   responseBody: z.string(),
   note: z.string().exactOptional(),
+  reason: recordReasonSchema.exactOptional(),
   requestId: z.string().exactOptional(),
 });
 

@@ -1,4 +1,5 @@
 export * from './access-record.js';
+export * from './artifact-tags.js';
 export * from './bounded-cache.js';
 export * from './header-rules.js';
 export * from './match.js';
@@ -9,5 +10,6 @@ export * from './retry-date.js';
 export * from './retry-policy.js';
 export * from './signing.js';
 export * from './trigger.js';
+export * from './trigger-options.js';
 export * from './url-rules.js';
 export * from './webhook-secret.js';

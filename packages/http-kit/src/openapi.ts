@@ -127,6 +127,8 @@ function generatedSchemas(): Record<string, JsonSchema> {
     responseHeaders: `The receiver's answer headers; secret-looking ones read "${REDACTED}".`,
     responseBody: `At most ${MAX_RESPONSE_BODY_BYTES} bytes (UTF-8) of the receiver's answer.`,
     note: 'Why nothing was sent, or what else happened, when there is something to say.',
+    reason:
+      'Why the trigger did not fire (untriggered: filter, artifact-tag, same-digest) or why its delivery ended without a request (failed: disabled, trigger-deleted, worker-lost); absent on records of attempts.',
     requestId:
       'The X-Request-Id of the api request that took the push, also in the api and worker log lines; absent for records of pushes taken before it was kept.',
   });

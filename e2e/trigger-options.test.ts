@@ -1,0 +1,114 @@
+/**
+ * The per-trigger delivery options through HTTP, against real receivers: artifact tags,
+ * record reasons, digest moves, CloudEvents output and private CAs.
+ */
+import { type Receiver, startReceiver } from '@registry-triggers/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Json, Stack } from './support/stack.js';
+import { digestFor, startObservedStack, triggerRecords, waitForIdleQueues } from './support/worker-kit.js';
+
+const NS = 'options';
+
+// What `cosign sign`, `cosign attest` and `cosign attach sbom` leave beside an image, and the
+// OCI referrers fallback tag, for the image whose manifest digest is SUBJECT.
+const SUBJECT = 'a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4';
+const ARTIFACT_TAGS = [
+  `sha256-${SUBJECT}.sig`,
+  `sha256-${SUBJECT}.att`,
+  `sha256-${SUBJECT}.sbom`,
+  `sha256-${SUBJECT}`,
+];
+
+describe('trigger options', () => {
+  let stack: Stack;
+  let metricsUrl: string;
+  const receivers: Receiver[] = [];
+  const receiver = async () => {
+    const started = await startReceiver();
+    receivers.push(started);
+    return started;
+  };
+  let seq = 0;
+  const push = async (repository: string, tag: string, digest = digestFor(++seq)) => {
+    const eventId = `evt-options-${repository}-${++seq}`;
+    const pushed = await stack.push({ namespace: NS, repository, tag, digest, eventId });
+    expect(pushed.status).toBe(202);
+    return eventId;
+  };
+  const tagsOf = (rx: Receiver) => rx.requests.map((r) => JSON.parse(r.body).push_data.tag as string);
+
+  beforeAll(async () => {
+    ({ stack, metricsUrl } = await startObservedStack(2000));
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(receivers.map((r) => r.close()));
+    await stack?.stop();
+  });
+
+  describe('skipArtifactTags', () => {
+    it('a cosign-style tag list fires only for the image tag by default; false fires for every tag', async () => {
+      const [skipping, plain] = [await receiver(), await receiver()];
+      const byDefault = await stack.createTrigger(NS, 'signed', {
+        name: 'default',
+        url: skipping.url,
+        type: 'ALL',
+      });
+      const acr = await stack.createTrigger(NS, 'signed', {
+        name: 'plain acr',
+        url: plain.url,
+        type: 'ALL',
+        skipArtifactTags: false,
+      });
+      expect(acr).toMatchObject({ skipArtifactTags: false });
+      for (const tag of ['v1.2.3', ...ARTIFACT_TAGS]) await push('signed', tag);
+
+      await plain.waitForRequests(5);
+      await waitForIdleQueues(metricsUrl);
+      expect(tagsOf(skipping)).toEqual(['v1.2.3']);
+      expect(tagsOf(plain).sort()).toEqual(['v1.2.3', ...ARTIFACT_TAGS].sort());
+
+      const records: Json[] = await stack.records(NS, 'signed', byDefault.id, 5);
+      const untriggered = records.filter((r) => r.status === 'untriggered');
+      expect(untriggered.map((r) => r.tag).sort()).toEqual([...ARTIFACT_TAGS].sort());
+      for (const record of untriggered) {
+        expect(record).toMatchObject({ statusCode: 'untriggered', reason: 'artifact-tag', deliveryId: null });
+      }
+      expect(records.find((r) => r.tag === 'v1.2.3')).toMatchObject({ status: 'succeeded' });
+      expect(records.find((r) => r.tag === 'v1.2.3').reason).toBeUndefined();
+      const plainRecords = await triggerRecords(stack, NS, 'signed', acr.id);
+      expect(plainRecords.map((r: Json) => r.status)).toEqual(Array(5).fill('succeeded'));
+    });
+
+    it('a filter that does not match is reason `filter`, also for an artifact tag', async () => {
+      const rx = await receiver();
+      const trigger = await stack.createTrigger(NS, 'listed', {
+        name: 'latest only',
+        url: rx.url,
+        type: 'TAG_LIST',
+        tags: ['latest'],
+      });
+      await push('listed', 'v2');
+      await push('listed', ARTIFACT_TAGS[0]!);
+      const records: Json[] = await stack.records(NS, 'listed', trigger.id, 2);
+      expect(records.map((r) => [r.tag, r.status, r.reason])).toEqual([
+        [ARTIFACT_TAGS[0], 'untriggered', 'filter'],
+        ['v2', 'untriggered', 'filter'],
+      ]);
+    });
+
+    it('a value that is not a boolean is a 400 naming the field', async () => {
+      const answer = await stack.call('POST', `/v1/namespaces/${NS}/repositories/bad/triggers`, {
+        name: 'bad',
+        url: 'http://127.0.0.1:9/x',
+        type: 'ALL',
+        skipArtifactTags: 'yes',
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors).toContainEqual({
+        path: 'skipArtifactTags',
+        message: 'skipArtifactTags must be true or false',
+      });
+    });
+  });
+});

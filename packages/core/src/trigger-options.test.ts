@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { triggerOptionsOf, untriggeredReason } from './trigger-options.js';
+
+const SIGNATURE = `sha256-${'ab'.repeat(32)}.sig`;
+const all = { type: 'ALL' } as const;
+
+describe('triggerOptionsOf', () => {
+  it('fills every absent option with its default', () => {
+    expect(triggerOptionsOf({})).toEqual({ skipArtifactTags: true });
+    expect(triggerOptionsOf({ skipArtifactTags: false })).toEqual({ skipArtifactTags: false });
+  });
+});
+
+describe('untriggeredReason', () => {
+  it('fires for an image tag the filter matches', () => {
+    expect(untriggeredReason(all, { tag: 'latest' })).toBeUndefined();
+  });
+
+  it('skips artifact tags by default, and fires for them with skipArtifactTags: false', () => {
+    expect(untriggeredReason(all, { tag: SIGNATURE })).toBe('artifact-tag');
+    expect(untriggeredReason({ ...all, skipArtifactTags: true }, { tag: SIGNATURE })).toBe('artifact-tag');
+    expect(untriggeredReason({ ...all, skipArtifactTags: false }, { tag: SIGNATURE })).toBeUndefined();
+  });
+
+  it('names the filter first: a tag the trigger does not watch is `filter`', () => {
+    const list = { type: 'TAG_LIST' as const, tags: ['latest'] };
+    expect(untriggeredReason(list, { tag: 'v1' })).toBe('filter');
+    expect(untriggeredReason(list, { tag: SIGNATURE })).toBe('filter');
+    const expression = { type: 'TAG_REG_EXP', expression: 'sha256-.*' } as const;
+    expect(untriggeredReason(expression, { tag: SIGNATURE })).toBe('artifact-tag');
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * The per-trigger delivery options beyond Alibaba Cloud's trigger: each one absent means its
+ * default, which is ACR's behaviour except where noted, so triggers stored before an option
+ * existed keep working as they did.
+ */
+import { z } from 'zod';
+import type { RecordReason } from './access-record.js';
+import { isArtifactTag } from './artifact-tags.js';
+import { matchTrigger } from './match.js';
+import type { Trigger } from './trigger.js';
+
+export const triggerOptionShape = {
+  skipArtifactTags: z.boolean({ error: 'skipArtifactTags must be true or false' }).exactOptional().meta({
+    description:
+      'Default true: a push of a signature, attestation or SBOM tag (sha256-<64 hex> or sha512-<64 hex>, optionally .sig/.att/.sbom) does not fire; false fires for every tag, as ACR does.',
+  }),
+};
+
+export type TriggerOptionFields = {
+  [K in keyof typeof triggerOptionShape]?: z.infer<(typeof triggerOptionShape)[K]>;
+};
+
+export interface ResolvedTriggerOptions {
+  skipArtifactTags: boolean;
+}
+
+/** The options of a trigger with every absent one at its default. */
+export function triggerOptionsOf(trigger: TriggerOptionFields): ResolvedTriggerOptions {
+  return { skipArtifactTags: trigger.skipArtifactTags ?? true };
+}
+
+export interface EvaluatedPush {
+  tag: string;
+}
+
+/**
+ * Why an enabled trigger does not fire for a push, or undefined when it does. The filter
+ * comes first: a tag the trigger does not watch is `filter` whatever else is true of it.
+ */
+export function untriggeredReason(
+  trigger: Pick<Trigger, 'type' | 'tags' | 'expression'> & TriggerOptionFields,
+  push: EvaluatedPush,
+): RecordReason | undefined {
+  if (!matchTrigger(trigger, push.tag)) return 'filter';
+  const options = triggerOptionsOf(trigger);
+  if (options.skipArtifactTags && isArtifactTag(push.tag)) return 'artifact-tag';
+  return undefined;
+}
