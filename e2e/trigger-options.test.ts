@@ -111,4 +111,59 @@ describe('trigger options', () => {
       });
     });
   });
+
+  describe('record reasons', () => {
+    const recordsOf = async (repository: string, query: string) => {
+      const page = await stack.logsCall(
+        `/v1/namespaces/${NS}/repositories/${encodeURIComponent(repository)}/records?limit=200&${query}`,
+      );
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      return page.body.records as Json[];
+    };
+
+    it('a delivery whose trigger was disabled while it waited to retry ends failed with reason `disabled`', async () => {
+      const rx = await receiver();
+      rx.respondWith(() => ({ status: 503, body: 'down' }));
+      const body = { name: 'flaky', url: rx.url, type: 'ALL' };
+      const trigger = await stack.createTrigger(NS, 'paused', body);
+      await push('paused', 'v1');
+      await stack.records(NS, 'paused', trigger.id, 1, 'retrying');
+      const put = await stack.call('PUT', `/v1/namespaces/${NS}/repositories/paused/triggers/${trigger.id}`, {
+        ...body,
+        enabled: false,
+      });
+      expect(put.status).toBe(200);
+
+      const [failed] = await stack.records(NS, 'paused', trigger.id, 1, 'failed');
+      expect(failed).toMatchObject({ statusCode: 'TRIGGER_DISABLED', reason: 'disabled', attempt: 2 });
+      expect(await recordsOf('paused', 'reason=disabled')).toEqual([failed]);
+      expect(await recordsOf('paused', 'reason=filter')).toEqual([]);
+    });
+
+    it('?reason= filters trigger, repository and namespace records; an unknown reason is a 400', async () => {
+      const rx = await receiver();
+      const trigger = await stack.createTrigger(NS, 'reasons', { name: 'all', url: rx.url, type: 'ALL' });
+      for (const tag of ['v1', ...ARTIFACT_TAGS.slice(0, 2)]) await push('reasons', tag);
+      await stack.records(NS, 'reasons', trigger.id, 3);
+      const skipped = await recordsOf('reasons', 'reason=artifact-tag');
+      expect(skipped.map((r) => r.tag).sort()).toEqual(ARTIFACT_TAGS.slice(0, 2).sort());
+      const ofTrigger = await stack.logsCall(
+        `/v1/namespaces/${NS}/repositories/reasons/triggers/${trigger.id}/records?reason=artifact-tag&status=untriggered`,
+      );
+      expect(ofTrigger.body.records).toEqual(skipped);
+      const ofNamespace = await stack.logsCall(`/v1/namespaces/${NS}/records?reason=artifact-tag&limit=200`);
+      expect(ofNamespace.body.records.filter((r: Json) => r.repository === 'reasons')).toEqual(skipped);
+      expect(ofNamespace.body.records.every((r: Json) => r.reason === 'artifact-tag')).toBe(true);
+
+      const bad = await stack.logsCall(`/v1/namespaces/${NS}/records?reason=bogus`);
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors).toEqual([
+        {
+          path: 'query.reason',
+          message:
+            'reason must be one of filter, artifact-tag, same-digest, disabled, trigger-deleted, worker-lost',
+        },
+      ]);
+    });
+  });
 });

@@ -314,6 +314,7 @@ describe('the OpenAPI document (structure)', () => {
       expect(Object.keys(query).sort(), op.key).toEqual([
         'cursor',
         'limit',
+        'reason',
         'since',
         'status',
         'tag',
@@ -324,6 +325,7 @@ describe('the OpenAPI document (structure)', () => {
         expect.objectContaining({ type: 'integer', minimum: 1, maximum: 200, default: 50 }),
       );
       expect(query.status.schema.enum).toEqual(['untriggered', 'succeeded', 'retrying', 'failed']);
+      expect(query.reason.schema.enum).toContain('same-digest');
       expect(validate('2026-11-27T03:28:00Z', query.since.schema, doc)).toEqual([]);
       expect(validate(1_732_665_000_000, query.until.schema, doc)).toEqual([]);
     }

@@ -8,6 +8,7 @@ import {
   buildAcrPayload,
   classifyAttempt,
   type DeliveryOutcome,
+  type RecordReason,
   type RetryPolicy,
   recordTriggerFields,
   redactHeaders,
@@ -82,11 +83,19 @@ function baseRecord(trigger: Trigger, data: DeliveryJob, attempt: number, reques
   };
 }
 
+/** The `reason` of each way a delivery ends without its request sent (or none answered). */
+const UNSENT_REASONS = {
+  TRIGGER_DISABLED: 'disabled',
+  TRIGGER_DELETED: 'trigger-deleted',
+  WORKER_LOST: 'worker-lost',
+} as const satisfies Record<string, RecordReason>;
+
 /** The rest of a `failed` record of a delivery that ended with no request sent (or none answered). */
-function unsent(statusCode: string, note: string, requestBody = '') {
+function unsent(statusCode: keyof typeof UNSENT_REASONS, note: string, requestBody = '') {
   return {
     status: 'failed' as const,
     statusCode,
+    reason: UNSENT_REASONS[statusCode],
     durationMs: 0,
     requestHeaders: {},
     requestBody,

@@ -17,14 +17,17 @@ export type RecordStatus = z.infer<typeof recordStatusSchema>;
  * `disabled` (the trigger was disabled when its delivery came up), `trigger-deleted`
  * (deleted between two attempts), `worker-lost` (its worker kept dying during it).
  */
-export const recordReasonSchema = z.enum([
+const RECORD_REASONS = [
   'filter',
   'artifact-tag',
   'same-digest',
   'disabled',
   'trigger-deleted',
   'worker-lost',
-]);
+] as const;
+export const recordReasonSchema = z.enum(RECORD_REASONS, {
+  error: `reason must be one of ${RECORD_REASONS.join(', ')}`,
+});
 export type RecordReason = z.infer<typeof recordReasonSchema>;
 
 /** `statusCode` of a trigger that did not fire for a push (the record's `reason` says why). */

@@ -756,6 +756,7 @@ const recordErrors = [400, 401, 403, 404, 503];
 
 const recordListParameters = queryParameters(recordQuerySchema, {
   status: 'Only records of this status.',
+  reason: 'Only records with this reason (why a trigger did not fire, or a delivery ended unsent).',
   tag: 'Only records of this image tag.',
   since: 'Only records written at or after this time: epoch ms or ISO-8601 with an offset.',
   until: 'Only records written at or before this time: epoch ms or ISO-8601 with an offset.',
