@@ -166,4 +166,75 @@ describe('trigger options', () => {
       ]);
     });
   });
+
+  describe('onlyOnDigestChange', () => {
+    it('a re-push of the same digest does not fire; a moved tag carries X-Registry-Previous-Digest', async () => {
+      const [watcher, plain] = [await receiver(), await receiver()];
+      const watching = await stack.createTrigger(NS, 'moves', {
+        name: 'on change',
+        url: watcher.url,
+        type: 'ALL',
+        onlyOnDigestChange: true,
+      });
+      await stack.createTrigger(NS, 'moves', { name: 'every push', url: plain.url, type: 'ALL' });
+      const [d1, d2] = [digestFor(9001), digestFor(9002)];
+      await push('moves', 'latest', d1);
+      await watcher.waitForRequests(1);
+      await push('moves', 'latest', d1);
+      await plain.waitForRequests(2);
+      await push('moves', 'latest', d2);
+      await watcher.waitForRequests(2);
+      await plain.waitForRequests(3);
+      await waitForIdleQueues(metricsUrl);
+
+      const digests = (rx: Receiver) => rx.requests.map((r) => JSON.parse(r.body).push_data.digest);
+      expect(digests(watcher)).toEqual([d1, d2]);
+      expect(watcher.requests.map((r) => r.headers['x-registry-previous-digest'])).toEqual([undefined, d1]);
+      expect(digests(plain)).toEqual([d1, d1, d2]);
+      // The header belongs to the option: a trigger without it gets today's headers.
+      expect(plain.requests.every((r) => r.headers['x-registry-previous-digest'] === undefined)).toBe(true);
+
+      const records: Json[] = await stack.records(NS, 'moves', watching.id, 3);
+      expect(records.map((r) => [r.status, r.digest, r.reason])).toEqual([
+        ['succeeded', d2, undefined],
+        ['untriggered', d1, 'same-digest'],
+        ['succeeded', d1, undefined],
+      ]);
+      expect(records[0].requestHeaders['x-registry-previous-digest']).toBe(d1);
+    });
+
+    it('racing pushes of one tag to one digest fire once per tag', async () => {
+      const rx = await receiver();
+      const watching = await stack.createTrigger(NS, 'racing', {
+        name: 'on change',
+        url: rx.url,
+        type: 'ALL',
+        onlyOnDigestChange: true,
+      });
+      const tags = ['a', 'b', 'c', 'd', 'e'];
+      // One request, so the worker evaluates the pairs at once (EVALUATION_CONCURRENCY 16).
+      const events = tags.flatMap((tag, i) =>
+        [1, 2].map((copy) => ({
+          namespace: NS,
+          repository: 'racing',
+          tag,
+          digest: digestFor(9100 + i),
+          eventId: `evt-race-${tag}-${copy}`,
+        })),
+      );
+      const pushed = await stack.push(events);
+      expect(pushed.body).toMatchObject({ accepted: 10 });
+      await stack.records(NS, 'racing', watching.id, 10);
+      await waitForIdleQueues(metricsUrl);
+      expect(rx.requests.map((r) => JSON.parse(r.body).push_data.tag).sort()).toEqual(tags);
+      expect(rx.requests.every((r) => r.headers['x-registry-previous-digest'] === undefined)).toBe(true);
+      const records = await triggerRecords(stack, NS, 'racing', watching.id);
+      expect(
+        records
+          .filter((r: Json) => r.reason === 'same-digest')
+          .map((r: Json) => r.tag)
+          .sort(),
+      ).toEqual(tags);
+    });
+  });
 });

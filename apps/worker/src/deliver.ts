@@ -8,6 +8,7 @@ import {
   buildAcrPayload,
   classifyAttempt,
   type DeliveryOutcome,
+  PREVIOUS_DIGEST_HEADER,
   type RecordReason,
   type RetryPolicy,
   recordTriggerFields,
@@ -172,6 +173,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       ...custom,
       'content-type': 'application/json',
       ...(ownUserAgent ? {} : { 'user-agent': USER_AGENT }),
+      ...(data.previousDigest ? { [PREVIOUS_DIGEST_HEADER.toLowerCase()]: data.previousDigest } : {}),
       ...webhookHeaders({
         id: data.deliveryId,
         timestampSec: Math.floor(requestTime / 1000),

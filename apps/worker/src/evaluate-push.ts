@@ -10,6 +10,7 @@ import {
   type RecordReason,
   recordTriggerFields,
   type Trigger,
+  triggerOptionsOf,
   UNTRIGGERED_STATUS_CODE,
   untriggeredReason,
 } from '@registry-triggers/core';
@@ -72,16 +73,18 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
     if (!parsed.success) throw new UnrecoverableError(`invalid push event: ${parsed.error.message}`);
     const event = parsed.data;
     // A repository first seen here is created as the api would (never later than its arrival).
-    const { repository, triggers } = await deps.triggers.loadContext(
+    // The tag moves to the pushed digest in the same script that loads the triggers.
+    const { repository, triggers, previousDigest } = await deps.triggers.loadContext(
       event.namespace,
       event.repository,
       Math.min(event.pushedAt, event.receivedAt),
+      event,
     );
     const matched: Trigger[] = [];
     const unmatched: Array<{ trigger: Trigger; reason: RecordReason }> = [];
     for (const trigger of triggers) {
       if (!trigger.enabled) continue;
-      const reason = untriggeredReason(trigger, event);
+      const reason = untriggeredReason(trigger, { ...event, previousDigest });
       if (reason === undefined) matched.push(trigger);
       else unmatched.push({ trigger, reason });
     }
@@ -107,6 +110,7 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
             pushedAt: event.pushedAt,
             body,
             receivedAt: event.receivedAt,
+            ...(previousDigest && triggerOptionsOf(trigger).onlyOnDigestChange ? { previousDigest } : {}),
             ...(event.requestId ? { requestId: event.requestId } : {}),
             ...(event.traceparent ? { traceparent: event.traceparent } : {}),
           };

@@ -6,8 +6,11 @@ const all = { type: 'ALL' } as const;
 
 describe('triggerOptionsOf', () => {
   it('fills every absent option with its default', () => {
-    expect(triggerOptionsOf({})).toEqual({ skipArtifactTags: true });
-    expect(triggerOptionsOf({ skipArtifactTags: false })).toEqual({ skipArtifactTags: false });
+    expect(triggerOptionsOf({})).toEqual({ skipArtifactTags: true, onlyOnDigestChange: false });
+    expect(triggerOptionsOf({ skipArtifactTags: false, onlyOnDigestChange: true })).toEqual({
+      skipArtifactTags: false,
+      onlyOnDigestChange: true,
+    });
   });
 });
 
@@ -28,5 +31,27 @@ describe('untriggeredReason', () => {
     expect(untriggeredReason(list, { tag: SIGNATURE })).toBe('filter');
     const expression = { type: 'TAG_REG_EXP', expression: 'sha256-.*' } as const;
     expect(untriggeredReason(expression, { tag: SIGNATURE })).toBe('artifact-tag');
+  });
+});
+
+describe('untriggeredReason: onlyOnDigestChange', () => {
+  const D1 = `sha256:${'1'.repeat(64)}`;
+  const D2 = `sha256:${'2'.repeat(64)}`;
+  const watching = { ...all, onlyOnDigestChange: true };
+
+  it('does not fire when the tag stays on its digest, and fires when it moved or is new', () => {
+    expect(untriggeredReason(watching, { tag: 'latest', digest: D1, previousDigest: D1 })).toBe(
+      'same-digest',
+    );
+    expect(untriggeredReason(watching, { tag: 'latest', digest: D2, previousDigest: D1 })).toBeUndefined();
+    expect(untriggeredReason(watching, { tag: 'latest', digest: D1, previousDigest: null })).toBeUndefined();
+  });
+
+  it('a push without a digest never counts as the same digest', () => {
+    expect(untriggeredReason(watching, { tag: 'latest', digest: '', previousDigest: '' })).toBeUndefined();
+  });
+
+  it('off by default: the same digest fires', () => {
+    expect(untriggeredReason(all, { tag: 'latest', digest: D1, previousDigest: D1 })).toBeUndefined();
   });
 });

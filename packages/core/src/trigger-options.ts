@@ -9,11 +9,20 @@ import { isArtifactTag } from './artifact-tags.js';
 import { matchTrigger } from './match.js';
 import type { Trigger } from './trigger.js';
 
+/** The request header of an onlyOnDigestChange delivery that names the digest the tag had before. */
+export const PREVIOUS_DIGEST_HEADER = 'X-Registry-Previous-Digest';
+
 export const triggerOptionShape = {
   skipArtifactTags: z.boolean({ error: 'skipArtifactTags must be true or false' }).exactOptional().meta({
     description:
       'Default true: a push of a signature, attestation or SBOM tag (sha256-<64 hex> or sha512-<64 hex>, optionally .sig/.att/.sbom) does not fire; false fires for every tag, as ACR does.',
   }),
+  onlyOnDigestChange: z
+    .boolean({ error: 'onlyOnDigestChange must be true or false' })
+    .exactOptional()
+    .meta({
+      description: `Default false: true does not fire for a push that leaves the tag on the digest it had; a delivery of a tag that moved carries the digest before in ${PREVIOUS_DIGEST_HEADER} (absent on a tag's first push).`,
+    }),
 };
 
 export type TriggerOptionFields = {
@@ -22,15 +31,23 @@ export type TriggerOptionFields = {
 
 export interface ResolvedTriggerOptions {
   skipArtifactTags: boolean;
+  onlyOnDigestChange: boolean;
 }
 
 /** The options of a trigger with every absent one at its default. */
 export function triggerOptionsOf(trigger: TriggerOptionFields): ResolvedTriggerOptions {
-  return { skipArtifactTags: trigger.skipArtifactTags ?? true };
+  return {
+    skipArtifactTags: trigger.skipArtifactTags ?? true,
+    onlyOnDigestChange: trigger.onlyOnDigestChange ?? false,
+  };
 }
 
 export interface EvaluatedPush {
   tag: string;
+  /** '' when the source does not say (such a push never counts as the same digest). */
+  digest?: string;
+  /** The digest the tag had before this push; null or absent when unknown or a first push. */
+  previousDigest?: string | null | undefined;
 }
 
 /**
@@ -44,5 +61,6 @@ export function untriggeredReason(
   if (!matchTrigger(trigger, push.tag)) return 'filter';
   const options = triggerOptionsOf(trigger);
   if (options.skipArtifactTags && isArtifactTag(push.tag)) return 'artifact-tag';
+  if (options.onlyOnDigestChange && push.digest && push.digest === push.previousDigest) return 'same-digest';
   return undefined;
 }

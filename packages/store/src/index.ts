@@ -9,5 +9,6 @@ export * from './records.js';
 export * from './repositories.js';
 export * from './scripts.js';
 export * from './slots.js';
+export * from './tag-digests.js';
 export * from './tokens.js';
 export * from './triggers.js';

@@ -78,7 +78,7 @@ return created`;
 // Answers 1 when there was a repository (or triggers left of one) to delete.
 const DELETE_SCRIPT = `
 local existed = redis.call('EXISTS', KEYS[1]) + redis.call('EXISTS', KEYS[3])
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])
 redis.call('ZREM', KEYS[2], ARGV[1])
 if existed > 0 then return 1 end
 return 0`;
@@ -150,6 +150,7 @@ export class RepositoryStore {
         keys.repositoryIndex(namespace),
         keys.triggers(namespace, name),
         keys.triggerHealth(namespace, name),
+        keys.tagDigests(namespace, name),
       ],
       [name],
     );
