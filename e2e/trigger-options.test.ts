@@ -2,7 +2,10 @@
  * The per-trigger delivery options through HTTP, against real receivers: artifact tags,
  * record reasons, digest moves, CloudEvents output and private CAs.
  */
+import { randomBytes } from 'node:crypto';
+import { verifyWebhook } from '@registry-triggers/core';
 import { type Receiver, startReceiver } from '@registry-triggers/testing';
+import { type CloudEvent, HTTP } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Json, Stack } from './support/stack.js';
 import { digestFor, startObservedStack, triggerRecords, waitForIdleQueues } from './support/worker-kit.js';
@@ -235,6 +238,109 @@ describe('trigger options', () => {
           .map((r: Json) => r.tag)
           .sort(),
       ).toEqual(tags);
+    });
+  });
+
+  describe('format', () => {
+    const secret = `whsec_${randomBytes(24).toString('base64')}`;
+    const signedOk = (request: Receiver['requests'][number]) =>
+      verifyWebhook(
+        secret,
+        request.headers['webhook-id']!,
+        Number(request.headers['webhook-timestamp']),
+        request.body,
+        request.headers['webhook-signature']!,
+      );
+    /** What a CloudEvents receiver makes of the request, with the SDK's own spec validation. */
+    const parse = (request: Receiver['requests'][number]) => {
+      const event = HTTP.toEvent({ headers: request.headers, body: request.body }) as CloudEvent<unknown>;
+      expect(event.validate()).toBe(true);
+      return event;
+    };
+
+    it('cloudevents (binary) and cloudevents-structured carry the ACR JSON, signed over the bytes sent', async () => {
+      const [acr, binary, structured] = [await receiver(), await receiver(), await receiver()];
+      const triggers = {
+        acr: await stack.createTrigger(NS, 'ce', { name: 'acr', url: acr.url, type: 'ALL', secret }),
+        binary: await stack.createTrigger(NS, 'ce', {
+          name: 'binary',
+          url: binary.url,
+          type: 'ALL',
+          secret,
+          format: 'cloudevents',
+        }),
+        structured: await stack.createTrigger(NS, 'ce', {
+          name: 'structured',
+          url: structured.url,
+          type: 'ALL',
+          secret,
+          format: 'cloudevents-structured',
+        }),
+      };
+      expect(triggers.binary).toMatchObject({ format: 'cloudevents' });
+      const pushedAt = '2026-12-03T10:11:12Z';
+      const digest = digestFor(9200);
+      const pushed = await stack.push({
+        namespace: NS,
+        repository: 'ce',
+        tag: 'v7',
+        digest,
+        pushedAt,
+        eventId: 'evt-ce-1',
+      });
+      expect(pushed.status).toBe(202);
+      const [plain, bin, struct] = await Promise.all(
+        [acr, binary, structured].map(async (rx) => (await rx.waitForRequests(1))[0]),
+      );
+
+      // ACR stays today's bytes: no CloudEvents header.
+      expect(plain!.headers['content-type']).toBe('application/json');
+      expect(Object.keys(plain!.headers).filter((name) => name.startsWith('ce-'))).toEqual([]);
+      const acrJson = JSON.parse(plain!.body);
+      expect(acrJson.push_data).toMatchObject({ tag: 'v7', digest, pushed_at: '2026-12-03 10:11:12' });
+
+      for (const [request, mode] of [
+        [bin!, 'binary'],
+        [struct!, 'structured'],
+      ] as const) {
+        expect(signedOk(request), mode).toBe(true);
+        const event = parse(request);
+        expect(event, mode).toMatchObject({
+          specversion: '1.0',
+          id: request.headers['webhook-id'],
+          source: `/registry-triggers/local/${NS}`,
+          type: 'dev.registry-triggers.push',
+          subject: 'ce:v7',
+          time: '2026-12-03T10:11:12.000Z',
+          datacontenttype: 'application/json',
+        });
+        expect(event.data, mode).toEqual(acrJson);
+      }
+      expect(signedOk(plain!)).toBe(true);
+      // Binary mode sends the ACR bytes themselves; structured wraps them unchanged.
+      expect(bin!.body).toBe(plain!.body);
+      expect(bin!.headers['content-type']).toBe('application/json');
+      expect(struct!.headers['content-type']).toBe('application/cloudevents+json');
+      expect(struct!.body.endsWith(`"data":${plain!.body}}`)).toBe(true);
+
+      // The record shows what was sent.
+      const [record] = await stack.records(NS, 'ce', triggers.structured.id, 1, 'succeeded');
+      expect(record.requestBody).toBe(struct!.body);
+      expect(record.requestHeaders['content-type']).toBe('application/cloudevents+json');
+    });
+
+    it('an unknown format is a 400 listing the formats', async () => {
+      const answer = await stack.call('POST', `/v1/namespaces/${NS}/repositories/bad/triggers`, {
+        name: 'bad',
+        url: 'http://127.0.0.1:9/x',
+        type: 'ALL',
+        format: 'xml',
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors).toContainEqual({
+        path: 'format',
+        message: 'format must be one of acr, cloudevents, cloudevents-structured',
+      });
     });
   });
 });

@@ -8,6 +8,7 @@ import {
   buildAcrPayload,
   classifyAttempt,
   type DeliveryOutcome,
+  formatDelivery,
   PREVIOUS_DIGEST_HEADER,
   type RecordReason,
   type RetryPolicy,
@@ -16,6 +17,7 @@ import {
   retryDelayMs,
   shouldRetry,
   type Trigger,
+  triggerOptionsOf,
   webhookHeaders,
 } from '@registry-triggers/core';
 import {
@@ -165,13 +167,22 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     record: NewAccessRecord;
     recordId: string;
   }> {
-    const body = await bodyFor(job, data);
+    // The trigger's format wraps the ACR JSON; what is sent is what gets signed and recorded.
+    const formatted = formatDelivery(triggerOptionsOf(trigger).format, await bodyFor(job, data), {
+      id: data.deliveryId,
+      region: deps.region,
+      namespace: data.namespace,
+      repository: data.repository,
+      tag: data.tag,
+      pushedAt: data.pushedAt,
+    });
+    const body = formatted.body;
     const custom = trigger.headers ?? {};
     // A User-Agent of the trigger's replaces ours (names ignore case): sent once, as configured.
     const ownUserAgent = Object.keys(custom).some((name) => name.toLowerCase() === 'user-agent');
     const headers: Record<string, string> = {
       ...custom,
-      'content-type': 'application/json',
+      ...formatted.headers,
       ...(ownUserAgent ? {} : { 'user-agent': USER_AGENT }),
       ...(data.previousDigest ? { [PREVIOUS_DIGEST_HEADER.toLowerCase()]: data.previousDigest } : {}),
       ...webhookHeaders({

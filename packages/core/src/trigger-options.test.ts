@@ -6,11 +6,14 @@ const all = { type: 'ALL' } as const;
 
 describe('triggerOptionsOf', () => {
   it('fills every absent option with its default', () => {
-    expect(triggerOptionsOf({})).toEqual({ skipArtifactTags: true, onlyOnDigestChange: false });
-    expect(triggerOptionsOf({ skipArtifactTags: false, onlyOnDigestChange: true })).toEqual({
-      skipArtifactTags: false,
-      onlyOnDigestChange: true,
+    expect(triggerOptionsOf({})).toEqual({
+      skipArtifactTags: true,
+      onlyOnDigestChange: false,
+      format: 'acr',
     });
+    expect(
+      triggerOptionsOf({ skipArtifactTags: false, onlyOnDigestChange: true, format: 'cloudevents' }),
+    ).toEqual({ skipArtifactTags: false, onlyOnDigestChange: true, format: 'cloudevents' });
   });
 });
 
