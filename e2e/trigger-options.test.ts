@@ -4,11 +4,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { verifyWebhook } from '@registry-triggers/core';
-import { type Receiver, startReceiver } from '@registry-triggers/testing';
+import { createPrivateCa, type Receiver, startReceiver } from '@registry-triggers/testing';
 import { type CloudEvent, HTTP } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Json, Stack } from './support/stack.js';
-import { digestFor, startObservedStack, triggerRecords, waitForIdleQueues } from './support/worker-kit.js';
+import { ADMIN_TOKEN, type Json, type Stack } from './support/stack.js';
+import {
+  digestFor,
+  type LoopbackServer,
+  startLoopbackServer,
+  startObservedStack,
+  triggerRecords,
+  waitForIdleQueues,
+} from './support/worker-kit.js';
 
 const NS = 'options';
 
@@ -341,6 +348,122 @@ describe('trigger options', () => {
         path: 'format',
         message: 'format must be one of acr, cloudevents, cloudevents-structured',
       });
+    });
+  });
+
+  describe('private CA bundle', () => {
+    const bundlePath = `/v1/namespaces/${NS}/ca-bundle`;
+    const send = async (
+      method: string,
+      body?: string,
+      contentType = 'application/x-pem-file',
+      token = ADMIN_TOKEN,
+    ) => {
+      const response = await fetch(`${stack.apiUrl}${bundlePath}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': contentType }),
+        },
+        ...(body === undefined ? {} : { body }),
+      });
+      const text = await response.text();
+      return { status: response.status, type: response.headers.get('content-type') ?? '', text };
+    };
+
+    it('HTTPS to a receiver of a private CA: fails verification without the bundle, succeeds with it, fails after DELETE', async (context) => {
+      // A loopback address of its own, so no other test's port 443 is in the way.
+      const ip = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
+      const ca = await createPrivateCa();
+      const tls = await ca.issue(ip);
+      let server: LoopbackServer;
+      try {
+        // https trigger URLs must use port 443 (verification on, no other port), so the receiver takes it.
+        server = await startLoopbackServer({ host: ip, port: 443, tls });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EACCES') {
+          context.skip('binding port 443 needs root or CAP_NET_BIND_SERVICE');
+        }
+        throw error;
+      }
+      try {
+        const url = `https://${ip}/hook`;
+        const trigger = await stack.createTrigger(NS, 'private-ca', { name: 'internal', url, type: 'ALL' });
+        const failedRecords = (count: number) => stack.records(NS, 'private-ca', trigger.id, count, 'failed');
+
+        await push('private-ca', 'v1');
+        const [untrusted] = await failedRecords(1);
+        expect(untrusted.statusCode).toMatch(/UNABLE_TO_VERIFY|CERT/);
+        expect(server.requests).toHaveLength(0);
+
+        const put = await send('PUT', ca.cert);
+        expect(put.status, put.text).toBe(200);
+        expect(JSON.parse(put.text)).toMatchObject({
+          namespace: NS,
+          certificates: 1,
+          sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        });
+        const read = await send('GET');
+        expect(read).toMatchObject({ status: 200, text: ca.cert });
+        expect(read.type).toMatch(/^application\/x-pem-file/);
+
+        await push('private-ca', 'v2');
+        const [delivered] = await stack.records(NS, 'private-ca', trigger.id, 1, 'succeeded');
+        expect(delivered).toMatchObject({ statusCode: '200', tag: 'v2' });
+        expect(server.requests.map((r) => JSON.parse(r.body).push_data.tag)).toEqual(['v2']);
+
+        expect((await send('DELETE')).status).toBe(204);
+        expect((await send('GET')).status).toBe(404);
+        await push('private-ca', 'v3');
+        const failed = await failedRecords(2);
+        expect(failed[0]).toMatchObject({ tag: 'v3' });
+        expect(failed[0].statusCode).toMatch(/UNABLE_TO_VERIFY|CERT/);
+        await waitForIdleQueues(metricsUrl);
+        expect(server.requests).toHaveLength(1);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('a bundle that does not parse is a 400 naming the problem; too large 413; not PEM 415', async () => {
+      const ca = await createPrivateCa();
+      const garbled = ca.cert.replace(/^(-----BEGIN CERTIFICATE-----\n)(.{8})/, '$1AAAAAAAA');
+      const cases: Array<[string, string, RegExp]> = [
+        ['', 'text/plain', /no PEM CERTIFICATE block/],
+        ['hello', 'text/plain', /text outside PEM blocks/],
+        [garbled, 'application/x-pem-file', /certificate 1 does not parse as X\.509/],
+        [
+          `${ca.cert}-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n`,
+          'application/x-pem-file',
+          /block 2 is a PRIVATE KEY, not a CERTIFICATE/,
+        ],
+      ];
+      for (const [body, type, problem] of cases) {
+        const answer = await send('PUT', body, type);
+        expect(answer.status, body.slice(0, 40)).toBe(400);
+        expect(answer.type).toMatch(/problem\+json/);
+        expect(JSON.parse(answer.text).errors).toEqual([
+          { path: 'body', message: expect.stringMatching(problem) },
+        ]);
+      }
+      expect((await send('PUT', ca.cert.repeat(Math.ceil((65 * 1024) / ca.cert.length)))).status).toBe(413);
+      expect((await send('PUT', JSON.stringify({ pem: ca.cert }), 'application/json')).status).toBe(415);
+      expect((await send('GET')).status).toBe(404);
+    });
+
+    it('a read token may GET the bundle but not write it', async () => {
+      const issued = await stack.call('POST', `/v1/namespaces/${NS}/tokens`, {
+        name: 'reader',
+        scope: 'read',
+      });
+      expect(issued.status).toBe(201);
+      const reader = issued.body.token as string;
+      const ca = await createPrivateCa();
+      expect((await send('PUT', ca.cert, 'text/plain', reader)).status).toBe(403);
+      expect((await send('PUT', ca.cert)).status).toBe(200);
+      expect(await send('GET', undefined, undefined, reader)).toMatchObject({ status: 200, text: ca.cert });
+      expect((await send('DELETE', undefined, undefined, reader)).status).toBe(403);
+      expect((await send('DELETE')).status).toBe(204);
     });
   });
 });

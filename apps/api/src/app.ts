@@ -12,6 +12,7 @@ import {
   routeNotFound,
 } from '@registry-triggers/http-kit';
 import {
+  CaBundleStore,
   minReplicasFor,
   type PartitionedQueue,
   type PushEventJob,
@@ -26,6 +27,7 @@ import type { DeliveryRequests } from './delivery-requests.js';
 import type { ApiEnv } from './env.js';
 import { createApiMetrics } from './metrics.js';
 import { apiReadiness } from './readiness.js';
+import { caBundleRoutes } from './routes/ca-bundle.js';
 import { eventRoutes } from './routes/events.js';
 import { repositoryRoutes } from './routes/repositories.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -84,6 +86,7 @@ export function createApiApp(deps: ApiDeps): Express {
     ),
   );
   app.use(tokenRoutes(deps.redis));
+  app.use(caBundleRoutes(new CaBundleStore(deps.redis)));
   app.use(repositoryRoutes(repositories));
   app.use(
     triggerRoutes({

@@ -53,6 +53,8 @@ export interface DeliverDeps {
   repositories: RepositoryStore;
   records: RecordStore;
   dispatcher: Dispatcher;
+  /** The dispatcher of one delivery (a namespace's private CA); `dispatcher` without it. */
+  dispatcherFor?: (namespace: string, url: string) => Promise<Dispatcher>;
   guard: OriginGuard;
   policy: RetryPolicy;
   region: string;
@@ -192,8 +194,11 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
         secret: trigger.secret,
       }),
     };
+    const dispatcher = deps.dispatcherFor
+      ? await deps.dispatcherFor(data.namespace, trigger.url)
+      : deps.dispatcher;
     const report: AttemptReport = await attemptDelivery(
-      deps.dispatcher,
+      dispatcher,
       { url: trigger.url, headers, body },
       { allowPrivateNetworks: deps.allowPrivateNetworks, timeoutMs: deps.timeoutMs },
     );

@@ -11,6 +11,8 @@ export interface DispatcherOptions {
   allowPrivateNetworks: boolean;
   connectTimeoutMs: number;
   timeoutMs: number;
+  /** Trusted roots instead of Node's standard ones (a namespace's CA bundle added to them). */
+  ca?: string[];
 }
 
 export function createDeliveryDispatcher(options: DispatcherOptions): Agent {
@@ -18,6 +20,7 @@ export function createDeliveryDispatcher(options: DispatcherOptions): Agent {
     connect: {
       timeout: options.connectTimeoutMs,
       rejectUnauthorized: true,
+      ...(options.ca ? { ca: options.ca } : {}),
       ...(options.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
     },
     headersTimeout: options.timeoutMs,

@@ -9,6 +9,7 @@ import {
   ShutdownManager,
 } from '@registry-triggers/http-kit';
 import {
+  CaBundleStore,
   createRedis,
   type DeliveryJob,
   minReplicasFor,
@@ -25,6 +26,7 @@ import {
 } from '@registry-triggers/store';
 import type { Job } from 'bullmq';
 import express from 'express';
+import { CaDispatchers } from './ca-dispatchers.js';
 import { createDeliveryProcessor, createLostDeliveryRecorder } from './deliver.js';
 import { readWorkerEnv } from './env.js';
 import { createPushEventProcessor } from './evaluate-push.js';
@@ -78,11 +80,13 @@ const metrics = createWorkerMetrics(registry, {
   },
   circuits: () => guard.openCircuits(),
 });
-const dispatcher = createDeliveryDispatcher({
+const dispatcherOptions = {
   allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
   connectTimeoutMs: env.DELIVERY_CONNECT_TIMEOUT_MS,
   timeoutMs: env.DELIVERY_TIMEOUT_MS,
-});
+};
+const dispatcher = createDeliveryDispatcher(dispatcherOptions);
+const caDispatchers = new CaDispatchers(new CaBundleStore(redis), dispatcher, dispatcherOptions);
 
 const processPushEvent = createPushEventProcessor({
   triggers,
@@ -98,6 +102,7 @@ const processDelivery = createDeliveryProcessor({
   repositories: new RepositoryStore(redis),
   records,
   dispatcher,
+  dispatcherFor: (namespace, url) => caDispatchers.forDelivery(namespace, url),
   guard,
   policy: defaultRetryPolicy,
   region: env.REGION,
@@ -161,6 +166,6 @@ logger.info(
 shutdown.register('heartbeat', () => heartbeat.stop());
 shutdown.register('workers', () => workerSet?.close());
 shutdown.register('queues', () => Promise.all([deliveries.close(), pushEvents.close()]));
-shutdown.register('http dispatcher', () => dispatcher.close());
+shutdown.register('http dispatcher', () => Promise.all([dispatcher.close(), caDispatchers.close()]));
 shutdown.register('redis', () => redis.quit());
 shutdown.listen();

@@ -1,6 +1,7 @@
 export * from './access-record.js';
 export * from './artifact-tags.js';
 export * from './bounded-cache.js';
+export * from './ca-bundle.js';
 export * from './cloudevents-output.js';
 export * from './header-rules.js';
 export * from './match.js';

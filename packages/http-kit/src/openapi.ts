@@ -9,6 +9,7 @@ import {
   accessRecordSchema,
   HTTP_PORT_RULE,
   HTTPS_PORT_RULE,
+  MAX_CA_BUNDLE_BYTES,
   MAX_EXPRESSION_LENGTH,
   MAX_RESPONSE_BODY_BYTES,
   namespaceNameSchema,
@@ -273,6 +274,19 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
             triggers: { type: 'integer', minimum: 0 },
           },
         },
+      },
+    },
+  },
+  CaBundleSummary: {
+    type: 'object',
+    required: ['namespace', 'certificates', 'sha256'],
+    properties: {
+      namespace: { type: 'string' },
+      certificates: { type: 'integer', minimum: 1, description: 'How many certificates the bundle holds.' },
+      sha256: {
+        type: 'string',
+        pattern: '^[0-9a-f]{64}$',
+        description: 'Hex sha256 of the bundle as stored.',
       },
     },
   },
@@ -609,6 +623,48 @@ function paths(): Record<string, JsonSchema> {
         errors: [...namespaceErrors, ...bodyErrors],
       }),
     },
+    '/v1/namespaces/{ns}/ca-bundle': {
+      parameters: [nsParameter],
+      put: operation({
+        operationId: 'putCaBundle',
+        summary:
+          "Set the namespace's private CA bundle: HTTPS deliveries of the namespace trust the standard CAs plus these certificates",
+        description:
+          `PEM CERTIFICATE blocks only, each parsing as X.509, at most ${MAX_CA_BUNDLE_BYTES} bytes; ` +
+          'anything else is a 400 naming the problem. Replaces the bundle before it. Verification stays on, and https stays port 443 only.',
+        tag: 'namespaces',
+        requestBody: {
+          required: true,
+          content: Object.fromEntries(
+            ['application/x-pem-file', 'text/plain'].map((type) => [
+              type,
+              { schema: { type: 'string', maxLength: MAX_CA_BUNDLE_BYTES } },
+            ]),
+          ),
+        },
+        responses: { 200: json(ref('CaBundleSummary'), 'Stored') },
+        errors: [...namespaceErrors, ...bodyErrors],
+      }),
+      get: operation({
+        operationId: 'getCaBundle',
+        summary: "The namespace's private CA bundle as it was put (any token of the namespace that may read)",
+        tag: 'namespaces',
+        responses: {
+          200: {
+            description: 'The PEM bundle',
+            content: { 'application/x-pem-file': { schema: { type: 'string' } } },
+          },
+        },
+        errors: namespaceErrors,
+      }),
+      delete: operation({
+        operationId: 'deleteCaBundle',
+        summary: 'Remove the bundle: HTTPS deliveries of the namespace trust the standard CAs only again',
+        tag: 'namespaces',
+        responses: { 204: { description: 'Removed' } },
+        errors: namespaceErrors,
+      }),
+    },
     '/v1/namespaces/{ns}/repositories': {
       get: operation({
         operationId: 'listRepositories',
@@ -924,6 +980,7 @@ function buildDocument() {
     tags: [
       { name: 'health' },
       { name: 'tokens' },
+      { name: 'namespaces' },
       { name: 'repositories' },
       { name: 'triggers' },
       { name: 'events' },

@@ -1,4 +1,5 @@
 export * from './backlog.js';
+export * from './ca-bundles.js';
 export * from './connection.js';
 export * from './durability.js';
 export * from './keys.js';

@@ -47,6 +47,8 @@ export const keys = {
    * repository, the last digest of each of its tags (tag-digests.ts: capped and expiring).
    */
   tagDigests: (namespace: string, repository: string) => `${tenant(namespace)}:tag-digests:${repository}`,
+  /** Hash { pem, sha256 } of a namespace's private CA bundle (ca-bundles.ts). */
+  caBundle: (namespace: string) => `${tenant(namespace)}:ca-bundle`,
   /**
    * BullMQ prefix of one queue partition; BullMQ appends `:<queue name>:...`. The tag is
    * `q:<queue name>:<partition>:<salt>`, the salt placing it on the partition's planned slot
