@@ -276,6 +276,7 @@ describe('trigger options', () => {
           type: 'ALL',
           secret,
           format: 'cloudevents',
+          headers: { 'Ce-Type': 'mine', 'X-Env': 'prod' },
         }),
         structured: await stack.createTrigger(NS, 'ce', {
           name: 'structured',
@@ -328,6 +329,9 @@ describe('trigger options', () => {
       // Binary mode sends the ACR bytes themselves; structured wraps them unchanged.
       expect(bin!.body).toBe(plain!.body);
       expect(bin!.headers['content-type']).toBe('application/json');
+      // The format owns its ce- headers: a trigger header of the same name is not sent beside them.
+      expect(bin!.headers['x-env']).toBe('prod');
+      expect(bin!.rawHeaders.filter((name) => name.toLowerCase() === 'ce-type')).toHaveLength(1);
       expect(struct!.headers['content-type']).toBe('application/cloudevents+json');
       expect(struct!.body.endsWith(`"data":${plain!.body}}`)).toBe(true);
 

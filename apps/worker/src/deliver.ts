@@ -179,14 +179,21 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       pushedAt: data.pushedAt,
     });
     const body = formatted.body;
-    const custom = trigger.headers ?? {};
+    // The format's headers (ce-*) and the previous digest are the delivery's: a trigger header of
+    // the same name (names ignore case) is left out rather than sent beside ours.
+    const owned: Record<string, string> = {
+      ...formatted.headers,
+      ...(data.previousDigest ? { [PREVIOUS_DIGEST_HEADER.toLowerCase()]: data.previousDigest } : {}),
+    };
+    const custom = Object.fromEntries(
+      Object.entries(trigger.headers ?? {}).filter(([name]) => !Object.hasOwn(owned, name.toLowerCase())),
+    );
     // A User-Agent of the trigger's replaces ours (names ignore case): sent once, as configured.
     const ownUserAgent = Object.keys(custom).some((name) => name.toLowerCase() === 'user-agent');
     const headers: Record<string, string> = {
       ...custom,
-      ...formatted.headers,
+      ...owned,
       ...(ownUserAgent ? {} : { 'user-agent': USER_AGENT }),
-      ...(data.previousDigest ? { [PREVIOUS_DIGEST_HEADER.toLowerCase()]: data.previousDigest } : {}),
       ...webhookHeaders({
         id: data.deliveryId,
         timestampSec: Math.floor(requestTime / 1000),
