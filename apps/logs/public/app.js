@@ -218,7 +218,8 @@ function renderRow(record) {
   open.title = `Open record ${record.id}`;
   cell('status').append(statusBadge(record.status));
   const code = cell('code');
-  code.textContent = record.status === 'untriggered' ? '—' : record.statusCode;
+  // An untriggered record has no status code to show: its reason says why it did not fire.
+  code.textContent = record.status === 'untriggered' ? (record.reason ?? '—') : record.statusCode;
   if (record.note) code.title = record.note;
   cell('repository').textContent = record.repository;
   cell('tag').textContent = record.tag;
@@ -756,6 +757,7 @@ function renderDetail(record) {
       'dl',
       { className: 'facts' },
       fact('Status', `${STATUS[record.status]?.label ?? record.status}, code `, mono(record.statusCode)),
+      record.reason ? fact('Reason', mono(record.reason)) : null,
       fact(
         'Time',
         h('time', { dateTime: new Date(record.requestTime).toISOString() }, formatTime(record.requestTime)),

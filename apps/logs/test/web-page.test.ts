@@ -170,6 +170,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the access-log web page', () => {
     await page.getByLabel('Status').selectOption('untriggered');
     await poll(rowTags).toEqual(['v2', 'v1']);
     expect(await rowStatuses()).toEqual(['–Untriggered', '–Untriggered']);
+    // In place of a status code, why the trigger did not fire.
+    expect(await page.locator('#rows tr td.code').allTextContents()).toEqual(['filter', 'filter']);
     expect(listRequests.at(-1)).toContain('status=untriggered');
 
     await page.getByLabel('Status').selectOption('');
