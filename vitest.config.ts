@@ -12,7 +12,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+          // apps/logs/public/js: the console's plain modules, tested beside themselves in JS.
+          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/public/**/*.test.js'],
           // Units first: they are fast and fail fast.
           sequence: { groupOrder: 0 },
         },
@@ -21,7 +22,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'e2e/**/*.test.ts'],
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'apps/*/test/**/*.test.ts',
+            'e2e/**/*.test.ts',
+            // The short fault suite: every scenario, lost = 0 and what is not about time.
+            'faults/**/*.test.ts',
+          ],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Integration suites start real servers and processes: two at a time fits 2 cores.
@@ -43,8 +50,12 @@ export default defineConfig({
             'e2e/settings.test.ts',
             'e2e/replica-waits.test.ts',
             'e2e/redis-outage.test.ts',
-            // The deploy files do not change with the Redis topology.
+            // The deploy files and the CLI (a client of the API) do not change with the Redis topology.
             'e2e/deploy-*.test.ts',
+            'e2e/cli.test.ts',
+            // On a Redis of their own: the topology is not what they test.
+            'e2e/tracing.test.ts',
+            'e2e/local-stack.test.ts',
           ],
           env: { E2E_REDIS: 'cluster' },
           testTimeout: 90_000,

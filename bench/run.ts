@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--quick] [--only=core,ingest,commands,throughput,cluster,latency,slow,fault,memory]
+ * `npm run bench -- [--quick] [--only=core,ingest,sources,commands,throughput,cluster,latency,slow,fault,memory]
  *   [--worker-concurrency=64] [--env=NAME=value ...] [--cpu-prof=api,worker] [--single-replica]`
  *
  * `--env` passes a setting to both apps, for experiments (e.g. what a product change would
@@ -28,6 +28,7 @@ import {
 } from '@registry-triggers/testing';
 import { Redis } from 'ioredis';
 import { type Agent, forkAgent, TS_NODE_FLAGS } from './lib/agents.js';
+import { parseOnly, runMain, stampedLog } from './lib/cli.js';
 import type { BenchContext, BenchOptions, RowResult, StackContext } from './lib/context.js';
 import { PushClient } from './lib/load.js';
 import { cpuOf, machineInfo, redisServerPid } from './lib/machine.js';
@@ -42,12 +43,14 @@ import { latencyRow } from './rows/latency.js';
 import { redisMemoryRow } from './rows/memory.js';
 import { MINIMAL_REPOSITORIES, pushFor, receiverSpecs, setupTopology } from './rows/pipeline.js';
 import { slowRow } from './rows/slow.js';
+import { sourcesRows } from './rows/sources.js';
 import { runSteadyLoad, steadyRssRow } from './rows/steady-rss.js';
 import { BARE_PREFIX, BARE_QUEUE, throughputRows } from './rows/throughput.js';
 
 const SECTIONS = [
   'core',
   'ingest',
+  'sources',
   'commands',
   'throughput',
   'cluster',
@@ -61,6 +64,7 @@ const ROW_ORDER = [
   'ingest-single',
   'ingest-single-minimal',
   'ingest-batch',
+  'ingest-harbor',
   'e2e-one',
   'e2e-fanout',
   'e2e-minimal',
@@ -78,12 +82,7 @@ const ROW_ORDER = [
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const onlyArg = args.find((arg) => arg.startsWith('--only='));
-const only = onlyArg ? (onlyArg.slice('--only='.length).split(',') as Section[]) : [...SECTIONS];
-for (const section of only) {
-  if (!SECTIONS.includes(section))
-    throw new Error(`unknown section ${section}; known: ${SECTIONS.join(', ')}`);
-}
+const only: Section[] = parseOnly(args, SECTIONS);
 const want = (section: Section) => only.includes(section);
 const extraEnv = Object.fromEntries(
   args
@@ -120,10 +119,7 @@ const options: BenchOptions = {
 };
 
 const started = nowMs();
-const log = (line: string) => {
-  const seconds = ((nowMs() - started) / 1000).toFixed(0).padStart(4);
-  console.log(`[bench ${seconds}s] ${line}`);
-};
+const log = stampedLog('bench', started);
 
 async function runCoreMatch(): Promise<BenchReport['coreMatch']> {
   const script = 'bench/core-match.bench.ts';
@@ -203,6 +199,15 @@ async function main(): Promise<void> {
       rows.push(
         ...(await section('ingest', () =>
           ingestRows(ctx, apiUrl, { api: api.pid, ...(redisPid ? { redis: redisPid } : {}) }),
+        )),
+      );
+    }
+    if (want('sources')) {
+      log('row: the Harbor route against the distribution route');
+      const redisPid = redisServerPid(redisHandle.port);
+      rows.push(
+        ...(await section('sources', () =>
+          sourcesRows(ctx, apiUrl, { api: api.pid, ...(redisPid ? { redis: redisPid } : {}) }),
         )),
       );
     }
@@ -345,10 +350,4 @@ async function main(): Promise<void> {
   await sleep(10);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -203,8 +203,6 @@ describe('the Kubernetes manifests', () => {
       ...Object.keys(apiEnvSchema.shape),
       ...Object.keys(workerEnvSchema.shape),
       ...Object.keys(logsEnvSchema.shape),
-      'WORKER_METRICS_HOST',
-      'OTEL_EXPORTER_OTLP_ENDPOINT',
     ]);
     const settings = find('ConfigMap', 'registry-triggers-settings').data;
     expect(Object.keys(settings).filter((name) => !readByApps.has(name))).toEqual([]);

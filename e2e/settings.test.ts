@@ -43,6 +43,8 @@ const cases: Array<['api' | 'worker' | 'logs', string, string]> = [
   ['worker', 'PAYLOAD_TIMEZONE', 'Mars/Base'],
   ['api', 'API_PORT', 'abc'],
   ['logs', 'INGEST_TOKEN', 'short'],
+  ['logs', 'CONSOLE_API_URL', 'ftp://api:8080'],
+  ['logs', 'CONSOLE_API_URL', 'not a url'],
   ['worker', 'WORKER_PARTITIONS', '0,3'],
   ['worker', 'WORKER_PARTITIONS', 'a'],
   ['worker', 'DELIVERY_MIN_REPLICAS', 'many'],

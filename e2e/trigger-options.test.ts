@@ -7,7 +7,7 @@ import { verifyWebhook } from '@registry-triggers/core';
 import { createPrivateCa, type Receiver, startReceiver } from '@registry-triggers/testing';
 import { type CloudEvent, HTTP } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, type Json, type Stack } from './support/stack.js';
+import { ADMIN_TOKEN, INGEST_TOKEN, type Json, type Stack } from './support/stack.js';
 import {
   digestFor,
   type LoopbackServer,
@@ -339,6 +339,52 @@ describe('trigger options', () => {
       const [record] = await stack.records(NS, 'ce', triggers.structured.id, 1, 'succeeded');
       expect(record.requestBody).toBe(struct!.body);
       expect(record.requestHeaders['content-type']).toBe('application/cloudevents+json');
+    });
+
+    it('what a cloudevents trigger delivered, posted to another stack`s /v1/events/cloudevents, is taken as that push', async () => {
+      const [binary, structured, relayed] = [await receiver(), await receiver(), await receiver()];
+      for (const [rx, format] of [
+        [binary, 'cloudevents'],
+        [structured, 'cloudevents-structured'],
+      ] as const) {
+        await stack.createTrigger(NS, 'relay', { name: format, url: rx.url, type: 'ALL', format });
+      }
+      // Placed by ?namespace=, the relayed push keeps the sender's full name as its repository.
+      const downstream = await stack.createTrigger('relayed', `${NS}/relay`, {
+        name: 'downstream',
+        url: relayed.url,
+        type: 'ALL',
+      });
+      const digest = digestFor(9300);
+      await push('relay', 'v8', digest);
+      for (const rx of [binary, structured]) {
+        const [delivered] = await rx.waitForRequests(1);
+        const headers = Object.fromEntries(
+          Object.entries(delivered!.headers).filter(
+            ([name]) => name === 'content-type' || name.startsWith('ce-'),
+          ),
+        );
+        const answer = await fetch(`${stack.apiUrl}/v1/events/cloudevents?namespace=relayed`, {
+          method: 'POST',
+          headers: { ...headers, authorization: `Bearer ${INGEST_TOKEN}` },
+          body: delivered!.body,
+        });
+        expect(await answer.json(), JSON.stringify(delivered!.headers)).toEqual({
+          accepted: 1,
+          duplicates: 0,
+          eventIds: [delivered!.headers['webhook-id']],
+          ignored: 0,
+        });
+      }
+      const received = await relayed.waitForRequests(2);
+      for (const request of received) {
+        expect(JSON.parse(request.body).push_data).toMatchObject({ tag: 'v8', digest });
+      }
+      const records: Json[] = await stack.records('relayed', `${NS}/relay`, downstream.id, 2, 'succeeded');
+      expect(records.map((r) => [r.repository, r.tag, r.digest])).toEqual([
+        [`${NS}/relay`, 'v8', digest],
+        [`${NS}/relay`, 'v8', digest],
+      ]);
     });
   });
 

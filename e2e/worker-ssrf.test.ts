@@ -82,6 +82,17 @@ describe('worker: private networks', () => {
         attempt: 1,
       });
     }
+    // A tenant reads that the destination is in a blocked range, never what a name resolved
+    // to (an internal name would otherwise reveal its private address); the operator's log
+    // line says which address it was.
+    const [byName] = await stack.records(NS, REPO, triggers.localhost.id, 1);
+    expect(byName!.note).toMatch(/^refused to connect to localhost: its address is in a blocked range/);
+    expect(byName!.note).not.toMatch(/127\.0\.0\.1|::1\b/);
+    const logged = stack.workers[0]!.output().find((line) => line.includes('"host":"localhost"'));
+    expect(JSON.parse(logged!)).toMatchObject({
+      msg: expect.stringMatching(/blocked/),
+      addresses: expect.arrayContaining(['127.0.0.1']),
+    });
     // The records are written after the attempt, and SSRF_BLOCKED is final (no retry to wait for).
     expect(v4.requests).toHaveLength(0);
     expect(v6.connections).toBe(0);

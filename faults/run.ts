@@ -8,6 +8,7 @@
  * faults/results/tmp/partial.* (git-ignored).
  */
 import { loadavg } from 'node:os';
+import { parseOnly, runMain, stampedLog } from '../bench/lib/cli.js';
 import { machineInfo } from '../bench/lib/machine.js';
 import { nowMs } from '../bench/lib/protocol.js';
 import { type FaultReport, tableRows, writeReport } from './lib/report.js';
@@ -16,19 +17,11 @@ import { FaultSuite, FULL, SCENARIO_IDS, type ScenarioId, SHORT } from './lib/su
 
 const args = process.argv.slice(2);
 const short = args.includes('--short');
-const onlyArg = args.find((arg) => arg.startsWith('--only='));
-const only = onlyArg ? (onlyArg.slice('--only='.length).split(',') as ScenarioId[]) : [...SCENARIO_IDS];
-for (const id of only) {
-  if (!SCENARIO_IDS.includes(id))
-    throw new Error(`unknown scenario ${id}; known: ${SCENARIO_IDS.join(', ')}`);
-}
+const only: ScenarioId[] = parseOnly(args, SCENARIO_IDS);
 const partial = short || only.length !== SCENARIO_IDS.length;
 
 const started = nowMs();
-const log = (line: string) => {
-  const seconds = ((nowMs() - started) / 1000).toFixed(0).padStart(4);
-  console.log(`[faults ${seconds}s] ${line}`);
-};
+const log = stampedLog('faults', started);
 
 async function main(): Promise<void> {
   const machine = machineInfo();
@@ -57,10 +50,4 @@ async function main(): Promise<void> {
   log(`wrote ${json} and ${md} in ${Math.round(report.durationSeconds)} s`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -139,20 +139,39 @@ function shutdown(code) {
 process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
+// An empty variable is an unset one, as the apps read them (`HOST=` must not mean every interface).
+const setting = (name) => process.env[name]?.trim() || undefined;
+
 const redis = await findRedis();
 const tokens = {
-  ADMIN_TOKEN: process.env.ADMIN_TOKEN ?? localTokens().ADMIN_TOKEN,
-  INGEST_TOKEN: process.env.INGEST_TOKEN ?? localTokens().INGEST_TOKEN,
+  ADMIN_TOKEN: setting('ADMIN_TOKEN') ?? localTokens().ADMIN_TOKEN,
+  INGEST_TOKEN: setting('INGEST_TOKEN') ?? localTokens().INGEST_TOKEN,
 };
-const apiPort = process.env.API_PORT ?? '8080';
-const logsPort = process.env.LOGS_PORT ?? '8081';
+const apiPort = setting('API_PORT') ?? '8080';
+const logsPort = setting('LOGS_PORT') ?? '8081';
+const workerMetricsPort = setting('WORKER_METRICS_PORT') ?? '9464';
+// The local stack stays on this machine unless HOST (or an app's own *_HOST) says otherwise:
+// its tokens are printed below and its triggers may call private addresses.
+const host = setting('HOST') ?? '127.0.0.1';
+const hosts = {
+  API_HOST: setting('API_HOST') ?? host,
+  LOGS_HOST: setting('LOGS_HOST') ?? host,
+  WORKER_METRICS_HOST: setting('WORKER_METRICS_HOST') ?? host,
+};
+/** Where a browser or curl on this machine reaches an app bound to `bound`. */
+const reach = (bound) => (bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound);
+const urlHost = (name) => (reach(name).includes(':') ? `[${reach(name)}]` : reach(name));
 const env = {
   ...process.env,
   ...redis.env,
   ...tokens,
+  ...hosts,
   API_PORT: apiPort,
   LOGS_PORT: logsPort,
-  DELIVERY_ALLOW_PRIVATE_NETWORKS: process.env.DELIVERY_ALLOW_PRIVATE_NETWORKS ?? 'true',
+  WORKER_METRICS_PORT: workerMetricsPort,
+  // The console (served by the logs app) reaches the api's routes through the logs app.
+  CONSOLE_API_URL: setting('CONSOLE_API_URL') ?? `http://${urlHost(hosts.API_HOST)}:${apiPort}`,
+  DELIVERY_ALLOW_PRIVATE_NETWORKS: setting('DELIVERY_ALLOW_PRIVATE_NETWORKS') ?? 'true',
 };
 
 for (const app of ['api', 'worker', 'logs']) {
@@ -165,8 +184,17 @@ for (const app of ['api', 'worker', 'logs']) {
 }
 
 log(`Redis:  ${redis.description}`);
-log(`api:    http://127.0.0.1:${apiPort}   (OpenAPI: http://127.0.0.1:${apiPort}/openapi.json)`);
-log(`logs:   http://127.0.0.1:${logsPort}  (web page to browse the access log)`);
+const apiUrl = `http://${urlHost(hosts.API_HOST)}:${apiPort}`;
+log(`api:    ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, metrics: ${apiUrl}/metrics)`);
+log(`logs:   http://${urlHost(hosts.LOGS_HOST)}:${logsPort}  (the access log's API and live tail)`);
+log(`console: http://${urlHost(hosts.LOGS_HOST)}:${logsPort}/  (sign in with the ADMIN_TOKEN below)`);
+log(`worker: http://${urlHost(hosts.WORKER_METRICS_HOST)}:${workerMetricsPort}/metrics`);
+const bound = [...new Set(Object.values(hosts))].join(', ');
+log(
+  bound === '127.0.0.1'
+    ? 'Listening on 127.0.0.1 only (HOST=0.0.0.0 npm start listens on every interface).'
+    : `Listening on ${bound} (HOST): other machines may reach the apps.`,
+);
 log(`ADMIN_TOKEN=${tokens.ADMIN_TOKEN}`);
 log(`INGEST_TOKEN=${tokens.INGEST_TOKEN}`);
 // The worker takes true, 1 and yes (packages/http-kit/src/env.ts): say so for each of them.

@@ -2,7 +2,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { AgentMessage, ArrivalSample, OrchestratorMessage } from './protocol.js';
+import type { AgentMessage, ArrivalSample, DeliverySeen, OrchestratorMessage } from './protocol.js';
 
 /** Node flags every TypeScript process of the repository runs with (as `npm start` does). */
 export const TS_NODE_FLAGS = ['--conditions=source', '--import', 'tsx'];
@@ -74,18 +74,40 @@ export class Agent {
     this.child.send(message);
   }
 
-  async collect(): Promise<ArrivalSample[]> {
+  /** Sends a request that carries an id and resolves with the agent's reply of that id. */
+  private ask<T>(
+    request: (id: number) => OrchestratorMessage,
+    reply: (message: AgentMessage) => T | undefined,
+  ) {
     const id = this.nextId++;
-    const reply = new Promise<ArrivalSample[]>((resolve) => {
+    const answered = new Promise<T>((resolve) => {
       const listener = (message: AgentMessage) => {
-        if (message.type !== 'samples' || message.id !== id) return;
+        if (!('id' in message) || message.id !== id) return;
+        const value = reply(message);
+        if (value === undefined) return;
         this.child.off('message', listener);
-        resolve(message.samples);
+        resolve(value);
       };
       this.child.on('message', listener);
     });
-    this.send({ type: 'collect', id });
-    return reply;
+    this.send(request(id));
+    return answered;
+  }
+
+  /** Receiver: the arrival samples kept since the last collect. */
+  collect(): Promise<ArrivalSample[]> {
+    return this.ask(
+      (id) => ({ type: 'collect', id }),
+      (message) => (message.type === 'samples' ? message.samples : undefined),
+    );
+  }
+
+  /** Receiver: every webhook-id its tracked labels received, with how each was answered. */
+  deliveries(): Promise<DeliverySeen[]> {
+    return this.ask(
+      (id) => ({ type: 'deliveries', id }),
+      (message) => (message.type === 'deliveries' ? message.deliveries : undefined),
+    );
   }
 
   async close(): Promise<void> {

@@ -113,20 +113,29 @@ export class PushClient {
 
   /** Posts one event or a batch; resolves with the number accepted (throws on anything but 202). */
   async push(events: PushEvent | PushEvent[]): Promise<number> {
+    return this.post(
+      '/v1/events/push',
+      'application/json',
+      events,
+      Array.isArray(events) ? events.length : 1,
+    );
+  }
+
+  /** Posts any ingest body (a registry's webhook) that carries `count` pushes; throws on anything but 202. */
+  async post(path: string, contentType: string, body: unknown, count: number): Promise<number> {
     const response = await this.pool.request({
-      path: '/v1/events/push',
+      path,
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
-      body: JSON.stringify(events),
+      headers: { 'content-type': contentType, authorization: `Bearer ${this.token}` },
+      body: JSON.stringify(body),
     });
     if (response.statusCode !== 202) {
       const text = await response.body.text();
       this.failed++;
       this.lastFailure = `${response.statusCode} ${text.slice(0, 200)}`;
-      throw new Error(`push answered ${this.lastFailure}`);
+      throw new Error(`${path} answered ${this.lastFailure}`);
     }
     await response.body.dump();
-    const count = Array.isArray(events) ? events.length : 1;
     this.accepted += count;
     return count;
   }

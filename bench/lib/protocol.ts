@@ -1,12 +1,50 @@
 /** Messages between the benchmark orchestrator and its agent processes (over the fork IPC channel). */
 
-export type ReceiverMode = 'fast' | 'delay' | 'hang';
+/**
+ * How a receiver answers: `fast` 200 at once, `delay` 200 after `delayMs`, `hang` never;
+ * `flaky` draws each answer: a 500, a hang, a connection reset (shares in `flaky`), else 200.
+ */
+export type ReceiverMode = 'fast' | 'delay' | 'hang' | 'flaky';
 
-export interface ReceiverSpec {
-  label: string;
+/** Shares of requests a `flaky` receiver answers 500, holds unanswered, resets; the rest 200. */
+export interface FlakyShares {
+  error: number;
+  hang: number;
+  reset: number;
+}
+
+/** How one receiver answers; a `mode` message replaces it while the agent runs. */
+export interface ReceiverBehaviour {
   mode: ReceiverMode;
   /** For `delay`: answer this long after the request arrived. */
   delayMs?: number;
+  flaky?: FlakyShares;
+  /** Bytes of a 200's body (default 2, `ok`): what the access log keeps of the answer. */
+  bodyBytes?: number;
+}
+
+export interface ReceiverSpec extends ReceiverBehaviour {
+  label: string;
+  /** Keep every webhook-id it receives (DeliverySeen), for an account of each delivery. */
+  track?: boolean;
+}
+
+/** One webhook-id as a tracked receiver saw it. */
+export interface DeliverySeen {
+  id: string;
+  label: string;
+  /** Request path: `/hook/<trigger key>`. */
+  path: string;
+  tag: string;
+  /** Requests that carried this webhook-id. */
+  received: number;
+  /** Of them, answered 2xx. */
+  ok: number;
+  /** Requests that came after one had been answered 2xx: duplicates. */
+  afterOk: number;
+  /** Epoch ms of the first request, and of the first one answered 2xx. */
+  firstAt: number;
+  okAt?: number;
 }
 
 /** [server label, tag of the delivered push, arrival time in epoch ms with µs precision] */
@@ -16,7 +54,8 @@ export type AgentMessage =
   | { type: 'ready'; ports?: Record<string, number> }
   /** Cumulative counts since the agent started, sent every 50 ms. */
   | { type: 'counts'; t: number; counts: Record<string, number> }
-  | { type: 'samples'; id: number; samples: ArrivalSample[] };
+  | { type: 'samples'; id: number; samples: ArrivalSample[] }
+  | { type: 'deliveries'; id: number; deliveries: DeliverySeen[] };
 
 export type OrchestratorMessage =
   /** Receiver: keep (or stop keeping) an arrival sample per request. */
@@ -25,6 +64,11 @@ export type OrchestratorMessage =
   | { type: 'collect'; id: number }
   /** Receiver: destroy the connections of requests that were never answered. */
   | { type: 'release' }
+  /** Receiver: answer from now on as `behaviour` says. */
+  | { type: 'mode'; label: string; behaviour: ReceiverBehaviour }
+  /** Receiver: send the tracked webhook-ids; `forget` drops them. */
+  | { type: 'deliveries'; id: number }
+  | { type: 'forget' }
   | { type: 'close' };
 
 /** Epoch milliseconds with sub-millisecond precision (comparable across processes on one host). */

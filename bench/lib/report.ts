@@ -31,7 +31,8 @@ export function printTable(rows: RowResult[]): void {
   );
 }
 
-const cell = (value: unknown) => String(value ?? '').replaceAll('|', '\\|');
+/** A value inside a Markdown table cell. */
+export const cell = (value: unknown) => String(value ?? '').replaceAll('|', '\\|');
 
 function roundsTable(rounds: RowResult['rounds']): string {
   if (rounds.length === 0) return '';
@@ -93,14 +94,27 @@ export function renderMarkdown(report: BenchReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Full runs write bench/results/latest.*; partial ones bench/results/tmp/partial.* (git-ignored). */
-export function writeReport(report: BenchReport, partial: boolean): { json: string; md: string } {
-  const dir = fileURLToPath(new URL(partial ? '../results/tmp/' : '../results/', import.meta.url));
+/**
+ * Writes a run's report beside `resultsDir` (a `results/` folder URL): `latest.{json,md}` for
+ * a full run, `tmp/partial.*` (git-ignored) for any other.
+ */
+export function writeResultFiles(
+  resultsDir: URL,
+  report: unknown,
+  markdown: string,
+  partial: boolean,
+): { json: string; md: string } {
+  const dir = fileURLToPath(partial ? new URL('tmp/', resultsDir) : resultsDir);
   mkdirSync(dir, { recursive: true });
   const name = partial ? 'partial' : 'latest';
   const json = `${dir}${name}.json`;
   const md = `${dir}${name}.md`;
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(md, renderMarkdown(report));
+  writeFileSync(md, markdown);
   return { json, md };
+}
+
+/** Full runs write bench/results/latest.*; partial ones bench/results/tmp/partial.* (git-ignored). */
+export function writeReport(report: BenchReport, partial: boolean): { json: string; md: string } {
+  return writeResultFiles(new URL('../results/', import.meta.url), report, renderMarkdown(report), partial);
 }

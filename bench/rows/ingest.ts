@@ -35,7 +35,8 @@ const bareJob = (seq: number) => ({
   receivedAt: Date.now(),
 });
 
-async function phase(
+/** One measured phase of a closed loop on an empty Redis: events/s and CPU per event per process. */
+export async function phase(
   ctx: BenchContext,
   concurrency: number,
   op: (seq: number) => Promise<number>,

@@ -17,7 +17,9 @@ const REQUEST_TIME = /"requestTime":(\d+)/;
 
 const stalledPorts: number[] = [];
 const received: number[] = [];
-const readerEnded: boolean[] = [];
+const reconnects: number[] = [];
+/** What the logs app asks for in its `retry:` line. */
+const RETRY_MS = 2000;
 const lags: number[][] = [];
 
 function openStalled(): Promise<void> {
@@ -37,47 +39,65 @@ function openStalled(): Promise<void> {
   });
 }
 
-function openReader(index: number): Promise<void> {
-  received[index] = 0;
-  readerEnded[index] = false;
-  lags[index] = [];
+const lastIds: Array<string | undefined> = [];
+let closing = false;
+
+/**
+ * One reading client, as EventSource behaves: when its stream ends (the server cut it off
+ * for falling behind, or restarted) it connects again after the server's `retry` delay,
+ * with Last-Event-ID, and counts the reconnect.
+ */
+function openReader(index: number, first = true): Promise<void> {
+  if (first) {
+    received[index] = 0;
+    reconnects[index] = 0;
+    lags[index] = [];
+  }
   return new Promise((resolve, reject) => {
-    const req = request(
-      target,
-      { headers: { accept: 'text/event-stream', authorization: `Bearer ${spec.token}` } },
-      (res) => {
-        if (res.statusCode !== 200) {
-          reject(new Error(`live tail answered ${res.statusCode}`));
-          res.resume();
-          return;
-        }
-        res.setEncoding('utf8');
-        let buffered = '';
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          let end = buffered.indexOf('\n\n');
-          while (end !== -1) {
-            const event = buffered.slice(0, end);
-            buffered = buffered.slice(end + 2);
-            if (event.startsWith('id: ')) {
-              received[index] = (received[index] ?? 0) + 1;
-              const sent = REQUEST_TIME.exec(event)?.[1];
-              if (sent) lags[index]!.push(nowMs() - Number(sent));
-            }
-            end = buffered.indexOf('\n\n');
+    const headers: Record<string, string> = {
+      accept: 'text/event-stream',
+      authorization: `Bearer ${spec.token}`,
+    };
+    const lastId = lastIds[index];
+    if (lastId) headers['last-event-id'] = lastId;
+    let again = false;
+    const reconnect = () => {
+      if (again || closing) return;
+      again = true;
+      reconnects[index] = (reconnects[index] ?? 0) + 1;
+      setTimeout(() => void openReader(index, false).catch(reconnect), RETRY_MS);
+    };
+    const req = request(target, { headers }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        if (first) reject(new Error(`live tail answered ${res.statusCode}`));
+        else reconnect();
+        return;
+      }
+      res.setEncoding('utf8');
+      let buffered = '';
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        let end = buffered.indexOf('\n\n');
+        while (end !== -1) {
+          const event = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          if (event.startsWith('id: ')) {
+            received[index] = (received[index] ?? 0) + 1;
+            lastIds[index] = event.slice(4, event.indexOf('\n'));
+            const sent = REQUEST_TIME.exec(event)?.[1];
+            if (sent) lags[index]!.push(nowMs() - Number(sent));
           }
-        });
-        const ended = () => {
-          readerEnded[index] = true;
-        };
-        res.on('end', ended);
-        res.on('close', ended);
-        resolve();
-      },
-    );
+          end = buffered.indexOf('\n\n');
+        }
+      });
+      res.on('end', reconnect);
+      res.on('close', reconnect);
+      resolve();
+    });
     req.on('error', (error) => {
-      readerEnded[index] = true;
-      reject(error);
+      if (first) reject(error);
+      else reconnect();
     });
     req.end();
   });
@@ -89,11 +109,14 @@ const readers = spec.clients - spec.stalled;
 await Promise.all(Array.from({ length: readers }, (_, i) => openReader(i)));
 
 process.on('message', (message: SseToAgent) => {
-  if (message.type === 'close') process.exit(0);
+  if (message.type === 'close') {
+    closing = true;
+    process.exit(0);
+  }
   if (message.type !== 'report') return;
   const report: SseReport = {
     received: [...received],
-    readerEnded: [...readerEnded],
+    reconnects: [...reconnects],
     stalledPorts: [...stalledPorts],
     lagP99Ms: lags.map((values) => Math.round(percentile(values, 99))),
   };

@@ -1,7 +1,6 @@
 /** faults/results/latest.{json,md} (a full run) or faults/results/tmp/partial.* (any other). */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { MachineInfo } from '../../bench/lib/machine.js';
+import { cell, writeResultFiles } from '../../bench/lib/report.js';
 import type { ScenarioResult, SuiteParams } from './scenario.js';
 
 export interface FaultReport {
@@ -11,8 +10,6 @@ export interface FaultReport {
   loadAverageAtEnd: number[];
   scenarios: ScenarioResult[];
 }
-
-const cell = (value: unknown) => String(value ?? '').replaceAll('|', '\\|');
 
 const statuses = (counts: Record<string, number>) =>
   Object.entries(counts)
@@ -26,7 +23,7 @@ export function tableRows(scenarios: ScenarioResult[]): string[] {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...scenarios.map(
       (r) =>
-        `| ${cell(r.title)} | ${cell(r.expectation)} | ${r.accepted} | ${r.expected} | ${r.delivered} | ${r.failed}${r.retrying ? ` (+${r.retrying} retrying)` : ''} | ${r.lost} | ${r.duplicated} | ${cell(statuses(r.answersDuringFault))} | ${r.recoverS === null ? 'n/a' : `${r.recoverS} s`} | ${r.met ? 'met' : '**MISSED**'} |`,
+        `| ${cell(r.title)} | ${cell(r.expectation)} | ${r.accepted} | ${r.expected} | ${r.delivered} | ${r.failed}${r.retrying ? ` (+${r.retrying} retrying)` : ''}${r.pending ? ` (+${r.pending} still queued)` : ''} | ${r.lost} | ${r.duplicated} | ${cell(statuses(r.answersDuringFault))} | ${r.recoverS === null ? 'n/a' : `${r.recoverS} s`} | ${r.met ? 'met' : '**MISSED**'} |`,
     ),
   ];
 }
@@ -36,7 +33,7 @@ export function renderMarkdown(report: FaultReport): string {
   const lines = [
     '# Fault suite results (`npm run faults`)',
     '',
-    `- date: ${machine.date}; commit ${machine.commit}; ${params.short ? '**short** run' : 'full run'}: ${params.rate} pushes/s, ${params.preMs / 1000} s before each fault, ${params.postMs / 1000} s after, drains of up to ${params.drainMs / 1000} s; total ${Math.round(report.durationSeconds)} s`,
+    `- date: ${machine.date}; commit ${machine.commit}; ${params.short ? '**short** run' : 'full run'}: ${params.rate} pushes/s, ${params.preMs / 1000} s before each fault, ${params.postMs / 1000} s after, drains until the queues are empty (giving up after ${params.drainMs / 1000} s without progress); total ${Math.round(report.durationSeconds)} s`,
     `- machine: ${machine.nproc} cores (nproc), ${machine.cpuModel}, ${machine.memoryGiB} GiB; node ${machine.node}; redis-server ${machine.redis}`,
     `- product code: commit ${machine.commit}${machine.dirtyFiles.length > 0 ? ` plus uncommitted changes in ${machine.dirtyFiles.map((f) => `\`${f}\``).join(', ')}` : ', clean'}`,
     `- load average at start ${machine.loadAverageAtStart.join(' / ')}, at end ${report.loadAverageAtEnd.join(' / ')} (the 2 cores are shared with other jobs)`,
@@ -71,12 +68,5 @@ export function renderMarkdown(report: FaultReport): string {
 }
 
 export function writeReport(report: FaultReport, partial: boolean): { json: string; md: string } {
-  const dir = fileURLToPath(new URL(partial ? '../results/tmp/' : '../results/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  const name = partial ? 'partial' : 'latest';
-  const json = `${dir}${name}.json`;
-  const md = `${dir}${name}.md`;
-  writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(md, renderMarkdown(report));
-  return { json, md };
+  return writeResultFiles(new URL('../results/', import.meta.url), report, renderMarkdown(report), partial);
 }

@@ -7,11 +7,16 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent } from '../../bench/lib/agents.js';
+import type { DeliverySeen, ReceiverBehaviour } from '../../bench/lib/protocol.js';
 import { nowMs } from '../../bench/lib/protocol.js';
+import { AdminClient } from '../../bench/lib/stack.js';
 import { percentile, round } from '../../bench/lib/stats.js';
-import type { DeliverySeen, ReceiverMode } from './protocol.js';
+import { type AccessRecordLite, deliveryKey, drain, recordKey } from './drain.js';
 import { type PushOutcome, SteadyPusher } from './pusher.js';
 import { ADMIN_TOKEN, type FaultStack, INGEST_TOKEN } from './stack.js';
+
+/** The drain may go on this many times its no-progress deadline while the backlog shrinks. */
+const DRAIN_CAP_FACTOR = 10;
 
 export interface SuiteParams {
   short: boolean;
@@ -20,7 +25,7 @@ export interface SuiteParams {
   /** Load before the fault, and after it ends. */
   preMs: number;
   postMs: number;
-  /** Longest wait for the drain after the load stops. */
+  /** Longest the drain waits after the load stops while nothing moves (see drain.ts). */
   drainMs: number;
   /** The workers' WORKER_LOCK_DURATION_MS: how soon a killed worker's jobs come back. */
   lockMs: number;
@@ -54,6 +59,8 @@ export interface ScenarioDefinition {
   expectation: string;
   topology?: ScenarioTopology;
   rate?: number;
+  /** Load before the fault at least this long (a window to measure the no-fault rate in). */
+  minPreMs?: number;
   /** Drain deadline over the suite's (a killed worker's jobs wait for their lock to expire). */
   drainMs?: number;
   /** Runs before the load starts (its triggers exist). */
@@ -128,6 +135,8 @@ export interface ScenarioResult {
   failed: number;
   /** Not delivered, no final record, but a `retrying` record says its next attempt is scheduled. */
   retrying: number;
+  /** Unsettled when the drain gave up while jobs were still queued: not judged lost or not. */
+  pending: number;
   lost: number;
   /** Events with at least one delivery lost. */
   lostEvents: number;
@@ -153,91 +162,33 @@ const DEFAULT_TOPOLOGY: ScenarioTopology = { repositories: 3, labels: ['a', 'b']
 /** Namespaces follow the distribution name rules: lower-case letters, digits, separators. */
 const namespaceOf = (id: string) => `f-${id.replaceAll(/[^a-z0-9]+/g, '-')}`;
 
-async function adminCall(ctx: SuiteContext, method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${ctx.stack.apiUrls[0]}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
 async function setUp(ctx: SuiteContext, def: ScenarioDefinition): Promise<ScenarioSetup> {
   const topology = def.topology ?? DEFAULT_TOPOLOGY;
   const namespace = namespaceOf(def.id);
   const repositories = Array.from({ length: topology.repositories }, (_, i) => `r${i}`);
   const triggers: ScenarioSetup['triggers'] = [];
+  const admin = new AdminClient(ctx.stack.apiUrls[0]!);
   for (const repository of repositories) {
     const list: ScenarioSetup['triggers'][number] = [];
     for (const [i, label] of topology.labels.entries()) {
       const path = `/hook/${namespace}.${repository}.${i}`;
       const url = `http://127.0.0.1:${ctx.receiver.ports[label]}${path}`;
-      const created = (await adminCall(
-        ctx,
-        'POST',
-        `/v1/namespaces/${namespace}/repositories/${repository}/triggers`,
-        { name: `t${i}-${label}`, url, type: 'ALL' },
-      )) as { id: string };
-      list.push({ id: created.id, label, path });
+      const id = await admin.createTrigger(namespace, repository, {
+        name: `t${i}-${label}`,
+        url,
+        type: 'ALL',
+        enabled: true,
+      });
+      list.push({ id, label, path });
     }
     triggers.push(list);
   }
   return { namespace, repositories, triggers };
 }
 
-export function setReceiverMode(ctx: SuiteContext, label: string, mode: ReceiverMode): void {
-  ctx.receiver.send({ type: 'mode', label, mode } as never);
+export function setReceiverMode(ctx: SuiteContext, label: string, behaviour: ReceiverBehaviour): void {
+  ctx.receiver.send({ type: 'mode', label, behaviour });
 }
-
-export async function receiverDeliveries(receiver: Agent): Promise<DeliverySeen[]> {
-  const id = Math.floor(Math.random() * 1e9);
-  return new Promise((resolve) => {
-    const listener = (message: { type: string; id?: number; deliveries?: DeliverySeen[] }) => {
-      if (message.type !== 'deliveries' || message.id !== id) return;
-      receiver.child.off('message', listener);
-      resolve(message.deliveries ?? []);
-    };
-    receiver.child.on('message', listener);
-    receiver.child.send({ type: 'deliveries', id });
-  });
-}
-
-interface AccessRecordLite {
-  triggerUrl: string;
-  tag: string;
-  status: string;
-  deliveryId: string;
-  attempt: number;
-}
-
-/** Every record of a repository with one status, through the logs app as a user reads them. */
-export async function recordsOf(
-  ctx: SuiteContext,
-  namespace: string,
-  repository: string,
-  status: string,
-): Promise<AccessRecordLite[]> {
-  const records: AccessRecordLite[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < 1000; page++) {
-    const query = new URLSearchParams({ status, limit: '200', ...(cursor ? { cursor } : {}) });
-    const response = await fetch(
-      `${ctx.stack.logsUrl}/v1/namespaces/${namespace}/repositories/${repository}/records?${query}`,
-      { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
-    );
-    if (response.status !== 200)
-      throw new Error(`records answered ${response.status}: ${await response.text()}`);
-    const body = (await response.json()) as { records: AccessRecordLite[]; nextCursor: string | null };
-    records.push(...body.records);
-    cursor = body.nextCursor;
-    if (!cursor) break;
-  }
-  return records;
-}
-
-const pathOf = (url: string) => new URL(url).pathname;
 
 interface Sample {
   t: number;
@@ -252,9 +203,10 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
   const labels = [...new Set(setup.triggers.flat().map((t) => t.label))];
   const fanout = setup.triggers[0]!.length;
   await def.before?.(ctx, setup);
-  receiver.send({ type: 'forget' } as never);
-  const deliveredBase = receiver.total(labels);
-  const delivered = () => receiver.total(labels) - deliveredBase;
+  receiver.send({ type: 'forget' });
+  const deliveredLabels = labels.map((label) => `${label}:delivered`);
+  const deliveredBase = receiver.total(deliveredLabels);
+  const delivered = () => receiver.total(deliveredLabels) - deliveredBase;
 
   const pusher = new SteadyPusher(
     ctx.stack.apiUrls,
@@ -275,7 +227,7 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
   log(`${def.id}: ${def.title} (${rate} pushes/s to ${setup.repositories.length} x ${fanout} triggers)`);
   marks.loadStart = nowMs();
   pusher.start(rate);
-  await sleep(params.preMs);
+  await sleep(Math.max(params.preMs, def.minPreMs ?? 0));
   marks.faultStart = nowMs();
   await def.inject({
     ctx,
@@ -291,46 +243,43 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
   marks.loadEnd = nowMs();
   await pusher.close();
 
-  // Drain: until every accepted event's deliveries arrived, or arrived and failed visibly,
-  // or the deadline. Failed records are looked up only when the receivers stop moving.
-  const accepted = pusher.outcomes.filter((o) => o.status === 202);
-  const expected = accepted.length * fanout;
-  const drainDeadline = nowMs() + (def.drainMs ?? params.drainMs);
-  let failedCount = 0;
-  let lastDelivered = -1;
-  let quietSince = nowMs();
-  while (nowMs() < drainDeadline) {
-    const now = delivered();
-    if (now >= expected) break;
-    if (now !== lastDelivered) {
-      lastDelivered = now;
-      quietSince = nowMs();
-    } else if (nowMs() - quietSince > 1500) {
-      failedCount = 0;
-      for (const repository of setup.repositories) {
-        failedCount += (await recordsOf(ctx, setup.namespace, repository, 'failed')).length;
-      }
-      if (now + failedCount >= expected) break;
-      quietSince = nowMs();
-    }
-    await receiver.nextCounts(250);
-  }
+  const drained = await drain(
+    {
+      stack: ctx.stack,
+      receiver,
+      namespace: setup.namespace,
+      repositories: setup.repositories,
+      paths: setup.triggers.map((list) => list.map((trigger) => trigger.path)),
+      outcomes: pusher.outcomes,
+    },
+    ADMIN_TOKEN,
+    def.drainMs ?? params.drainMs,
+    DRAIN_CAP_FACTOR * (def.drainMs ?? params.drainMs),
+  );
   marks.drainEnd = nowMs();
   sampling = false;
   await sampler;
   const extra = (await def.after?.(ctx, setup)) ?? {};
 
-  const seen = await receiverDeliveries(receiver);
+  const { seen } = drained;
   const result = account(def, setup, pusher.outcomes, seen, { rate, fanout, marks, samples });
-  const records = await failedAndRetrying(ctx, setup);
-  applyRecords(result, setup, pusher.outcomes, records);
+  applyRecords(result, setup, pusher.outcomes, drained, drained.backlogAtEnd !== 0);
+  result.details.drain = {
+    settled: drained.settled,
+    backlogAtEnd: drained.backlogAtEnd,
+    unsettledAtEnd: drained.unsettledAtEnd,
+    seconds: round((marks.drainEnd - marks.loadEnd) / 1000, 1),
+  };
+  if (!drained.settled)
+    result.notes.push(
+      drained.backlogAtEnd === 0
+        ? `the queues emptied with ${drained.unsettledAtEnd} deliveries unsettled`
+        : `the drain reached its deadline with ${drained.backlogAtEnd} jobs queued and ${drained.unsettledAtEnd} deliveries unsettled`,
+    );
+  const failedJobs = await ctx.stack.failedJobsSince(marks.loadStart!).catch(() => ({}));
+  if (Object.keys(failedJobs).length > 0) result.details.failedJobs = failedJobs;
   Object.assign(result.details, extra);
-  const prefix = `/hook/${setup.namespace}.`;
-  def.enrich?.(result, {
-    outcomes: pusher.outcomes,
-    deliveries: seen.filter((delivery) => delivery.path.startsWith(prefix)),
-    marks,
-  });
+  def.enrich?.(result, { outcomes: pusher.outcomes, deliveries: seen, marks });
   const verdict = def.judge(result);
   result.met = verdict.met;
   result.notes.push(...verdict.notes);
@@ -338,16 +287,6 @@ export async function runScenario(ctx: SuiteContext, def: ScenarioDefinition): P
     `${def.id}: accepted ${result.accepted}, expected ${result.expected}, delivered ${result.delivered}, failed ${result.failed}, retrying ${result.retrying}, lost ${result.lost}, duplicated ${result.duplicated}, recover ${result.recoverS ?? 'n/a'} s: ${result.met ? 'met' : 'MISSED'}`,
   );
   return result;
-}
-
-async function failedAndRetrying(ctx: SuiteContext, setup: ScenarioSetup) {
-  const failed: AccessRecordLite[] = [];
-  const retrying: AccessRecordLite[] = [];
-  for (const repository of setup.repositories) {
-    failed.push(...(await recordsOf(ctx, setup.namespace, repository, 'failed')));
-    retrying.push(...(await recordsOf(ctx, setup.namespace, repository, 'retrying')));
-  }
-  return { failed, retrying };
 }
 
 interface Timing {
@@ -375,7 +314,7 @@ function account(
   const mine = seen.filter((delivery) => delivery.path.startsWith(prefix));
   const okByKey = new Map<string, DeliverySeen>();
   for (const delivery of mine) {
-    if (delivery.ok > 0) okByKey.set(`${delivery.path} ${delivery.tag}`, delivery);
+    if (delivery.ok > 0) okByKey.set(deliveryKey(delivery.path, delivery.tag), delivery);
   }
   const acceptedTags = new Set(outcomes.filter((o) => o.status === 202).map((o) => o.tag));
   const duringFault = outcomes.filter((o) => o.sentAt >= marks.faultStart! && o.sentAt <= marks.faultEnd!);
@@ -400,6 +339,7 @@ function account(
     delivered: 0,
     failed: 0,
     retrying: 0,
+    pending: 0,
     lost: 0,
     lostEvents: 0,
     duplicated: mine.filter((d) => d.afterOk > 0).length,
@@ -423,6 +363,14 @@ function account(
         (o) => o.retryAfter ?? 'missing',
       ),
       receiverRequests: mine.reduce((sum, d) => sum + d.received, 0),
+      // When the first copies of duplicated deliveries came, s from the load's start.
+      duplicateExamples: mine
+        .filter((d) => d.afterOk > 0)
+        .slice(0, 10)
+        .map(
+          (d) =>
+            `${d.id} ${d.path} x${d.received}, first at +${round((d.firstAt - marks.loadStart!) / 1000, 2)} s`,
+        ),
       okByKey,
     },
   };
@@ -434,20 +382,22 @@ function applyRecords(
   setup: ScenarioSetup,
   outcomes: PushOutcome[],
   records: { failed: AccessRecordLite[]; retrying: AccessRecordLite[] },
+  stillQueued: boolean,
 ): void {
   const okByKey = result.details.okByKey as Map<string, DeliverySeen>;
   delete result.details.okByKey;
-  const failed = new Set(records.failed.map((r) => `${pathOf(r.triggerUrl)} ${r.tag}`));
-  const retrying = new Set(records.retrying.map((r) => `${pathOf(r.triggerUrl)} ${r.tag}`));
+  const failed = new Set(records.failed.map(recordKey));
+  const retrying = new Set(records.retrying.map(recordKey));
   const lostExamples: string[] = [];
   const lostEvents = new Set<string>();
   for (const outcome of outcomes) {
     if (outcome.status !== 202) continue;
     for (const trigger of setup.triggers[outcome.target]!) {
-      const key = `${trigger.path} ${outcome.tag}`;
+      const key = deliveryKey(trigger.path, outcome.tag);
       if (okByKey.has(key)) result.delivered++;
       else if (failed.has(key)) result.failed++;
       else if (retrying.has(key)) result.retrying++;
+      else if (stillQueued) result.pending++;
       else {
         result.lost++;
         lostEvents.add(outcome.eventId);

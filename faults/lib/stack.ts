@@ -3,6 +3,14 @@
  * workers and the logs app as real processes started from their sources as `npm start`
  * runs them, every one on loopback. Apps can be killed, stopped and started again by name.
  */
+
+import {
+  createRedis,
+  PartitionedQueue,
+  queueNames,
+  type RedisConnection,
+  readBacklog,
+} from '@registry-triggers/store';
 import {
   type AppProcess,
   getFreePorts,
@@ -48,6 +56,7 @@ export class FaultStack {
   private env: Record<string, string> = {};
   private readonly urls = new Map<string, { readyUrl?: string; readyLine?: RegExp }>();
   private readonly appEnv = new Map<string, Record<string, string>>();
+  private queues: { redis: RedisConnection; queues: Array<PartitionedQueue<unknown>> } | undefined;
 
   private constructor(
     readonly redis: RedisHandle,
@@ -81,8 +90,10 @@ export class FaultStack {
       LOGS_HOST: '127.0.0.1',
       DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
       LOG_LEVEL: 'warn',
-      // 200 live-tail clients in one scenario; the default allows 100.
+      // 200 live-tail clients of one namespace in one scenario; the defaults allow fewer
+      // (LOGS_MAX_STREAMS_PER_NAMESPACE is the live-tail quota of issue 21's security work).
       LOGS_MAX_STREAMS: '250',
+      LOGS_MAX_STREAMS_PER_NAMESPACE: '250',
       ...this.options.env,
     };
     const starting: Promise<void>[] = [];
@@ -98,10 +109,11 @@ export class FaultStack {
     this.appEnv.set('logs', { LOGS_PORT: String(ports[apis]) });
     this.urls.set('logs', { readyUrl: `${this.logsUrl}/readyz` });
     starting.push(this.launch('logs', 'logs'));
+    const metricsPorts = await getFreePorts(workers);
     for (let i = 0; i < workers; i++) {
       const name = `worker${i + 1}`;
-      // No metrics port (it would listen on every interface): the start-up line says ready.
-      this.appEnv.set(name, { LOG_LEVEL: 'info' });
+      // Each worker its own metrics port (the default 9464 would be shared); the start-up line says ready.
+      this.appEnv.set(name, { LOG_LEVEL: 'info', WORKER_METRICS_PORT: String(metricsPorts[i]) });
       this.urls.set(name, { readyLine: /worker started/ });
       starting.push(this.launch(name, 'worker'));
     }
@@ -173,6 +185,49 @@ export class FaultStack {
     return redisCommand(this.redis.host, this.redis.port, args, 5000);
   }
 
+  /**
+   * Jobs waiting, delayed or active in every partition of both queues, read from Redis
+   * itself (never through the scenario's proxy) as the api's backlog gauge reads them.
+   */
+  async backlog(): Promise<number> {
+    if (!this.queues) {
+      const redis = createRedis(
+        { REDIS_URL: this.redis.url },
+        { role: 'fail-fast', commandTimeoutMs: 2000, name: 'fault-suite' },
+      );
+      const partitions = Number(this.env.QUEUE_PARTITIONS ?? 1);
+      this.queues = {
+        redis,
+        queues: [queueNames.pushEvents, queueNames.deliveries].map(
+          (name) => new PartitionedQueue<unknown>(name, partitions, redis),
+        ),
+      };
+    }
+    const backlog = await readBacklog(this.queues.queues);
+    return backlog.reduce((sum, p) => sum + p.counts.waiting + p.counts.delayed + p.counts.active, 0);
+  }
+
+  /**
+   * Jobs of either queue that ended failed since `since` (epoch ms): how many, and their
+   * reasons. A failed push-event job has no record of its own, so it explains a loss.
+   */
+  async failedJobsSince(since: number): Promise<Record<string, Record<string, number>>> {
+    await this.backlog();
+    const failed: Record<string, Record<string, number>> = {};
+    for (const queue of this.queues!.queues) {
+      for (const partition of queue.partitions) {
+        for (const job of await partition.getFailed(0, 999)) {
+          if (!job || (job.finishedOn ?? 0) < since) continue;
+          const reasons = failed[queue.name] ?? {};
+          failed[queue.name] = reasons;
+          const reason = job.failedReason.slice(0, 160);
+          reasons[reason] = (reasons[reason] ?? 0) + 1;
+        }
+      }
+    }
+    return failed;
+  }
+
   /** Every app answers /readyz (api, logs) or runs (workers). */
   async waitReady(timeoutMs = 60_000): Promise<void> {
     await waitFor(
@@ -194,6 +249,10 @@ export class FaultStack {
         app.running = false;
         await stopApp(app.process, 40_000);
       }
+    }
+    if (this.queues) {
+      await Promise.all(this.queues.queues.map((queue) => queue.close()));
+      this.queues.redis.disconnect();
     }
     await this.redis.stop();
   }

@@ -26,7 +26,9 @@ export const SHORT: SuiteParams = {
 };
 export const FULL: SuiteParams = {
   short: false,
-  rate: 300,
+  // 300/s (the issue's example) is more than the stack delivers on two cores shared with
+  // other jobs; the expectations are about losses and answers, not throughput.
+  rate: 100,
   preMs: 10_000,
   postMs: 15_000,
   drainMs: 60_000,
@@ -35,7 +37,8 @@ export const FULL: SuiteParams = {
 
 /** One way; a round trip gains twice this. */
 export const PROXY_DELAY_EACH_WAY_MS = 25;
-export const SSE_CLIENTS = 200;
+/** Live-tail clients: 200 in the full run; the short one has fewer, so its readers' one process keeps up. */
+export const SSE_CLIENTS = { full: 200, short: 60 };
 
 export const SCENARIO_IDS = [
   'redis-kill-always',
@@ -61,10 +64,10 @@ export class FaultSuite {
   ) {}
 
   static async start(params: SuiteParams, log: (line: string) => void): Promise<FaultSuite> {
-    const receiver = await forkAgent('../../faults/agents/receiver.ts', [
-      { label: 'a', mode: { kind: 'ok' } },
-      { label: 'b', mode: { kind: 'ok' } },
-      { label: 'flaky', mode: { kind: 'ok' } },
+    const receiver = await forkAgent('receiver.ts', [
+      { label: 'a', mode: 'fast', track: true },
+      { label: 'b', mode: 'fast', track: true },
+      { label: 'flaky', mode: 'fast', track: true },
     ]);
     let proxy: Agent | undefined;
     const stack = await FaultStack.start({
@@ -96,10 +99,10 @@ export class FaultSuite {
     if (id === 'redis-latency') return this.runLatency();
     const def =
       id === 'live-tail'
-        ? liveTailScenario(SSE_CLIENTS)
+        ? liveTailScenario(this.params.short ? SSE_CLIENTS.short : SSE_CLIENTS.full)
         : sharedStackScenarios().find((candidate) => candidate.id === id);
     if (!def) throw new Error(`unknown scenario ${id}`);
-    const rate = id === 'live-tail' ? (this.params.short ? 30 : 100) : undefined;
+    const rate = id === 'live-tail' ? (this.params.short ? 60 : 50) : undefined;
     return this.guarded({ ...def, ...(rate ? { rate } : {}) }, this.context());
   }
 
@@ -185,6 +188,7 @@ function failedRun(def: ScenarioDefinition, message: string, seconds: number): S
     delivered: 0,
     failed: 0,
     retrying: 0,
+    pending: 0,
     lost: 0,
     lostEvents: 0,
     duplicated: 0,

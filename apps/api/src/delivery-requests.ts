@@ -7,12 +7,13 @@ import { type AccessRecord, deliveryIdFor, type Trigger } from '@registry-trigge
 import {
   type DeliveryJob,
   deliveryJobOptions,
+  type JobContext,
   keys,
   type PartitionedQueue,
   queueNames,
   type RedisConnection,
 } from '@registry-triggers/store';
-import { QueueEvents } from 'bullmq';
+import { type Job, QueueEvents } from 'bullmq';
 
 /** A well-formed digest for test pushes: sha256 of the empty string. */
 export const TEST_DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -31,7 +32,7 @@ export class DeliveryRequests {
     private readonly maxAttempts: number,
   ) {}
 
-  async sendTest(trigger: Trigger): Promise<TestOutcome> {
+  async sendTest(trigger: Trigger, context: JobContext = {}): Promise<TestOutcome> {
     const deliveryId = deliveryIdFor(`test-${randomUUID()}`, trigger.id);
     const partition = this.queue.forRepository(trigger.namespace, trigger.repository);
     const events = await this.eventsFor(this.queue.partitions.indexOf(partition));
@@ -57,6 +58,7 @@ export class DeliveryRequests {
       digest: TEST_DIGEST,
       pushedAt: Date.now(),
       singleAttempt: true,
+      ...context,
     };
     await partition.add('test', job, { ...deliveryJobOptions(1), jobId: deliveryId });
     const record = await finished;
@@ -64,7 +66,7 @@ export class DeliveryRequests {
   }
 
   /** A new delivery (new webhook-id) of the record's event to the trigger, whatever its filter says. */
-  async redeliver(trigger: Trigger, record: AccessRecord): Promise<string> {
+  async redeliver(trigger: Trigger, record: AccessRecord, context: JobContext = {}): Promise<string> {
     const deliveryId = deliveryIdFor(`redeliver-${randomUUID()}`, trigger.id);
     const job: DeliveryJob = {
       deliveryId,
@@ -76,11 +78,17 @@ export class DeliveryRequests {
       digest: record.digest,
       pushedAt: record.requestTime,
       ...(record.requestBody ? { body: record.requestBody } : {}),
+      ...context,
     };
     await this.queue
       .forRepository(trigger.namespace, trigger.repository)
       .add('redeliver', job, { ...deliveryJobOptions(this.maxAttempts), jobId: deliveryId });
     return deliveryId;
+  }
+
+  /** The queue job of a delivery of the trigger, while the queue keeps it. */
+  async jobOf(trigger: Trigger, deliveryId: string): Promise<Job<DeliveryJob> | undefined> {
+    return this.queue.forRepository(trigger.namespace, trigger.repository).getJob(deliveryId);
   }
 
   private eventsFor(partition: number): Promise<QueueEvents> {

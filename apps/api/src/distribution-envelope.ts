@@ -3,6 +3,7 @@
  * carries a tag is an image push; blob pushes, pulls, deletes and pushes by digest are
  * ignored. `target.repository` is `<namespace>/<repository...>`.
  */
+import { createHash } from 'node:crypto';
 import {
   digestSchema,
   fullNameLengthRule,
@@ -31,6 +32,20 @@ export type EnvelopeItem =
   | { kind: 'push'; event: IncomingPushEvent }
   | { kind: 'ignored'; reason: string }
   | { kind: 'unusable'; reason: string; repository: string; tag: string };
+
+/**
+ * The id of an event the registry sent without one (distribution always sends one; other
+ * senders of the envelope may not), derived from what the event says. A resent envelope then
+ * carries the same ids, so a retry after a 503 takes only what the first attempt did not: a
+ * random id would enqueue every such event again on each retry. UUID-shaped (version 8).
+ */
+export function derivedEventId(event: Omit<IncomingPushEvent, 'eventId'>, timestamp: string): string {
+  const hex = createHash('sha256')
+    .update([event.namespace, event.repository, event.tag, event.digest, timestamp].join('\u0000'))
+    .digest('hex');
+  const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 export function readEnvelope(envelope: DistributionEnvelope): EnvelopeItem[] {
   return envelope.events.map((event): EnvelopeItem => {
@@ -63,15 +78,13 @@ export function readEnvelope(envelope: DistributionEnvelope): EnvelopeItem[] {
     if (failed.length > 0) return unusable(failed.join('; '));
     if (!isFullNameWithinLimit(namespace, repository)) return unusable(fullNameLengthRule);
     const pushedAt = event.timestamp ? Date.parse(event.timestamp) : Number.NaN;
+    const push = { namespace, repository, tag: target.tag, digest: target.digest! };
     return {
       kind: 'push',
       event: {
-        namespace,
-        repository,
-        tag: target.tag,
-        digest: target.digest!,
+        ...push,
         pushedAt: Number.isFinite(pushedAt) ? pushedAt : undefined,
-        eventId: event.id || undefined,
+        eventId: event.id || derivedEventId(push, event.timestamp ?? ''),
       },
     };
   });

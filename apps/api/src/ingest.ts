@@ -2,11 +2,24 @@
  * Puts push events durably into the push-event queue. An event id seen again within
  * 24 hours is dropped by BullMQ's deduplication inside the same script that adds the
  * job, so no crash between "remember" and "enqueue" can lose or double an event.
+ *
+ * A non-2xx answer does not promise that nothing was taken; a retry promises to take only
+ * what was not. "Nothing taken" cannot be kept: a request spans many namespaces and queue
+ * partitions, i.e. many hash slots (no transaction spans them on a cluster), and a command
+ * whose deadline ran out on the client may still run on the server, so even one slot's write
+ * can happen after its 503. What holds instead is that every event is marked seen (its dedupe
+ * key) in the very script that enqueues it, one event at a time: whatever a failed request
+ * left undone, the registry's resend of the same events takes exactly that, and re-takes
+ * nothing. That needs the same ids on the resend: a distribution event without an id gets one
+ * derived from its content; a push event without an `eventId` gets a random one, so its
+ * caller must send ids to retry exactly (the contract says so). Repositories created on the
+ * way exist either way and are found by the retry.
  */
 import { randomUUID } from 'node:crypto';
 import { HttpError } from '@registry-triggers/http-kit';
 import {
   EVENT_DEDUPE_TTL_MS,
+  type JobContext,
   keys,
   type PartitionedQueue,
   type PushEventJob,
@@ -15,10 +28,12 @@ import {
   type RedisConnection,
   ReplicationTimeoutError,
   type RepositoryStore,
+  type RepositoryToEnsure,
   slotMaster,
   waitForReplicas,
 } from '@registry-triggers/store';
 import type { Queue } from 'bullmq';
+import { QUOTA_SETTINGS } from './quotas.js';
 
 export interface IncomingPushEvent {
   namespace: string;
@@ -32,7 +47,22 @@ export interface IncomingPushEvent {
 export interface IngestResult {
   accepted: number;
   duplicates: number;
+  /** One per event, in request order (refused events too). */
   eventIds: string[];
+  /**
+   * Only when there are any: the events not taken because their repository is new and its
+   * namespace is at its quota, and those repositories.
+   */
+  refused?: number;
+  refusedRepositories?: RefusedRepository[];
+}
+
+export interface RefusedRepository {
+  namespace: string;
+  repository: string;
+  /** The setting of the quota (REPOSITORIES_PER_NAMESPACE) and its value. */
+  quota: string;
+  limit: number;
 }
 
 /** With replicas > 0, 202 is answered only once that many replicas hold the events. */
@@ -47,22 +77,84 @@ export interface IngestTarget {
   /** Repositories are created on their first push, so they can be read as soon as 202 is answered. */
   repositories: RepositoryStore;
   durability?: Durability | undefined;
+  /** REPOSITORIES_PER_NAMESPACE: a push that would create one more is refused, not taken. */
+  repositoriesPerNamespace: number;
+  /** INGEST_DEADLINE_MS: a request not taken by then is answered 503 (withinDeadline). */
+  deadlineMs?: number | undefined;
 }
 
-export async function ingestPushEvents(
-  { queue, repositories, durability }: IngestTarget,
+export function ingestPushEvents(
+  target: IngestTarget,
   events: IncomingPushEvent[],
   now: number,
+  context: JobContext = {},
+): Promise<IngestResult> {
+  const work = takeEvents(target, events, now, context);
+  return target.deadlineMs === undefined ? work : withinDeadline(work, target.deadlineMs);
+}
+
+/**
+ * The answer of a request that outlives its deadline: 503 then, rather than after the sender
+ * gave up (the distribution registry waits 1 s). Its writes go on; the resend takes exactly
+ * what they did not (see the top of this file).
+ */
+function withinDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new HttpError(
+            503,
+            'ingest-deadline',
+            `the events were not all taken within ${deadlineMs} ms; send the same events again (only what was not taken is taken)`,
+            undefined,
+            { 'Retry-After': '1' },
+          ),
+        ),
+      deadlineMs,
+    );
+  });
+  // A failure after the deadline's answer has no one left to tell.
+  work.catch(() => {});
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+async function takeEvents(
+  { queue, repositories, durability, repositoriesPerNamespace }: IngestTarget,
+  events: IncomingPushEvent[],
+  now: number,
+  context: JobContext = {},
 ): Promise<IngestResult> {
   const eventIds = events.map((event) => event.eventId ?? randomUUID());
-  // Group by partition so each group is one atomic addBulk on one hash slot.
+
+  // date_created is the moment of the first push: the registry's push time, but never later
+  // than its arrival here (a clock ahead, or a pushedAt in the future).
+  const firstPushes = new Map<string, RepositoryToEnsure>();
+  for (const event of events) {
+    const key = `${event.namespace}/${event.repository}`;
+    if (!firstPushes.has(key))
+      firstPushes.set(key, {
+        namespace: event.namespace,
+        name: event.repository,
+        createdAt: Math.min(event.pushedAt ?? now, now),
+      });
+  }
+  // First, so that a push to a repository the quota refuses is not enqueued (and the worker
+  // never creates it), and every repository of a 202 can be read at once.
+  const { refused } = await repositories.ensureAll([...firstPushes.values()], repositoriesPerNamespace);
+  const refusedNames = new Set(refused.map(({ namespace, name }) => `${namespace}/${name}`));
+
+  // Group by partition: each group is one addBulk (a pipeline of one script per event) on one hash slot.
   const groups = new Map<Queue<PushEventJob>, Array<{ jobId: string; index: number }>>();
   const jobs = events.map((event, index) => {
     const jobId = randomUUID();
-    const partition = queue.forRepository(event.namespace, event.repository);
-    const group = groups.get(partition) ?? [];
-    group.push({ jobId, index });
-    groups.set(partition, group);
+    if (!refusedNames.has(`${event.namespace}/${event.repository}`)) {
+      const partition = queue.forRepository(event.namespace, event.repository);
+      const group = groups.get(partition) ?? [];
+      group.push({ jobId, index });
+      groups.set(partition, group);
+    }
     return {
       jobId,
       data: {
@@ -73,27 +165,15 @@ export async function ingestPushEvents(
         digest: event.digest,
         pushedAt: event.pushedAt ?? now,
         receivedAt: now,
+        ...(context.requestId ? { requestId: context.requestId } : {}),
+        ...(context.traceparent ? { traceparent: context.traceparent } : {}),
       } satisfies PushEventJob,
     };
   });
 
-  const firstPushes = new Map<string, { namespace: string; repository: string; pushedAt: number }>();
-  for (const { data } of jobs) {
-    const key = `${data.namespace}/${data.repository}`;
-    if (!firstPushes.has(key)) firstPushes.set(key, data);
-  }
-
   let duplicates = 0;
-  // date_created is the moment of the first push: the registry's push time, but never later
-  // than its arrival here (a clock ahead, or a pushedAt in the future).
-  const ensured = Promise.all(
-    [...firstPushes.values()].map((push) =>
-      repositories.ensure(push.namespace, push.repository, Math.min(push.pushedAt, now)),
-    ),
-  );
-  await Promise.all([
-    ensured,
-    ...[...groups].map(async ([partition, members]) => {
+  await Promise.all(
+    [...groups].map(async ([partition, members]) => {
       const slotKey = keys.queuePrefix(queueNames.pushEvents, queue.partitions.indexOf(partition));
       // WAIT only vouches for writes made on its own connection: note the master before writing.
       const wroteVia = durability && (slotMaster(durability.redis, slotKey) ?? null);
@@ -140,6 +220,19 @@ export async function ingestPushEvents(
         });
       }
     }),
-  ]);
-  return { accepted: events.length - duplicates, duplicates, eventIds };
+  );
+  const refusedEvents = events.filter((event) => refusedNames.has(`${event.namespace}/${event.repository}`));
+  if (refusedEvents.length === 0) return { accepted: events.length - duplicates, duplicates, eventIds };
+  return {
+    accepted: events.length - refusedEvents.length - duplicates,
+    duplicates,
+    eventIds,
+    refused: refusedEvents.length,
+    refusedRepositories: refused.map(({ namespace, name }) => ({
+      namespace,
+      repository: name,
+      quota: QUOTA_SETTINGS.repositoriesPerNamespace,
+      limit: repositoriesPerNamespace,
+    })),
+  };
 }

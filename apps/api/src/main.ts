@@ -24,10 +24,12 @@ import { createApiApp } from './app.js';
 import { DeliveryRequests } from './delivery-requests.js';
 import { readApiEnv } from './env.js';
 import { registerBacklogMetrics } from './metrics.js';
+import { startApiTracing } from './tracing.js';
 
 const env = readApiEnv();
 const logger = createLogger('api', env.LOG_LEVEL);
 const shutdown = new ShutdownManager(logger);
+const tracing = await startApiTracing(env);
 
 const redis = createRedis(env, {
   role: 'fail-fast',
@@ -68,6 +70,7 @@ const app = createApiApp({
   records,
   logger,
   metrics,
+  tracer: tracing.tracer,
 });
 if (!(await awaitFirstConnection(redis)))
   logger.warn('Redis is not reachable yet: answering 503 until it is');
@@ -86,4 +89,5 @@ shutdown.register('http', () => closeServer(server));
 shutdown.register('delivery events', () => deliveryRequests.close());
 shutdown.register('queues', () => Promise.all([pushEvents.close(), deliveries.close()]));
 shutdown.register('redis', () => Promise.all([redis.quit(), ...blockingConnections.map((c) => c.quit())]));
+shutdown.register('traces', () => tracing.shutdown());
 shutdown.listen();

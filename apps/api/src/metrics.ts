@@ -1,8 +1,12 @@
 import type { PartitionBacklog } from '@registry-triggers/store';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Source } from './sources/index.js';
+
+/** Which route took an event: a bounded label (one value per ingest route). */
+export type IngestSource = 'push' | 'distribution' | Source;
 
 export interface ApiMetrics {
-  events: Counter<'outcome'>;
+  events: Counter<'source' | 'outcome'>;
   enqueueSeconds: Histogram;
 }
 
@@ -10,8 +14,8 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
   return {
     events: new Counter({
       name: 'push_events_total',
-      help: 'Push events received, by outcome (accepted, duplicate, ignored)',
-      labelNames: ['outcome'],
+      help: 'Push events received, by ingest route (source) and outcome (accepted, duplicate, ignored, refused: over a quota)',
+      labelNames: ['source', 'outcome'],
       registers: [registry],
     }),
     enqueueSeconds: new Histogram({

@@ -2,7 +2,7 @@
 // actually lands in the BullMQ push-event queue.
 import { readFile } from 'node:fs/promises';
 import { type PushEventJob, queueNames } from '@registry-triggers/store';
-import { uniqueName, useRedis } from '@registry-triggers/testing';
+import { redisInfo, uniqueName, useRedis } from '@registry-triggers/testing';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, digestOf, expectProblemShape, startApi } from './support/api-harness.js';
@@ -66,6 +66,8 @@ describe('POST /v1/events/push', () => {
       digest: digestOf(1),
       pushedAt: job?.receivedAt,
       receivedAt: expect.any(Number),
+      // The answer's X-Request-Id, carried to the deliveries' records.
+      requestId: response.headers.get('x-request-id'),
     });
     expect(job?.receivedAt).toBeGreaterThanOrEqual(before);
     expect(job?.receivedAt).toBeLessThanOrEqual(Date.now());
@@ -84,6 +86,35 @@ describe('POST /v1/events/push', () => {
     expect((await api.request('GET', path, { token: api.adminToken })).body.createdAt).toBe(
       created.body.createdAt,
     );
+  });
+
+  it('creates the new repositories of a batch with one script per namespace, not one per repository', async () => {
+    // Scripts Redis ran (EVALSHA, and EVAL when it had to load one) while a request was served.
+    const scriptsRun = async (send: () => Promise<unknown>) => {
+      const server = redisServer();
+      const count = async () => {
+        const stats = await redisInfo(server.host, server.port, ['INFO', 'commandstats']);
+        const calls = (name: string) =>
+          Number(/calls=(\d+)/.exec(stats.get(`cmdstat_${name}`) ?? '')?.[1] ?? 0);
+        return calls('evalsha') + calls('eval');
+      };
+      const before = await count();
+      await send();
+      return (await count()) - before;
+    };
+    const batchOf = (namespaces: string[]) =>
+      Array.from({ length: 300 }, (_, i) => ({ ...event(namespaces[i % 3]!, i), repository: `repo-${i}` }));
+    // Once to load every script, then counted.
+    expect((await push(batchOf([uniqueName(), uniqueName(), uniqueName()]))).status).toBe(202);
+    const namespaces = [uniqueName(), uniqueName(), uniqueName()];
+    const scripts = await scriptsRun(async () => expect((await push(batchOf(namespaces))).status).toBe(202));
+    // One script per event enqueues it (its dedupe key in the same script); the 300 new
+    // repositories cost one script per namespace.
+    expect(scripts).toBe(300 + 3);
+    const listed = await api.request('GET', `/v1/namespaces/${namespaces[1]}/repositories?limit=200`, {
+      token: api.adminToken,
+    });
+    expect(listed.body.repositories).toHaveLength(100);
   });
 
   it("dates a new repository at its first push's time, but never later than its arrival", async () => {
@@ -256,6 +287,7 @@ describe('POST /v1/events/distribution', () => {
         digest: 'sha256:389d74500ab3670423118923bb4bad9c2ffac7c01d27dd9bd601c80ca01fb2ec',
         pushedAt: Date.parse('2026-11-26T22:50:59.027Z'),
         receivedAt: expect.any(Number),
+        requestId: sent.headers.get('x-request-id'),
       },
     ]);
 
@@ -289,6 +321,16 @@ describe('POST /v1/events/distribution', () => {
       expect.objectContaining({ namespace: ns, repository: 'team/app', tag: 'release-v1.2' }),
     ]);
   });
+
+  /** The api's warn lines about unusable envelope events that name `repository` among their examples. */
+  const warningsNaming = (repository: string) =>
+    api.logged.filter(
+      (line) =>
+        line.msg?.includes('cannot be taken') &&
+        (line.examples as Array<{ repository: string }> | undefined)?.some(
+          (e) => e.repository === repository,
+        ),
+    );
 
   it('counts only tagged manifest pushes; everything else is ignored', async () => {
     const ns = uniqueName();
@@ -349,18 +391,45 @@ describe('POST /v1/events/distribution', () => {
       ignored: 10,
     });
     expect((await queuedFor(ns)).map((job) => job.tag).sort()).toEqual(['v1', 'v2', 'v3', 'v4']);
-    // The image pushes it could not take are warned of, each with its reason; the rest are
-    // not image pushes and go unremarked.
-    const warned = api.logged
-      .filter(
-        (line) => line.msg?.includes('cannot be taken') && [`${ns}/app`, 'app'].includes(line.repository),
-      )
-      .map((line) => [line.repository, line.tag, line.reason]);
-    expect(warned).toEqual([
-      ['app', 'v1', 'the repository has no namespace: it must be <namespace>/<repository>'],
-      [`${ns}/app`, '-v1', expect.stringMatching(/^tag must be/)],
-      [`${ns}/app`, 'v1', expect.stringMatching(/digest/)],
+    // The image pushes it could not take are warned of in one line, the first few with their
+    // reason; the rest are not image pushes and go unremarked.
+    const warned = warningsNaming(`${ns}/app`);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]?.unusable).toBe(3);
+    expect(warned[0]?.examples).toEqual([
+      {
+        repository: 'app',
+        tag: 'v1',
+        reason: 'the repository has no namespace: it must be <namespace>/<repository>',
+      },
+      { repository: `${ns}/app`, tag: '-v1', reason: expect.stringMatching(/^tag must be/) },
+      { repository: `${ns}/app`, tag: 'v1', reason: expect.stringMatching(/digest/) },
     ]);
+  });
+
+  it('an envelope of many unusable pushes writes one warn line, not one per event', async () => {
+    const ns = uniqueName();
+    const events = Array.from({ length: 400 }, (_, i) => ({
+      id: `bad-${i}`,
+      action: 'push',
+      target: {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: digestOf(7),
+        repository: `${ns}/app`,
+        tag: `-bad${i}`,
+      },
+    }));
+    const response = await api.request('POST', '/v1/events/distribution', {
+      token: api.ingestToken,
+      body: { events },
+      contentType: V1,
+    });
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({ accepted: 0, ignored: 400 });
+    const warned = warningsNaming(`${ns}/app`);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ unusable: 400 });
+    expect(warned[0]?.examples).toHaveLength(3);
   });
 
   it('an envelope with no events is 202 with nothing accepted', async () => {
@@ -400,15 +469,21 @@ describe('POST /v1/events/distribution', () => {
 });
 
 describe('metrics of ingestion', () => {
-  it('push_events_total counts accepted, duplicate and ignored events', async () => {
+  it('push_events_total counts accepted, duplicate and ignored events by source', async () => {
     const read = async () => {
       const text = (await api.request('GET', '/metrics')).text;
-      const value = (outcome: string) =>
+      const value = (source: string, outcome: string) =>
         Number(
-          new RegExp(`^push_events_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1] ??
-            0,
+          new RegExp(
+            `^push_events_total\\{(?=[^}]*source="${source}")(?=[^}]*outcome="${outcome}")[^}]*\\} (\\d+)$`,
+            'm',
+          ).exec(text)?.[1] ?? 0,
         );
-      return { accepted: value('accepted'), duplicate: value('duplicate'), ignored: value('ignored') };
+      return {
+        accepted: value('push', 'accepted'),
+        duplicate: value('push', 'duplicate'),
+        ignored: value('distribution', 'ignored'),
+      };
     };
     const before = await read();
     const ns = uniqueName();

@@ -135,6 +135,35 @@ const templates: Record<string, object> = {
   envelope: {
     events: [{ id: 'e', action: 'push', target: { repository: 'fz/app', tag: 'v1', digest: digestOf(1) } }],
   },
+  harbor: {
+    type: 'PUSH_ARTIFACT',
+    occur_at: 1680501893,
+    event_data: {
+      resources: [{ digest: digestOf(1), tag: 'v1' }],
+      repository: { name: 'app', namespace: 'fz', repo_full_name: 'fz/app' },
+    },
+  },
+  azure: { id: 'a', action: 'push', target: { repository: 'fz/app', tag: 'v1', digest: digestOf(1) } },
+  ecr: {
+    id: 'e',
+    'detail-type': 'ECR Image Action',
+    source: 'aws.ecr',
+    detail: { 'action-type': 'PUSH', result: 'SUCCESS', 'repository-name': 'fz/app', 'image-tag': 'v1' },
+  },
+  pubsub: {
+    message: {
+      messageId: 'm',
+      data: Buffer.from(JSON.stringify({ action: 'INSERT', tag: 'h/fz/app:v1' })).toString('base64'),
+    },
+  },
+  cloudevent: {
+    specversion: '1.0',
+    id: 'c',
+    source: '/x',
+    type: 'zotregistry.image.updated',
+    data: { name: 'fz/app', reference: 'v1' },
+    data_base64: 'e30=',
+  },
 };
 const fieldNames = [
   'name',
@@ -157,6 +186,16 @@ const fieldNames = [
   'events',
   'action',
   'target',
+  'type',
+  'event_data',
+  'resources',
+  'detail',
+  'message',
+  'data',
+  'data_base64',
+  'specversion',
+  'updated_tags',
+  'push_data',
   '__proto__',
   'constructor',
   'toString',
@@ -218,6 +257,8 @@ const contentType = fc.oneof(
     'APPLICATION/JSON',
     'application/vnd.docker.distribution.events.v1+json',
     'application/vnd.docker.distribution.events.v2+json',
+    'application/cloudevents+json',
+    'application/cloudevents-batch+json',
     'application/problem+json',
     'application/*',
     'text/plain',
@@ -305,6 +346,15 @@ describe('random and malformed requests never get a 5xx', () => {
       { method: 'POST', template: '/v1/events/push' },
       { method: 'POST', template: '/v1/events/distribution' },
     ]);
+  });
+
+  it('registry routes', async () => {
+    await checkNever5xx(
+      ['harbor', 'dockerhub', 'quay', 'azure', 'ecr', 'gar', 'cloudevents'].map((source) => ({
+        method: 'POST',
+        template: `/v1/events/${source}`,
+      })),
+    );
   });
 
   it('token routes', async () => {

@@ -4,7 +4,7 @@
 // representative request with a documented status, media type and body shape. The logs
 // app's routes are held against the logs app in apps/logs/test/openapi.test.ts.
 import { expressRoutes, type OpenApiDocument, openApiDocument } from '@registry-triggers/http-kit';
-import { CaBundleStore, RecordStore } from '@registry-triggers/store';
+import { CaBundleStore, DeliveryStates, RecordStore } from '@registry-triggers/store';
 import {
   createPrivateCa,
   resolveRef,
@@ -88,11 +88,20 @@ const CONTRACT_ROUTES: Record<string, Array<'api' | 'logs'>> = {
   'GET /v1/namespaces/{ns}/repositories/{repo}/triggers': ['api'],
   'GET /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': ['api'],
   'PUT /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': ['api'],
+  'PATCH /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': ['api'],
   'DELETE /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': ['api'],
   'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/test': ['api'],
   'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records/{recordId}/redeliver': ['api'],
+  'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records/{recordId}/cancel': ['api'],
   'POST /v1/events/push': ['api'],
   'POST /v1/events/distribution': ['api'],
+  'POST /v1/events/harbor': ['api'],
+  'POST /v1/events/dockerhub': ['api'],
+  'POST /v1/events/quay': ['api'],
+  'POST /v1/events/azure': ['api'],
+  'POST /v1/events/ecr': ['api'],
+  'POST /v1/events/gar': ['api'],
+  'POST /v1/events/cloudevents': ['api'],
   'GET /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records': ['logs'],
   'GET /v1/namespaces/{ns}/repositories/{repo}/records': ['logs'],
   'GET /v1/namespaces/{ns}/records/{recordId}': ['logs'],
@@ -222,17 +231,22 @@ describe('the OpenAPI document (structure)', () => {
     expect(statuses('GET /readyz')).toEqual([200, 503]);
     expect(statuses('POST /v1/namespaces/{ns}/tokens')).toEqual([201, 400, 401, 403, 404, 413, 415, 503]);
     expect(statuses('PUT /v1/namespaces/{ns}/repositories/{repo}')).toEqual([
-      200, 201, 400, 401, 403, 404, 413, 415, 503,
+      200, 201, 400, 401, 403, 404, 409, 413, 415, 503,
     ]);
     expect(statuses('POST /v1/namespaces/{ns}/repositories/{repo}/triggers')).toEqual([
       201, 400, 401, 403, 404, 409, 413, 415, 503,
     ]);
     expect(statuses('DELETE /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}')).toContain(204);
-    expect(statuses('POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/test')).toEqual(
-      expect.arrayContaining([200, 202]),
-    );
+    expect(statuses('POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/test')).toEqual([
+      200, 202, 400, 401, 403, 404, 429, 503,
+    ]);
+    const tooMany = resolveRef(doc, '#/components/responses/TooManyRequests') as Json;
+    expect(tooMany.headers).toHaveProperty('Retry-After');
     expect(statuses('POST /v1/events/push')).toEqual([202, 400, 401, 403, 413, 415, 503]);
     expect(statuses('POST /v1/events/distribution')).toEqual([202, 400, 401, 403, 413, 415, 503]);
+    for (const source of ['harbor', 'dockerhub', 'quay', 'ecr', 'gar', 'cloudevents'])
+      expect(statuses(`POST /v1/events/${source}`)).toEqual([202, 400, 401, 403, 413, 415, 503]);
+    expect(statuses('POST /v1/events/azure')).toEqual([200, 202, 400, 401, 403, 413, 415, 503]);
     const unavailable = resolveRef(doc, '#/components/responses/ServiceUnavailable') as Json;
     expect(unavailable.headers).toHaveProperty('Retry-After');
   });
@@ -339,7 +353,10 @@ describe('the OpenAPI document (structure)', () => {
       $ref: '#/components/schemas/AccessRecord',
     });
     const stream = find('GET /v1/namespaces/{ns}/records/stream');
-    expect(statuses(stream)).toEqual([200, 400, 401, 403, 404, 503]);
+    // 429: the namespace's streams are at LOGS_MAX_STREAMS_PER_NAMESPACE; 503: the process's at LOGS_MAX_STREAMS.
+    expect(statuses(stream)).toEqual([200, 400, 401, 403, 404, 429, 503]);
+    const tooMany = resolveRef(doc, stream.operation.responses['429'].$ref) as Json;
+    expect(tooMany.headers).toHaveProperty('Retry-After');
     expect(Object.keys(stream.operation.responses['200'].content)).toEqual(['text/event-stream']);
     expect(stream.parameters).toContainEqual(
       expect.objectContaining({ name: 'Last-Event-ID', in: 'header' }),
@@ -383,7 +400,9 @@ describe('the OpenAPI document (structure)', () => {
       'responseBody',
     ];
     expect([...record.required].sort()).toEqual([...fields].sort());
-    expect(Object.keys(record.properties).sort()).toEqual([...fields, 'note', 'reason', 'requestId'].sort());
+    expect(Object.keys(record.properties).sort()).toEqual(
+      [...fields, 'note', 'reason', 'requestId', 'nextAttemptAt'].sort(),
+    );
     expect(record.properties.reason.enum).toEqual(expect.arrayContaining(['filter', 'artifact-tag']));
     expect(record.properties.status.enum).toEqual(['untriggered', 'succeeded', 'retrying', 'failed']);
     expect(record.properties.requestTime.type).toBe('integer');
@@ -401,6 +420,7 @@ describe('the OpenAPI document against the running api', () => {
   let token: string;
   let triggerId: string;
   let recordId: string;
+  let retryingId: string;
   let deletableId: string;
   let revocableId: string;
   let rotatableId: string;
@@ -456,6 +476,15 @@ describe('the OpenAPI document against the running api', () => {
       responseHeaders: {},
       responseBody: 'oops',
     });
+    // A delivery between two attempts, as a worker leaves it: cancellable.
+    const { id: _id, ...failed } = (await api.records.get(ns, recordId))!;
+    retryingId = await api.records.append({
+      ...failed,
+      deliveryId: 'msg_retrying',
+      status: 'retrying',
+      nextAttemptAt: Date.now() + 60_000,
+    });
+    await new DeliveryStates(api.redis).waitForRetry(ns, 'msg_retrying', 1);
   });
   afterAll(async () => {
     await api?.close();
@@ -507,12 +536,20 @@ describe('the OpenAPI document against the running api', () => {
         path: trigger,
         body: { name: 'doc', url: 'https://hooks.example.com/x', type: 'ALL', secret: '***' },
       },
+      'PATCH /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': {
+        path: trigger,
+        contentType: 'application/merge-patch+json',
+        body: { name: 'doc', headers: null },
+      },
       'DELETE /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}': {
         path: `${repo}/triggers/${deletableId}`,
       },
       'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/test': { path: `${trigger}/test` },
       'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records/{recordId}/redeliver': {
         path: `${trigger}/records/${recordId}/redeliver`,
+      },
+      'POST /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records/{recordId}/cancel': {
+        path: `${trigger}/records/${retryingId}/cancel`,
       },
       'POST /v1/events/push': {
         path: '/v1/events/push',
@@ -533,6 +570,60 @@ describe('the OpenAPI document against the running api', () => {
           events: [
             { id: 'd1', action: 'push', target: { repository: `${ns}/app`, tag: 'v1', digest: digestOf(3) } },
           ],
+        },
+      },
+      'POST /v1/events/harbor': {
+        path: '/v1/events/harbor',
+        body: {
+          type: 'PUSH_ARTIFACT',
+          occur_at: 1680501893,
+          event_data: {
+            resources: [{ digest: digestOf(4), tag: 'v1', resource_url: `h/${ns}/app:v1` }],
+            repository: { name: 'app', namespace: ns, repo_full_name: `${ns}/app` },
+          },
+        },
+      },
+      'POST /v1/events/dockerhub': {
+        path: '/v1/events/dockerhub',
+        body: { push_data: { tag: 'v1', pushed_at: 1417566161 }, repository: { repo_name: `${ns}/app` } },
+      },
+      'POST /v1/events/quay': {
+        path: '/v1/events/quay',
+        body: { repository: `${ns}/app`, namespace: ns, name: 'app', updated_tags: ['v1'] },
+      },
+      'POST /v1/events/azure': {
+        path: `/v1/events/azure?namespace=${ns}`,
+        body: { id: 'a1', action: 'push', target: { repository: 'app', tag: 'v1', digest: digestOf(5) } },
+      },
+      'POST /v1/events/ecr': {
+        path: `/v1/events/ecr?namespace=${ns}`,
+        body: {
+          id: 'e1',
+          'detail-type': 'ECR Image Action',
+          source: 'aws.ecr',
+          detail: { 'action-type': 'PUSH', result: 'SUCCESS', 'repository-name': 'app', 'image-tag': 'v1' },
+        },
+      },
+      'POST /v1/events/gar': {
+        path: '/v1/events/gar',
+        body: {
+          message: {
+            messageId: 'g1',
+            data: Buffer.from(
+              JSON.stringify({ action: 'INSERT', tag: `us-docker.pkg.dev/${ns}/repo/app:v1` }),
+            ).toString('base64'),
+          },
+        },
+      },
+      'POST /v1/events/cloudevents': {
+        path: `/v1/events/cloudevents?namespace=${ns}`,
+        contentType: 'application/cloudevents+json',
+        body: {
+          specversion: '1.0',
+          id: 'c1',
+          source: 'zotregistry.dev',
+          type: 'zotregistry.image.updated',
+          data: { name: 'app', reference: 'v1', digest: digestOf(6) },
         },
       },
     };

@@ -64,6 +64,19 @@ describe('health, metrics and the document (no token)', () => {
     expect(ready.body.warnings[0]).toMatch(/no worker/);
   });
 
+  it('every answer, JSON or problem, tells browsers not to sniff its type', async () => {
+    for (const [path, token] of [
+      ['/healthz', undefined],
+      ['/openapi.json', undefined],
+      ['/v1/namespaces', admin],
+      ['/v1/namespaces', undefined],
+      ['/v1/no-such-route', admin],
+    ] as const) {
+      const answer = await api.request('GET', path, token === undefined ? {} : { token });
+      expect(answer.headers.get('x-content-type-options'), `${path} ${answer.status}`).toBe('nosniff');
+    }
+  });
+
   it('GET /metrics is Prometheus text that counts requests by route', async () => {
     await api.request('GET', '/healthz');
     const metrics = await api.request('GET', '/metrics');
@@ -157,7 +170,8 @@ describe('problem+json for requests the api cannot take', () => {
     const cases: Array<[string, string, string]> = [
       ['POST', '/healthz', 'GET, HEAD'],
       ['POST', '/v1/namespaces/a/repositories/app', 'DELETE, GET, HEAD, PUT'],
-      ['PATCH', '/v1/namespaces/a/repositories/app/triggers/x', 'DELETE, GET, HEAD, PUT'],
+      ['PATCH', '/v1/namespaces/a/repositories/app', 'DELETE, GET, HEAD, PUT'],
+      ['POST', '/v1/namespaces/a/repositories/app/triggers/x', 'DELETE, GET, HEAD, PATCH, PUT'],
       ['GET', '/v1/events/push', 'POST'],
     ];
     for (const [method, path, allow] of cases) {
@@ -479,7 +493,8 @@ describe('triggers', () => {
       type: 'TAG_LIST',
       tags: ['v1', 'latest'],
       enabled: true,
-      headers: { 'X-Env': 'prod' },
+      // Header values are write-only, like the secret.
+      headers: { 'X-Env': '***' },
       createdAt: expect.any(Number),
       updatedAt: expect.any(Number),
     });
@@ -888,9 +903,15 @@ describe('test deliveries and redeliveries', () => {
       });
       expect(job?.data.singleAttempt).toBeUndefined();
 
-      // A record of another trigger, an unknown record and a malformed id are all 404.
+      // A record of another trigger is a 409 naming its trigger (trigger-patch.test.ts); an
+      // unknown record and a malformed id are 404.
+      expect(
+        expectProblemShape(
+          await api.request('POST', `${base}/${other.id}/records/${record.id}/redeliver`, { token: admin }),
+          409,
+        ).code,
+      ).toBe('record-of-another-trigger');
       for (const path of [
-        `${base}/${other.id}/records/${record.id}/redeliver`,
         `${base}/${trigger.id}/records/99999999-0/redeliver`,
         `${base}/${trigger.id}/records/not-an-id/redeliver`,
         `${base}/missing/records/${record.id}/redeliver`,

@@ -1,6 +1,8 @@
 // The token lifecycle over real HTTP against a real Redis: scopes (every route tried with
 // every kind of token), listing without secrets, revocation and expiry (401 at once),
 // rotation with a grace period, and tokens stored before scopes existed.
+import { readdirSync, readFileSync } from 'node:fs';
+import { openApiDocument } from '@registry-triggers/http-kit';
 import { hashToken, keys } from '@registry-triggers/store';
 import { uniqueName, useRedis, waitFor } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,85 +52,186 @@ describe('scopes: every route with every kind of token', () => {
 
   // What each kind of token gets: [global admin, global ingest, ns admin, ns read, ns ingest, other ns admin].
   // A write that would succeed is sent to a throwaway object so the table's order does not matter.
-  const table = (): Array<[string, string, () => string, unknown, number[]]> => {
+  // Each row names its route as the OpenAPI document does: a route missing here fails the test below.
+  /** A request's own content type and headers, where a route needs them. */
+  type Extra = { contentType?: string; headers?: Record<string, string> };
+  const table = (): Array<[string, string, () => string, unknown, number[], Extra?]> => {
     const repo = `/v1/namespaces/${ns}/repositories/app`;
     const trigger = `${repo}/triggers/${triggerId}`;
     const event = { namespace: ns, repository: 'app', tag: 'v1', digest: digestOf(1) };
     const fresh = () => `/v1/namespaces/${ns}/repositories/${uniqueName('r')}`;
+    const R = '/v1/namespaces/{ns}/repositories/{repo}';
+    const T = `${R}/triggers/{id}`;
     return [
-      ['GET', 'namespaces', () => '/v1/namespaces', undefined, [200, 403, 403, 403, 403, 403]],
+      ['GET', '/v1/namespaces', () => '/v1/namespaces', undefined, [200, 403, 403, 403, 403, 403]],
       [
         'GET',
-        'repositories',
+        '/v1/namespaces/{ns}/repositories',
         () => `/v1/namespaces/${ns}/repositories`,
         undefined,
         [200, 403, 200, 200, 403, 404],
       ],
-      ['GET', 'repository', () => repo, undefined, [200, 403, 200, 200, 403, 404]],
-      ['PUT', 'repository', fresh, { repoType: 'PUBLIC' }, [201, 403, 201, 403, 403, 404]],
-      ['DELETE', 'repository', fresh, undefined, [404, 403, 404, 403, 403, 404]],
-      ['GET', 'triggers', () => `${repo}/triggers`, undefined, [200, 403, 200, 200, 403, 404]],
-      ['GET', 'trigger', () => trigger, undefined, [200, 403, 200, 200, 403, 404]],
+      ['GET', R, () => repo, undefined, [200, 403, 200, 200, 403, 404]],
+      ['PUT', R, fresh, { repoType: 'PUBLIC' }, [201, 403, 201, 403, 403, 404]],
+      ['DELETE', R, fresh, undefined, [404, 403, 404, 403, 403, 404]],
+      ['GET', `${R}/triggers`, () => `${repo}/triggers`, undefined, [200, 403, 200, 200, 403, 404]],
+      ['GET', T, () => trigger, undefined, [200, 403, 200, 200, 403, 404]],
       [
         'POST',
-        'triggers',
+        `${R}/triggers`,
         () => `${fresh()}/triggers`,
         { name: 'n', url: 'https://hooks.example.com/y', type: 'ALL' },
         [201, 403, 201, 403, 403, 404],
       ],
       [
         'PUT',
-        'trigger',
+        T,
         () => trigger,
         { name: 't', url: 'https://hooks.example.com/x', type: 'ALL', secret: '***' },
         [200, 403, 200, 403, 403, 404],
       ],
-      ['DELETE', 'trigger', () => `${repo}/triggers/nope`, undefined, [404, 403, 404, 403, 403, 404]],
-      ['POST', 'test', () => `${repo}/triggers/nope/test`, undefined, [404, 403, 404, 403, 403, 404]],
+      ['PATCH', T, () => trigger, { enabled: true }, [200, 403, 200, 403, 403, 404]],
+      ['DELETE', T, () => `${repo}/triggers/nope`, undefined, [404, 403, 404, 403, 403, 404]],
+      ['POST', `${T}/test`, () => `${repo}/triggers/nope/test`, undefined, [404, 403, 404, 403, 403, 404]],
       [
         'POST',
-        'redeliver',
+        `${T}/records/{recordId}/redeliver`,
         () => `${trigger}/records/1-0/redeliver`,
         undefined,
         [404, 403, 404, 403, 403, 404],
       ],
-      ['POST', 'tokens', () => `/v1/namespaces/${ns}/tokens`, {}, [201, 403, 201, 403, 403, 404]],
-      ['GET', 'tokens', () => `/v1/namespaces/${ns}/tokens`, undefined, [200, 403, 200, 403, 403, 404]],
+      [
+        'POST',
+        `${T}/records/{recordId}/cancel`,
+        () => `${trigger}/records/1-0/cancel`,
+        undefined,
+        [404, 403, 404, 403, 403, 404],
+      ],
+      [
+        'POST',
+        '/v1/namespaces/{ns}/tokens',
+        () => `/v1/namespaces/${ns}/tokens`,
+        {},
+        [201, 403, 201, 403, 403, 404],
+      ],
+      [
+        'GET',
+        '/v1/namespaces/{ns}/tokens',
+        () => `/v1/namespaces/${ns}/tokens`,
+        undefined,
+        [200, 403, 200, 403, 403, 404],
+      ],
       [
         'DELETE',
-        'token',
+        '/v1/namespaces/{ns}/tokens/{tokenId}',
         () => `/v1/namespaces/${ns}/tokens/${'0'.repeat(24)}`,
         undefined,
         [404, 403, 404, 403, 403, 404],
       ],
       [
         'POST',
-        'rotate',
+        '/v1/namespaces/{ns}/tokens/{tokenId}/rotate',
         () => `/v1/namespaces/${ns}/tokens/${'0'.repeat(24)}/rotate`,
         {},
         [404, 403, 404, 403, 403, 404],
       ],
-      ['POST', 'push (own namespace)', () => '/v1/events/push', [event], [202, 202, 202, 403, 202, 403]],
+      // The namespace has no CA bundle, and a PUT of one that is not PEM is refused after the scope check.
+      [
+        'GET',
+        '/v1/namespaces/{ns}/ca-bundle',
+        () => `/v1/namespaces/${ns}/ca-bundle`,
+        undefined,
+        [404, 403, 404, 404, 403, 404],
+      ],
+      [
+        'PUT',
+        '/v1/namespaces/{ns}/ca-bundle',
+        () => `/v1/namespaces/${ns}/ca-bundle`,
+        'not a certificate',
+        [400, 403, 400, 403, 403, 404],
+        { contentType: 'application/x-pem-file' },
+      ],
+      [
+        'DELETE',
+        '/v1/namespaces/{ns}/ca-bundle',
+        () => `/v1/namespaces/${ns}/ca-bundle`,
+        undefined,
+        [404, 403, 404, 403, 403, 404],
+      ],
+      ['POST', '/v1/events/push', () => '/v1/events/push', [event], [202, 202, 202, 403, 202, 403]],
+      // A batch with another namespace's event.
       [
         'POST',
-        'push (a batch with another namespace)',
+        '/v1/events/push',
         () => '/v1/events/push',
         [event, { ...event, namespace: uniqueName('else') }],
         [202, 202, 403, 403, 403, 403],
       ],
+      [
+        'POST',
+        '/v1/events/distribution',
+        () => '/v1/events/distribution',
+        {
+          events: [
+            {
+              id: uniqueName('d'),
+              action: 'push',
+              target: { repository: `${ns}/app`, tag: 'v1', digest: digestOf(2) },
+            },
+          ],
+        },
+        [202, 202, 202, 403, 202, 403],
+      ],
+      // Each registry route with a documented push of one tag, placed in {ns} by ?namespace=.
+      ...registryPushes().map(
+        ({ source, body, extra }): [string, string, () => string, unknown, number[], Extra] => [
+          'POST',
+          `/v1/events/${source}`,
+          () => `/v1/events/${source}?namespace=${ns}`,
+          body,
+          [202, 202, 202, 403, 202, 403],
+          extra,
+        ],
+      ),
     ];
   };
+
+  it('has a scope decision for every route of the api that takes a token', () => {
+    const doc = openApiDocument() as unknown as {
+      servers: Array<{ description: string }>;
+      paths: Record<string, Record<string, unknown> & { servers?: Array<{ description: string }> }>;
+    };
+    const secured: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      if (!(item.servers ?? doc.servers).some((server) => server.description.startsWith('api app'))) continue;
+      for (const method of ['get', 'put', 'post', 'patch', 'delete']) {
+        const operation = item[method] as { security?: unknown[] } | undefined;
+        if (operation && !(Array.isArray(operation.security) && operation.security.length === 0))
+          secured.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    const decided = new Set(table().map(([method, route]) => `${method} ${route}`));
+    expect([...decided].sort()).toEqual(secured.sort());
+  });
 
   it('answers each route as the scope says: read = GETs, ingest = events, 404 for another tenant', async () => {
     const who: Who[] = ['global', 'ingestGlobal', 'admin', 'read', 'ingest', 'foreign'];
     const got: string[] = [];
     const want: string[] = [];
-    for (const [method, name, path, body, statuses] of table()) {
+    for (const [method, name, path, body, statuses, extra] of table()) {
       for (const [i, kind] of who.entries()) {
-        const response = await api.request(method, path(), { token: tokens[kind], body });
+        const response = await api.request(method, path(), {
+          token: tokens[kind],
+          body,
+          ...(method === 'PATCH' ? { contentType: 'application/merge-patch+json' } : {}),
+          ...(name === '/v1/events/distribution'
+            ? { contentType: 'application/vnd.docker.distribution.events.v2+json' }
+            : {}),
+          ...extra,
+        });
         if (response.status >= 400) expectProblemShape(response, response.status);
-        got.push(`${method} ${name} as ${kind}: ${response.status}`);
-        want.push(`${method} ${name} as ${kind}: ${statuses[i]}`);
+        got.push(`${method} ${name} ${JSON.stringify(body)?.slice(0, 40)} as ${kind}: ${response.status}`);
+        want.push(`${method} ${name} ${JSON.stringify(body)?.slice(0, 40)} as ${kind}: ${statuses[i]}`);
       }
     }
     expect(got).toEqual(want);
@@ -376,3 +479,34 @@ describe('the lifecycle', () => {
     expectProblemShape(await api.request('DELETE', repo, { token: api.adminToken }), 404);
   });
 });
+
+/**
+ * Per registry route, the first variant fixture (fixtures/sources/variants) that the route
+ * answers 202 with pushes: the scope table tries each route with a real body of its source.
+ */
+function registryPushes(): Array<{
+  source: string;
+  body: unknown;
+  extra: { contentType?: string; headers?: Record<string, string> };
+}> {
+  const root = new URL('./fixtures/sources/variants/', import.meta.url);
+  return readdirSync(root, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map(({ name: source }) => {
+      const cases = readdirSync(new URL(`${source}/`, root)).filter((file) => file.endsWith('.json'));
+      for (const file of cases.sort()) {
+        const variant = JSON.parse(readFileSync(new URL(`${source}/${file}`, root), 'utf8'));
+        if (variant.expect.status !== 202 || !(variant.expect.pushes?.length > 0)) continue;
+        const headers: Record<string, string> = { ...variant.request.headers };
+        const typeKey = Object.keys(headers).find((key) => key.toLowerCase() === 'content-type');
+        const contentType = typeKey ? headers[typeKey] : undefined;
+        if (typeKey) delete headers[typeKey];
+        return {
+          source,
+          body: variant.request.body ?? variant.request.bodyText,
+          extra: { ...(contentType ? { contentType } : {}), headers },
+        };
+      }
+      throw new Error(`no variant of ${source} with a push`);
+    });
+}

@@ -8,10 +8,11 @@ import { type ApiHarness, digestOf, expectProblemShape, startApi } from './suppo
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 /**
- * Loose bounds for a busy two-core machine; before the fix these bodies cost seconds and
- * megabytes. The CPU is this process's, client (building and sending 4.5 MB) and api together.
+ * Loose bounds for a busy two-core machine; before the fix these bodies cost 4.5 s of CPU and
+ * 52 MB answers. The CPU is this process's, client (building and sending 4.5 MB) and api
+ * together, and it grows with the machine's load (2.1 s measured at a load average of 10).
  */
-const MAX_CPU_MS = 2000;
+const MAX_CPU_MS = 3000;
 const MAX_ANSWER_BYTES = 16 * 1024;
 
 const redisServer = useRedis();

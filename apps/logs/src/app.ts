@@ -1,17 +1,20 @@
-/** Builds the logs app: the access-log API, the live tail and the web page. */
+/** Builds the logs app: the access-log API, the live tail, the console and its way to the api. */
 import {
   authenticate,
   healthRoutes,
   httpMetrics,
   type Logger,
+  methodsServing,
   metricsRoute,
   openApiDocument,
   problemHandler,
+  requestIds,
   routeNotFound,
 } from '@registry-triggers/http-kit';
 import { RecordStore, type RedisConnection } from '@registry-triggers/store';
 import express, { type Express } from 'express';
 import { Gauge, type Registry } from 'prom-client';
+import { apiProxy } from './routes/api-proxy.js';
 import { liveTailRoutes } from './routes/live-tail.js';
 import { recordRoutes } from './routes/records.js';
 import { webPageRoutes } from './routes/web-page.js';
@@ -23,14 +26,23 @@ export interface LogsDeps {
   redis: RedisConnection;
   blockingConnection: () => RedisConnection;
   maxStreams: number;
+  maxStreamsPerNamespace: number;
+  streamBufferBytes: number;
   logger: Logger;
   metrics: Registry;
+  /** Where `/v1/*` routes this app does not serve are forwarded (CONSOLE_API_URL); unset: nowhere. */
+  apiUrl?: URL | undefined;
+  /** Longest wait for the api's answer to begin or its body to move on (CONSOLE_API_TIMEOUT_MS). */
+  apiTimeoutMs?: number;
 }
 
-export function createLogsApp(deps: LogsDeps): Express & { closeStreams: () => void } {
+export function createLogsApp(
+  deps: LogsDeps,
+): Express & { closeStreams: () => void; closeApiConnections: () => void } {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(requestIds());
   app.use(httpMetrics(deps.metrics));
   app.use(healthRoutes(deps.redis));
   app.get('/metrics', metricsRoute(deps.metrics));
@@ -45,6 +57,8 @@ export function createLogsApp(deps: LogsDeps): Express & { closeStreams: () => v
     records,
     blockingConnection: deps.blockingConnection,
     maxStreams: deps.maxStreams,
+    maxStreamsPerNamespace: deps.maxStreamsPerNamespace,
+    streamBufferBytes: deps.streamBufferBytes,
   });
   new Gauge({
     name: 'live_tail_clients',
@@ -54,6 +68,16 @@ export function createLogsApp(deps: LogsDeps): Express & { closeStreams: () => v
       this.set(liveTail.clients());
     },
   });
+  // Before authentication: the api checks its own tokens (an ingest token is refused here).
+  const proxy = deps.apiUrl
+    ? apiProxy({
+        target: deps.apiUrl,
+        serves: (req) => methodsServing(app, req.path).length > 0,
+        timeoutMs: deps.apiTimeoutMs ?? 40_000,
+        logger: deps.logger,
+      })
+    : undefined;
+  if (proxy) app.use(proxy);
   app.use(
     '/v1',
     authenticate({ adminToken: deps.adminToken, ingestToken: deps.ingestToken, redis: deps.redis }),
@@ -62,5 +86,8 @@ export function createLogsApp(deps: LogsDeps): Express & { closeStreams: () => v
   app.use(recordRoutes(records));
   app.use(routeNotFound(app));
   app.use(problemHandler(deps.logger));
-  return Object.assign(app, { closeStreams: liveTail.closeAll });
+  return Object.assign(app, {
+    closeStreams: liveTail.closeAll,
+    closeApiConnections: () => proxy?.close(),
+  });
 }

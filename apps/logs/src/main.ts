@@ -35,6 +35,10 @@ const app = createLogsApp({
     return connection;
   },
   maxStreams: env.LOGS_MAX_STREAMS,
+  apiUrl: env.CONSOLE_API_URL === undefined ? undefined : new URL(env.CONSOLE_API_URL),
+  apiTimeoutMs: env.CONSOLE_API_TIMEOUT_MS,
+  maxStreamsPerNamespace: env.LOGS_MAX_STREAMS_PER_NAMESPACE,
+  streamBufferBytes: env.LOGS_STREAM_BUFFER_BYTES,
   logger,
   metrics,
 });
@@ -45,5 +49,6 @@ logger.info({ port: env.LOGS_PORT }, `logs listening on http://${env.LOGS_HOST}:
 
 shutdown.register('live streams', () => app.closeStreams());
 shutdown.register('http', () => closeServer(server));
+shutdown.register('api connections', () => app.closeApiConnections());
 shutdown.register('redis', () => redis.quit());
 shutdown.listen();

@@ -2,6 +2,7 @@
 // Redis: records arrive as Server-Sent Events in order, a reconnect with Last-Event-ID
 // resumes with nothing lost or repeated, and closing the app ends every stream.
 import type { IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import type { AccessRecord } from '@registry-triggers/core';
 import {
   createRedis,
@@ -14,7 +15,7 @@ import {
 } from '@registry-triggers/store';
 import { type RedisHandle, startRedis, uniqueName, waitFor, withTimeout } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LogsUnderTest, startLogsApp } from './support/logs-app.js';
+import { type LogsOptions, type LogsUnderTest, startLogsApp } from './support/logs-app.js';
 
 const ADMIN = 'admin-token-for-the-live-tail-test';
 
@@ -369,7 +370,8 @@ describe('closing the app', () => {
       local.app.closeStreams();
       await waitFor(() => streams.every((s) => s.ended), { message: 'the streams to end' });
       await waitFor(() => local.tails.every(ended), { message: 'every stream connection to close' });
-      expect(local.tails).toHaveLength(2);
+      // Both streams follow one namespace: one reader, one connection.
+      expect(local.tails).toHaveLength(1);
       await withTimeout(local.close(), 5000, 'the server to close once its streams ended');
     } finally {
       // After a failure above, do not wait for streams that never ended.
@@ -377,4 +379,125 @@ describe('closing the app', () => {
       await local.close();
     }
   });
+});
+
+describe('sharing the live tail fairly', () => {
+  const metric = async (app: LogsUnderTest, name: string) => {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+  };
+
+  /** Runs `body` on an app of its own; its streams and the app are closed whatever happens. */
+  async function withOwnApp(
+    options: Omit<LogsOptions, 'redisUrl' | 'adminToken'>,
+    body: (local: LogsUnderTest, streams: SseStream[]) => Promise<void>,
+  ) {
+    const local = await startLogsApp({ redisUrl: server.url, adminToken: ADMIN, ...options });
+    const streams: SseStream[] = [];
+    try {
+      await body(local, streams);
+    } finally {
+      for (const stream of streams) stream.close();
+      local.http.closeAllConnections();
+      await local.close();
+    }
+  }
+
+  it('a namespace token gets LOGS_MAX_STREAMS_PER_NAMESPACE streams even when asking all at once; others still get theirs', () =>
+    withOwnApp({ maxStreams: 20, maxStreamsPerNamespace: 3 }, async (local, streams) => {
+      const greedy = uniqueName('greedy');
+      const modest = uniqueName('modest');
+      const [greedyToken, modestToken] = [
+        await issueNamespaceToken(redis, greedy),
+        await issueNamespaceToken(redis, modest),
+      ];
+      streams.push(
+        ...(await Promise.all(
+          Array.from({ length: 8 }, () => openStream(local, greedy, { token: greedyToken })),
+        )),
+      );
+      const statuses = streams.map((stream) => stream.status).sort();
+      expect(statuses).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
+      const refused = streams.find((stream) => stream.status === 429)!;
+      expect(refused.contentType).toMatch(/^application\/problem\+json/);
+      expect(refused.problem).toMatchObject({ status: 429, code: 'too-many-streams' });
+      expect(refused.problem.detail).toMatch(/has 3 live streams open, the most one namespace may have/);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // Another tenant is not held back by the first one's streams.
+      const other = await openStream(local, modest, { token: modestToken });
+      streams.push(other);
+      expect(other.status).toBe(200);
+      // A stream that ends gives its slot back.
+      streams.find((stream) => stream.status === 200)!.close();
+      await waitFor(async () => (await metric(local, 'live_tail_clients')) === 3, {
+        message: 'the slot back',
+      });
+      const again = await openStream(local, greedy, { token: greedyToken });
+      streams.push(again);
+      expect(again.status).toBe(200);
+    }));
+
+  it('the process-wide cap holds exactly under concurrent requests (no overshoot past an await)', () =>
+    withOwnApp({ maxStreams: 3 }, async (local, streams) => {
+      // Redis holds every command for a moment, so all nine requests are inside the route at once.
+      await redis.call('CLIENT', 'PAUSE', '300', 'ALL');
+      streams.push(
+        ...(await Promise.all(Array.from({ length: 9 }, () => openStream(local, uniqueName('cap'))))),
+      );
+      expect(streams.map((stream) => stream.status).sort()).toEqual([
+        200, 200, 200, 503, 503, 503, 503, 503, 503,
+      ]);
+      expect(await metric(local, 'live_tail_clients')).toBe(3);
+    }));
+
+  it('many streams of one namespace share one Redis reader, and each gets every record once', () =>
+    withOwnApp({ maxStreams: 20 }, async (local, streams) => {
+      const ns = uniqueName('shared');
+      for (let i = 0; i < 6; i++) streams.push(await openStream(local, ns));
+      const written = await append(ns, 20);
+      await waitFor(() => streams.every((stream) => stream.events.length >= 20), {
+        message: '20 events on every stream',
+      });
+      for (const stream of streams) expect(recordsOf(stream)).toEqual(written);
+      expect(local.tails).toHaveLength(1);
+      for (const stream of streams) stream.close();
+      await waitFor(() => local.tails.every(ended), { message: 'the reader to stop with its last stream' });
+    }));
+
+  it('a client that never reads is cut off once its buffer passes the bound; a reading client keeps up', () =>
+    withOwnApp({ streamBufferBytes: 64 * 1024 }, async (local, streams) => {
+      const ns = uniqueName('stalled');
+      const reader = await openStream(local, ns);
+      streams.push(reader);
+      // Sends its request, then never reads a byte: what the server writes piles up.
+      const stalled = connect({ host: '127.0.0.1', port: Number(new URL(local.url).port) });
+      try {
+        await new Promise((resolve) => stalled.once('connect', resolve));
+        stalled.write(
+          `GET /v1/namespaces/${ns}/records/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${ADMIN}\r\n\r\n`,
+        );
+        stalled.pause();
+        await waitFor(async () => (await metric(local, 'live_tail_clients')) === 2, {
+          message: 'both streams open',
+        });
+
+        // Large records until the socket buffers are full and the server's own buffer passes the bound.
+        const big = (n: number): NewAccessRecord => ({ ...newRecord(ns, n), responseBody: 'x'.repeat(4000) });
+        const written: string[] = [];
+        for (let n = 0; (await metric(local, 'live_tail_clients')) === 2; n++) {
+          if (n > 200) throw new Error('the stalled client was never cut off');
+          for (let i = 0; i < 100; i++) written.push(await store.append(big(n * 100 + i)));
+        }
+        // The reader got every record, in order, while the stalled client was cut off.
+        await waitFor(() => reader.events.length >= written.length, {
+          timeoutMs: 20_000,
+          message: 'every record on the reading stream',
+        });
+        expect(reader.events.map((event) => event.id)).toEqual(written);
+        expect(reader.ended).toBe(false);
+        expect(await metric(local, 'live_tail_clients')).toBe(1);
+      } finally {
+        stalled.destroy();
+      }
+    }));
 });

@@ -173,7 +173,7 @@ const representative = (): Record<string, string> => {
     'GET /openapi.json': '/openapi.json',
     'GET /': '/',
     'GET /index.html': '/index.html',
-    'GET /app.js': '/app.js',
+    'GET /js/{module}': '/js/main.js',
     'GET /app.css': '/app.css',
     'GET /v1/namespaces/{ns}/repositories/{repo}/triggers/{id}/records': `${repo}/triggers/trg-doc/records?limit=2`,
     'GET /v1/namespaces/{ns}/repositories/{repo}/records': `${repo}/records?status=failed&tag=v2`,

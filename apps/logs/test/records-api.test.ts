@@ -6,6 +6,7 @@ import {
   type RedisConnection,
 } from '@registry-triggers/store';
 import { type RedisHandle, startRedis, uniqueName } from '@registry-triggers/testing';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LogsUnderTest, startLogsApp } from './support/logs-app.js';
 
@@ -265,6 +266,91 @@ describe('bad queries are 400 problems naming the parameter', () => {
       expectProblem(answer, 400);
       expect(JSON.stringify(answer.body.errors)).toContain('sort');
     }
+  });
+});
+
+describe('every cursor and time bound either works or is a 400 naming it', () => {
+  const MAX_PART = 18446744073709551615n;
+  const part = fc.oneof(
+    fc.constantFrom(0n, 1n, MAX_PART, MAX_PART + 1n),
+    fc.bigInt({ min: 0n, max: MAX_PART }),
+    fc.bigInt({ min: 1_700_000_000_000n, max: 1_800_000_000_000n }),
+  );
+  const digits = (n: bigint) => fc.constantFrom('', '0', '00').map((zeros) => `${zeros}${n}`);
+  const streamId = fc
+    .tuple(part, part)
+    .chain(([ms, seq]) => fc.tuple(digits(ms), digits(seq)).map(([a, b]) => `${a}-${b}`));
+  const anyText = fc.oneof(
+    streamId,
+    fc.string({ maxLength: 30 }),
+    fc.constantFrom('0-0', '00-00', '-', '+', '(1-0'),
+  );
+  const compare = (a: string, b: string) => {
+    const [aMs, aSeq] = a.split('-').map(BigInt) as [bigint, bigint];
+    const [bMs, bSeq] = b.split('-').map(BigInt) as [bigint, bigint];
+    return aMs !== bMs ? (aMs < bMs ? -1 : 1) : aSeq === bSeq ? 0 : aSeq < bSeq ? -1 : 1;
+  };
+  const cases = (): Array<[string, (r: AccessRecord) => boolean]> => [
+    [triggerPath(ns, 'app', 'trg-a'), (r) => r.repository === 'app' && r.triggerId === 'trg-a'],
+    [repoPath(ns, 'app'), (r) => r.repository === 'app'],
+    [nsPath(ns), () => true],
+  ];
+
+  it('a cursor answers the records older than it, or 400 naming query.cursor', async () => {
+    await fc.assert(
+      fc.asyncProperty(anyText, async (cursor) => {
+        for (const [path, filter] of cases()) {
+          const answer = await get(`${path}?limit=5&cursor=${encodeURIComponent(cursor)}`);
+          if (answer.status === 400) {
+            expectProblem(answer, 400, 'query.cursor');
+            continue;
+          }
+          expect(answer.status, `${path} cursor=${cursor}: ${JSON.stringify(answer.body)}`).toBe(200);
+          // An empty parameter is an absent one: the first page.
+          const older = (r: AccessRecord) => cursor === '' || compare(r.id, cursor) < 0;
+          const want = newestFirst(model.filter((r) => filter(r) && older(r))).slice(0, 5);
+          expect((answer.body as ListBody).records.map((r) => r.id)).toEqual(want.map((r) => r.id));
+        }
+      }),
+      { numRuns: 60, examples: [['0-0'], ['00-00'], ['0-1'], [`${MAX_PART}-${MAX_PART}`], ['0-00']] },
+    );
+  });
+
+  it('since and until answer 200 or 400 naming the parameter', async () => {
+    const bound = fc.oneof(
+      anyText,
+      fc.bigInt({ min: -10n, max: MAX_PART * 2n }).map(String),
+      fc.double().map(String),
+      fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('since', 'until'),
+        bound,
+        fc.option(streamId),
+        async (name, value, cursor) => {
+          const query = `${name}=${encodeURIComponent(value)}${cursor === null ? '' : `&cursor=${cursor}`}`;
+          for (const [path] of cases()) {
+            const answer = await get(`${path}?${query}`);
+            if (answer.status === 400) {
+              expect(answer.body.errors.map((error: { path: string }) => error.path)).toSatisfy(
+                (paths: string[]) => paths.includes(`query.${name}`) || paths.includes('query.cursor'),
+              );
+              continue;
+            }
+            expect(answer.status, `${path}?${query}: ${JSON.stringify(answer.body)}`).toBe(200);
+          }
+        },
+      ),
+      {
+        numRuns: 60,
+        examples: [
+          ['since', '0', '0-0'],
+          ['until', '0', null],
+          ['until', '9007199254740991', null],
+        ],
+      },
+    );
   });
 });
 

@@ -10,7 +10,6 @@ import {
   type DeliveryOutcome,
   formatDelivery,
   PREVIOUS_DIGEST_HEADER,
-  type RecordReason,
   type RetryPolicy,
   recordTriggerFields,
   redactHeaders,
@@ -18,6 +17,7 @@ import {
   shouldRetry,
   type Trigger,
   triggerOptionsOf,
+  unsentRecordFields as unsent,
   webhookHeaders,
 } from '@registry-triggers/core';
 import {
@@ -66,6 +66,8 @@ export interface DeliverDeps {
   metrics: WorkerMetrics;
   /** On a Redis Cluster: a job's claim must be on this many replicas before its request goes out. */
   claims?: { redis: RedisConnection; replicas: number; timeoutMs: number } | undefined;
+  /** Trace headers for the attempt's request (the W3C traceparent, tracing.ts). */
+  traceHeaders?: () => Record<string, string>;
   now?: () => number;
   random?: () => number;
 }
@@ -85,28 +87,6 @@ function baseRecord(trigger: Trigger, data: DeliveryJob, attempt: number, reques
     attempt,
     requestTime,
     ...(data.requestId ? { requestId: data.requestId } : {}),
-  };
-}
-
-/** The `reason` of each way a delivery ends without its request sent (or none answered). */
-const UNSENT_REASONS = {
-  TRIGGER_DISABLED: 'disabled',
-  TRIGGER_DELETED: 'trigger-deleted',
-  WORKER_LOST: 'worker-lost',
-} as const satisfies Record<string, RecordReason>;
-
-/** The rest of a `failed` record of a delivery that ended with no request sent (or none answered). */
-function unsent(statusCode: keyof typeof UNSENT_REASONS, note: string, requestBody = '') {
-  return {
-    status: 'failed' as const,
-    statusCode,
-    reason: UNSENT_REASONS[statusCode],
-    durationMs: 0,
-    requestHeaders: {},
-    requestBody,
-    responseHeaders: {},
-    responseBody: '',
-    note,
   };
 }
 
@@ -165,6 +145,8 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
   ): Promise<{
     outcome: DeliveryOutcome;
     retry: boolean;
+    /** Before the next attempt, when there is one. */
+    delayMs: number | undefined;
     answered: boolean;
     record: NewAccessRecord;
     recordId: string;
@@ -174,8 +156,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       id: data.deliveryId,
       region: deps.region,
       namespace: data.namespace,
-      repository: data.repository,
-      tag: data.tag,
+      subject: `${data.repository}:${data.tag}`,
       pushedAt: data.pushedAt,
     });
     const body = formatted.body;
@@ -194,6 +175,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       ...custom,
       ...owned,
       ...(ownUserAgent ? {} : { 'user-agent': USER_AGENT }),
+      ...deps.traceHeaders?.(),
       ...webhookHeaders({
         id: data.deliveryId,
         timestampSec: Math.floor(requestTime / 1000),
@@ -211,6 +193,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     );
     const outcome = classifyAttempt(report.result, now());
     const retry = !data.singleAttempt && shouldRetry(deps.policy, attempt, outcome);
+    const delayMs = retry ? retryDelayMs(deps.policy, attempt, outcome, random()) : undefined;
     const notes = [
       report.errorMessage,
       outcome.type !== 'succeeded' ? outcome.reason : undefined,
@@ -226,6 +209,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       responseHeaders: redactHeaders(report.responseHeaders),
       responseBody: report.responseBody,
       ...(notes.length > 0 ? { note: [...new Set(notes)].join('; ') } : {}),
+      ...(delayMs === undefined ? {} : { nextAttemptAt: now() + delayMs }),
     };
     // A 410 disables the trigger before its record is written, so whoever reads "trigger disabled"
     // in the access log finds the trigger disabled too.
@@ -245,7 +229,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       await deps.triggers.disable(trigger.namespace, trigger.repository, trigger.id, disableReason, now());
       deps.metrics.triggersDisabled.inc({ reason: 'auto-disable' });
     }
-    return { outcome, retry, answered: report.result.kind === 'response', record, recordId };
+    return { outcome, retry, delayMs, answered: report.result.kind === 'response', record, recordId };
   }
 
   /**
@@ -283,7 +267,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     if (attempt <= 1 || data.singleAttempt) return;
     const previous = await deps.records.findWritten(data.namespace, attemptWriteId(job, attempt - 1));
     if (!previous) return;
-    const { id: _id, note: _note, ...fields } = previous;
+    const { id: _id, note: _note, nextAttemptAt: _next, ...fields } = previous;
     const requestTime = now();
     const record: NewAccessRecord = {
       ...fields,
@@ -306,10 +290,12 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     if (record.status === 'succeeded') return { recordId: record.id };
     const reason = record.note ?? `attempt ${attempt} ended ${record.status} (${record.statusCode})`;
     if (record.status === 'retrying') {
-      throw new RetryLater(
-        reason,
-        retryDelayMs(deps.policy, attempt, { type: 'retryable', reason }, random()),
-      );
+      // The time the record announced, when it did: the next attempt keeps to it.
+      const delayMs =
+        record.nextAttemptAt === undefined
+          ? retryDelayMs(deps.policy, attempt, { type: 'retryable', reason }, random())
+          : Math.max(0, record.nextAttemptAt - now());
+      throw new RetryLater(reason, delayMs);
     }
     throw new UnrecoverableError(reason);
   }
@@ -358,8 +344,10 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     }
 
     // A saturated or failing receiver: postpone without an attempt, freeing this slot for others.
-    const admission = data.singleAttempt ? undefined : deps.guard.admit(trigger.url, { retry: attempt > 1 });
-    if (admission && !admission.admitted) {
+    // Test deliveries too: anyone may ask for many, and the receiver may be a third party's. An
+    // open circuit holds them like a retry (a test of an endpoint known down waits for its probe).
+    const admission = deps.guard.admit(trigger.url, { retry: attempt > 1 || data.singleAttempt === true });
+    if (!admission.admitted) {
       deps.metrics.postponed.inc({ reason: admission.reason });
       await job.moveToDelayed(admission.retryAt, token);
       throw new DelayedError();
@@ -367,7 +355,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     let health: AttemptHealth = 'healthy';
     let durationMs: number | undefined;
     try {
-      const { outcome, retry, answered, record, recordId } = await sendAndRecord(
+      const { outcome, retry, delayMs, answered, record, recordId } = await sendAndRecord(
         job,
         data,
         trigger,
@@ -378,10 +366,10 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       durationMs = record.durationMs;
       if (data.singleAttempt) return { id: recordId, ...record };
       if (outcome.type === 'succeeded') return { recordId };
-      if (retry) throw new RetryLater(outcome.reason, retryDelayMs(deps.policy, attempt, outcome, random()));
+      if (retry && delayMs !== undefined) throw new RetryLater(outcome.reason, delayMs);
       throw new UnrecoverableError(outcome.reason);
     } finally {
-      if (admission?.admitted) admission.release(health, durationMs);
+      admission.release(health, durationMs);
     }
   };
 }

@@ -1,5 +1,5 @@
 import { isValidTimeZone } from '@registry-triggers/core';
-import { envFlag, logEnvSchema, parseEnv } from '@registry-triggers/http-kit';
+import { envFlag, logEnvSchema, parseEnv, tracingEnvSchema } from '@registry-triggers/http-kit';
 import { queueEnvSchema, redisEnvSchema, retentionEnvSchema } from '@registry-triggers/store';
 import { z } from 'zod';
 
@@ -7,6 +7,7 @@ export const workerEnvSchema = redisEnvSchema
   .extend(logEnvSchema.shape)
   .extend(queueEnvSchema.shape)
   .extend(retentionEnvSchema.shape)
+  .extend(tracingEnvSchema.shape)
   .extend({
     REGION: z.string().min(1).max(64).default('local'),
     PAYLOAD_TIMEZONE: z
@@ -35,7 +36,8 @@ export const workerEnvSchema = redisEnvSchema
      * before the job completes (`WAIT`); default 1 on a Redis Cluster, 0 on a single server.
      */
     DELIVERY_MIN_REPLICAS: z.coerce.number().int().min(0).max(5).optional(),
-    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** `/metrics`, `/healthz` and `/readyz`: on by default, as on the api and the logs app. */
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     // Metrics name queues and trigger outcomes: off the network unless an operator says so.
     WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(100).default(30_000),

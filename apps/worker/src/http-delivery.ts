@@ -5,7 +5,12 @@
 import { isIP } from 'node:net';
 import { type AttemptResult, MAX_RESPONSE_BODY_BYTES, truncateUtf8 } from '@registry-triggers/core';
 import { Agent, type Dispatcher } from 'undici';
-import { guardedLookup, isBlockedAddress, SsrfBlockedError } from './ssrf-guard.js';
+import {
+  guardedLookupReporting,
+  isBlockedAddress,
+  type OnBlockedLookup,
+  SsrfBlockedError,
+} from './ssrf-guard.js';
 
 export interface DispatcherOptions {
   allowPrivateNetworks: boolean;
@@ -13,6 +18,8 @@ export interface DispatcherOptions {
   timeoutMs: number;
   /** Trusted roots instead of Node's standard ones (a namespace's CA bundle added to them). */
   ca?: string[];
+  /** Told which addresses a refused host name resolved to (for the operator's log only). */
+  onBlocked?: OnBlockedLookup;
 }
 
 export function createDeliveryDispatcher(options: DispatcherOptions): Agent {
@@ -21,7 +28,7 @@ export function createDeliveryDispatcher(options: DispatcherOptions): Agent {
       timeout: options.connectTimeoutMs,
       rejectUnauthorized: true,
       ...(options.ca ? { ca: options.ca } : {}),
-      ...(options.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
+      ...(options.allowPrivateNetworks ? {} : { lookup: guardedLookupReporting(options.onBlocked) }),
     },
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,

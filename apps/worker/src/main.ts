@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { defaultRetryPolicy } from '@registry-triggers/core';
 import {
   createLogger,
@@ -12,6 +13,7 @@ import {
   CaBundleStore,
   createRedis,
   type DeliveryJob,
+  DeliveryStates,
   minReplicasFor,
   newWorkerId,
   PartitionedQueue,
@@ -27,18 +29,22 @@ import {
 import type { Job } from 'bullmq';
 import express from 'express';
 import { CaDispatchers } from './ca-dispatchers.js';
+import { withCancellation } from './cancellable.js';
 import { createDeliveryProcessor, createLostDeliveryRecorder } from './deliver.js';
 import { readWorkerEnv } from './env.js';
 import { createPushEventProcessor } from './evaluate-push.js';
-import { createDeliveryDispatcher } from './http-delivery.js';
+import { createDeliveryDispatcher, type DispatcherOptions } from './http-delivery.js';
+import { logJobRuns } from './job-log.js';
 import { createWorkerMetrics } from './metrics.js';
 import { OriginGuard } from './origin-guard.js';
 import { workerReadiness } from './readiness.js';
+import { startWorkerTracing, tracedDelivery, tracedPushEvaluation, traceHeaders } from './tracing.js';
 import { startWorkers, type WorkerSet } from './workers.js';
 
 const env = readWorkerEnv();
 const logger = createLogger('worker', env.LOG_LEVEL);
 const shutdown = new ShutdownManager(logger, env.SHUTDOWN_DEADLINE_MS);
+const tracing = await startWorkerTracing(env);
 if (env.DELIVERY_ALLOW_PRIVATE_NETWORKS) {
   logger.warn('DELIVERY_ALLOW_PRIVATE_NETWORKS=true: triggers may reach loopback and private addresses');
 }
@@ -80,10 +86,13 @@ const metrics = createWorkerMetrics(registry, {
   },
   circuits: () => guard.openCircuits(),
 });
-const dispatcherOptions = {
+const dispatcherOptions: DispatcherOptions = {
   allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
   connectTimeoutMs: env.DELIVERY_CONNECT_TIMEOUT_MS,
   timeoutMs: env.DELIVERY_TIMEOUT_MS,
+  // The access record only says the destination is in a blocked range; the address is here.
+  onBlocked: (host, addresses) =>
+    logger.warn({ host, addresses }, 'delivery refused: the host resolves to blocked addresses only'),
 };
 const dispatcher = createDeliveryDispatcher(dispatcherOptions);
 const caDispatchers = new CaDispatchers(new CaBundleStore(redis), dispatcher, dispatcherOptions);
@@ -97,22 +106,28 @@ const processPushEvent = createPushEventProcessor({
   maxAttempts: defaultRetryPolicy.maxAttempts,
   metrics,
 });
-const processDelivery = createDeliveryProcessor({
-  triggers,
-  repositories: new RepositoryStore(redis),
-  records,
-  dispatcher,
-  dispatcherFor: (namespace, url) => caDispatchers.forDelivery(namespace, url),
-  guard,
-  policy: defaultRetryPolicy,
-  region: env.REGION,
-  timeZone: env.PAYLOAD_TIMEZONE,
-  allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
-  timeoutMs: env.DELIVERY_TIMEOUT_MS,
-  autoDisableAfterMs: env.TRIGGER_AUTO_DISABLE_AFTER_MS,
-  metrics,
-  claims: replicated && { redis, ...replicated },
-});
+// Each attempt of a delivery with retries is claimed, so a cancel accepted is never followed by a send.
+const processDelivery = withCancellation(
+  new DeliveryStates(redis),
+  env.WORKER_LOCK_DURATION_MS + env.DELIVERY_TIMEOUT_MS,
+  createDeliveryProcessor({
+    triggers,
+    repositories: new RepositoryStore(redis),
+    records,
+    dispatcher,
+    dispatcherFor: (namespace, url) => caDispatchers.forDelivery(namespace, url),
+    guard,
+    policy: defaultRetryPolicy,
+    region: env.REGION,
+    timeZone: env.PAYLOAD_TIMEZONE,
+    allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
+    timeoutMs: env.DELIVERY_TIMEOUT_MS,
+    autoDisableAfterMs: env.TRIGGER_AUTO_DISABLE_AFTER_MS,
+    metrics,
+    claims: replicated && { redis, ...replicated },
+    traceHeaders,
+  }),
+);
 
 const recordLostDelivery = createLostDeliveryRecorder({ triggers, records });
 
@@ -121,7 +136,7 @@ redisMetrics(registry, redis);
 let workerSet: WorkerSet | undefined;
 
 // The metrics port first: a port that cannot be had ends the start before any job is taken.
-if (env.WORKER_METRICS_PORT !== undefined) {
+{
   const app = express();
   app.get('/metrics', metricsRoute(registry));
   app.use(
@@ -138,6 +153,8 @@ if (env.WORKER_METRICS_PORT !== undefined) {
     env.WORKER_METRICS_HOST,
   );
   shutdown.register('metrics http', () => new Promise((resolve) => server.close(resolve)));
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port }, `worker metrics on http://${env.WORKER_METRICS_HOST}:${port}/metrics`);
 }
 
 const consumed = env.WORKER_PARTITIONS ?? Array.from({ length: env.QUEUE_PARTITIONS }, (_, i) => i);
@@ -148,11 +165,12 @@ workerSet = startWorkers({
   deliveryConcurrency: env.WORKER_CONCURRENCY,
   policy: defaultRetryPolicy,
   lockDurationMs: env.WORKER_LOCK_DURATION_MS,
-  processPushEvent: (job) => processPushEvent(job as Job<PushEventJob>),
-  processDelivery: (job, token) => processDelivery(job as Job<DeliveryJob>, token),
+  processPushEvent: tracedPushEvaluation(tracing.tracer, processPushEvent),
+  processDelivery: tracedDelivery(tracing.tracer, processDelivery),
   onError: (queue, error) => logger.warn({ queue, err: error.message }, 'worker error'),
   onDeliveryLost: (job) => recordLostDelivery(job as Job<DeliveryJob>),
 });
+logJobRuns(workerSet.workers, logger);
 const heartbeat = workerHeartbeat(redis, newWorkerId(), {
   onError: (error) => logger.debug({ err: error.message }, 'heartbeat not written'),
 });
@@ -168,4 +186,5 @@ shutdown.register('workers', () => workerSet?.close());
 shutdown.register('queues', () => Promise.all([deliveries.close(), pushEvents.close()]));
 shutdown.register('http dispatcher', () => Promise.all([dispatcher.close(), caDispatchers.close()]));
 shutdown.register('redis', () => redis.quit());
+shutdown.register('traces', () => tracing.shutdown());
 shutdown.listen();

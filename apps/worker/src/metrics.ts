@@ -81,7 +81,8 @@ export function createWorkerMetrics(registry: Registry, sources?: MetricSources)
       registers: [registry],
       collect() {
         if (!sources) return;
-        this.reset();
+        // Both states always have a series: a dashboard shows 0, not "no data", when all is well.
+        for (const state of ['open', 'half-open']) this.set({ state }, 0);
         for (const { state } of sources.circuits()) this.inc({ state });
       },
     }),

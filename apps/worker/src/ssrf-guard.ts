@@ -26,10 +26,11 @@ const blockedV4 = [
 ] as const;
 
 const blockedV6 = [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96], // IPv4-compatible (deprecated), with :: and ::1
   ['100::', 64], // discard
+  ['2001::', 32], // Teredo: tunnels to an obfuscated IPv4 address through a relay
   ['2001:db8::', 32], // documentation
+  ['64:ff9b:1::', 48], // local-use NAT64: where the IPv4 address sits is the site's choice
   ['fc00::', 7], // unique local (incl. fd00:ec2::254 metadata)
   ['fe80::', 10], // link-local
   ['fec0::', 10], // site-local (deprecated)
@@ -40,23 +41,45 @@ const blockList = new BlockList();
 for (const [address, prefix] of blockedV4) blockList.addSubnet(address, prefix, 'ipv4');
 for (const [address, prefix] of blockedV6) blockList.addSubnet(address, prefix, 'ipv6');
 
-/** The IPv4 address an IPv6 address carries (mapped, compatible, NAT64, 6to4), if any. */
-function embeddedIPv4(address: string): string | undefined {
-  const lower = address.toLowerCase();
-  const dotted = /^(?:::ffff:(?:0:)?|::|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (dotted) return dotted[1];
-  const hex = /^(?:::ffff:(?:0:)?|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (hex) {
-    const high = Number.parseInt(hex[1]!, 16);
-    const low = Number.parseInt(hex[2]!, 16);
-    return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-  }
-  const sixToFour = /^2002:([0-9a-f]{1,4}):([0-9a-f]{1,4}):/.exec(lower);
-  if (sixToFour) {
-    const high = Number.parseInt(sixToFour[1]!, 16);
-    const low = Number.parseInt(sixToFour[2]!, 16);
-    return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-  }
+/** The eight 16-bit groups of a valid IPv6 address (isIP said so), a dotted IPv4 tail included. */
+function ipv6Groups(address: string): number[] {
+  // A dotted tail is two groups written in decimal: "::1.2.3.4" is "::102:304".
+  const text = address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_all, a, b, c, d) =>
+    [(Number(a) << 8) | Number(b), (Number(c) << 8) | Number(d)].map((group) => group.toString(16)).join(':'),
+  );
+  const hex = (part: string) =>
+    part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16));
+  const gap = text.indexOf('::');
+  if (gap < 0) return hex(text);
+  const head = hex(text.slice(0, gap));
+  const rest = hex(text.slice(gap + 2));
+  return [...head, ...new Array<number>(8 - head.length - rest.length).fill(0), ...rest];
+}
+
+const dottedQuad = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+
+/**
+ * The IPv4 address an IPv6 address reaches through a translation or tunnel whose IPv4
+ * address is in the address itself: IPv4-mapped (::ffff:0:0/96), IPv4-translated
+ * (::ffff:0:0:0/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16). The other embeddings
+ * (IPv4-compatible, Teredo, local-use NAT64) are blocked as whole ranges.
+ */
+function embeddedIPv4(groups: number[]): string | undefined {
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = groups as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const zeros = (...values: number[]) => values.every((value) => value === 0);
+  if (zeros(g0, g1, g2, g3, g4) && g5 === 0xffff) return dottedQuad(g6, g7);
+  if (zeros(g0, g1, g2, g3, g5) && g4 === 0xffff) return dottedQuad(g6, g7);
+  if (g0 === 0x64 && g1 === 0xff9b && zeros(g2, g3, g4, g5)) return dottedQuad(g6, g7);
+  if (g0 === 0x2002) return dottedQuad(g1, g2);
   return undefined;
 }
 
@@ -66,39 +89,58 @@ export function isBlockedAddress(address: string): boolean {
   const family = isIP(bare);
   if (family === 4) return blockList.check(bare, 'ipv4');
   if (family === 6) {
-    const v4 = embeddedIPv4(bare);
-    if (v4 !== undefined) return blockList.check(v4, 'ipv4');
-    return blockList.check(bare, 'ipv6');
+    const groups = ipv6Groups(bare.toLowerCase());
+    const canonical = groups.map((group) => group.toString(16)).join(':');
+    if (blockList.check(canonical, 'ipv6')) return true;
+    const v4 = embeddedIPv4(groups);
+    return v4 !== undefined && blockList.check(v4, 'ipv4');
   }
   return true; // not an address at all: refuse rather than guess
 }
 
+/**
+ * A refused destination. The message goes into the access record, which the tenant reads:
+ * it names the host as the trigger has it and never the address a name resolved to (an
+ * internal name would reveal its private address); `addresses` is for the operator's log.
+ */
 export class SsrfBlockedError extends Error {
   readonly code = 'SSRF_BLOCKED';
-  constructor(host: string, address?: string) {
+  constructor(
+    host: string,
+    readonly addresses: readonly string[] = [],
+  ) {
     super(
-      `refused to connect to ${host}${address && address !== host ? ` (${address})` : ''}: private and loopback addresses are blocked; set DELIVERY_ALLOW_PRIVATE_NETWORKS=true to allow them`,
+      `refused to connect to ${host}: its address is in a blocked range (loopback, private, link-local or reserved); set DELIVERY_ALLOW_PRIVATE_NETWORKS=true to allow them`,
     );
     this.name = 'SsrfBlockedError';
   }
 }
 
+/** Told of every host name whose addresses were all refused (the operator's log line). */
+export type OnBlockedLookup = (host: string, addresses: string[]) => void;
+
 /** A `lookup` for net/tls connect that only ever answers with public addresses. */
-export const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) {
-      callback(error, '', 0);
-      return;
-    }
-    const allowed = addresses.filter((entry) => !isBlockedAddress(entry.address));
-    if (allowed.length === 0) {
-      callback(new SsrfBlockedError(hostname, addresses[0]?.address), '', 0);
-      return;
-    }
-    if ((options as { all?: boolean }).all) {
-      (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, allowed);
-    } else {
-      callback(null, allowed[0]!.address, allowed[0]!.family);
-    }
-  });
-};
+export function guardedLookupReporting(onBlocked?: OnBlockedLookup): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) {
+        callback(error, '', 0);
+        return;
+      }
+      const allowed = addresses.filter((entry) => !isBlockedAddress(entry.address));
+      if (allowed.length === 0) {
+        const refused = addresses.map((entry) => entry.address);
+        onBlocked?.(hostname, refused);
+        callback(new SsrfBlockedError(hostname, refused), '', 0);
+        return;
+      }
+      if ((options as { all?: boolean }).all) {
+        (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, allowed);
+      } else {
+        callback(null, allowed[0]!.address, allowed[0]!.family);
+      }
+    });
+  };
+}
+
+export const guardedLookup: LookupFunction = guardedLookupReporting();

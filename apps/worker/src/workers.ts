@@ -1,7 +1,14 @@
 /** BullMQ workers for every partition of both queues, with the delivery retry policy as backoff. */
 import type { RetryPolicy } from '@registry-triggers/core';
-import { keys, type QueueName, queueNames, type RedisConnection } from '@registry-triggers/store';
-import { type Job, Worker } from 'bullmq';
+import {
+  isRedisOutOfMemory,
+  isRedisUnavailable,
+  keys,
+  type QueueName,
+  queueNames,
+  type RedisConnection,
+} from '@registry-triggers/store';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import pLimit from 'p-limit';
 import { RetryLater, STALLED_TOO_OFTEN } from './deliver.js';
 
@@ -22,6 +29,30 @@ export interface StartWorkersOptions {
   onError: (queue: QueueName, error: Error) => void;
   /** A delivery failed by BullMQ because its workers kept dying during it. */
   onDeliveryLost: (job: Job) => Promise<void>;
+  /** How soon an evaluation cut short by Redis itself runs again (default 1 s). */
+  redisRetryDelayMs?: number;
+}
+
+/**
+ * An evaluation cut short by Redis itself (unreachable, or at `maxmemory` and refusing
+ * writes) runs again a moment later without using one of its attempts: the attempts are
+ * for errors of the event, and a failed evaluation leaves no record. Spent on a Redis
+ * that refused writes for a few seconds, they dropped accepted events without a trace.
+ * (Should the move to delayed be refused too, that error counts as an attempt.)
+ */
+function outlastRedisConditions(
+  process: (job: Job, token?: string) => Promise<unknown>,
+  delayMs: number,
+): (job: Job, token?: string) => Promise<unknown> {
+  return async (job, token) => {
+    try {
+      return await process(job, token);
+    } catch (error) {
+      if (token === undefined || !(isRedisUnavailable(error) || isRedisOutOfMemory(error))) throw error;
+      await job.moveToDelayed(Date.now() + delayMs, token);
+      throw new DelayedError();
+    }
+  };
 }
 
 /**
@@ -46,7 +77,7 @@ export function startWorkers(options: StartWorkersOptions): WorkerSet {
   const processPushEvent = sharedLimit(
     options.evaluationConcurrency,
     partitionCount,
-    options.processPushEvent,
+    outlastRedisConditions(options.processPushEvent, options.redisRetryDelayMs ?? 1000),
   );
   const processDelivery = sharedLimit(options.deliveryConcurrency, partitionCount, options.processDelivery);
   for (const partition of options.partitions) {

@@ -44,7 +44,7 @@ it('writes a failed WORKER_LOST record for a delivery BullMQ failed after too ma
       createdAt: 1,
       updatedAt: 1,
     },
-    10,
+    { triggersPerRepository: 10, triggersPerNamespace: 10 },
   );
   const job = await deliveries.partitions[0]!.add(
     'deliver',

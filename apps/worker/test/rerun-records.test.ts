@@ -21,18 +21,16 @@ import {
   queueNames,
   RecordStore,
   type RedisConnection,
-  RepositoryStore,
   TriggerStore,
 } from '@registry-triggers/store';
 import { type Receiver, type RedisHandle, startReceiver, startRedis } from '@registry-triggers/testing';
 import { Job } from 'bullmq';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDeliveryProcessor, RetryLater } from '../src/deliver.js';
+import { RetryLater } from '../src/deliver.js';
 import { createPushEventProcessor } from '../src/evaluate-push.js';
-import { createDeliveryDispatcher } from '../src/http-delivery.js';
 import { createWorkerMetrics } from '../src/metrics.js';
-import { OriginGuard } from '../src/origin-guard.js';
+import { deliveryProcessorFor } from './support/delivery-processor.js';
 
 const NS = 'stalled';
 const REPO = 'app';
@@ -42,13 +40,9 @@ let redis: RedisConnection;
 let receiver: Receiver;
 let deliveries: PartitionedQueue<DeliveryJob>;
 let records: RecordStore;
-let process: ReturnType<typeof createDeliveryProcessor>;
+let process: ReturnType<typeof deliveryProcessorFor>['process'];
 let evaluate: ReturnType<typeof createPushEventProcessor>;
-const dispatcher = createDeliveryDispatcher({
-  allowPrivateNetworks: true,
-  connectTimeoutMs: 2000,
-  timeoutMs: 5000,
-});
+let dispatcher: ReturnType<typeof deliveryProcessorFor>['dispatcher'];
 
 beforeAll(async () => {
   redisServer = await startRedis();
@@ -67,7 +61,7 @@ beforeAll(async () => {
       createdAt: 1,
       updatedAt: 1,
     },
-    10,
+    { triggersPerRepository: 10, triggersPerNamespace: 10 },
   );
   await triggers.create(
     {
@@ -82,7 +76,7 @@ beforeAll(async () => {
       createdAt: 1,
       updatedAt: 1,
     },
-    10,
+    { triggersPerRepository: 10, triggersPerNamespace: 10 },
   );
   records = new RecordStore(redis);
   deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, 1, redis);
@@ -96,24 +90,12 @@ beforeAll(async () => {
     maxAttempts: defaultRetryPolicy.maxAttempts,
     metrics,
   });
-  process = createDeliveryProcessor({
-    triggers,
-    repositories: new RepositoryStore(redis),
-    records,
-    dispatcher,
-    guard: new OriginGuard({ maxInFlight: 8 }),
-    policy: defaultRetryPolicy,
-    region: 'local',
-    timeZone: 'UTC',
-    allowPrivateNetworks: true,
-    timeoutMs: 5000,
-    metrics,
-  });
+  ({ process, dispatcher } = deliveryProcessorFor(redis, { triggers, records, metrics }));
 }, 60_000);
 
 afterAll(async () => {
   await deliveries?.close();
-  await dispatcher.close();
+  await dispatcher?.close();
   await receiver?.close();
   await redis?.quit();
   await redisServer?.stop();

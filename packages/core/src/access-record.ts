@@ -69,6 +69,8 @@ export interface AccessRecord {
   reason?: RecordReason;
   /** The api request that took the push (its X-Request-Id), when known. */
   requestId?: string;
+  /** `retrying` records: the earliest time (epoch ms) of the next attempt. */
+  nextAttemptAt?: number;
 }
 
 const headersSchema = z.record(z.string(), z.string());
@@ -98,7 +100,31 @@ export const accessRecordSchema = z.object({
   note: z.string().exactOptional(),
   reason: recordReasonSchema.exactOptional(),
   requestId: z.string().exactOptional(),
+  nextAttemptAt: z.number().int().nonnegative().exactOptional(),
 });
+
+/** The `reason` of each way a delivery ends without its request sent (or none answered). */
+const UNSENT_REASONS: Readonly<Record<string, RecordReason>> = {
+  TRIGGER_DISABLED: 'disabled',
+  TRIGGER_DELETED: 'trigger-deleted',
+  WORKER_LOST: 'worker-lost',
+};
+
+/** The rest of a `failed` record of a delivery that ended with no request sent (or none answered). */
+export function unsentRecordFields(statusCode: string, note: string, requestBody = '') {
+  const reason = UNSENT_REASONS[statusCode];
+  return {
+    status: 'failed' as const,
+    statusCode,
+    ...(reason ? { reason } : {}),
+    durationMs: 0,
+    requestHeaders: {},
+    requestBody,
+    responseHeaders: {},
+    responseBody: '',
+    note,
+  };
+}
 
 const encoder = new TextEncoder();
 

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { RecordReason } from './access-record.js';
 import { isArtifactTag } from './artifact-tags.js';
-import { CLOUDEVENTS_PUSH_TYPE, type DeliveryFormat, deliveryFormatSchema } from './cloudevents-output.js';
+import { type DeliveryFormat, deliveryFormatSchema, PUSH_CLOUDEVENT_TYPE } from './cloudevents.js';
 import { matchTrigger } from './match.js';
 import type { Trigger } from './trigger.js';
 
@@ -25,7 +25,7 @@ export const triggerOptionShape = {
       description: `Default false: true does not fire for a push that leaves the tag on the digest it had; a delivery of a tag that moved carries the digest before in ${PREVIOUS_DIGEST_HEADER} (absent on a tag's first push).`,
     }),
   format: deliveryFormatSchema.exactOptional().meta({
-    description: `Default "acr" (the ACR JSON as application/json); "cloudevents": CloudEvents 1.0 binary mode (the same body, ce-specversion, ce-id = webhook-id, ce-source = /registry-triggers/<region>/<namespace>, ce-type = ${CLOUDEVENTS_PUSH_TYPE}, ce-time = the push time, ce-subject = <repository>:<tag>); "cloudevents-structured": application/cloudevents+json with the ACR JSON as data. Every format is signed (Standard Webhooks) over the bytes sent.`,
+    description: `Default "acr" (the ACR JSON as application/json); "cloudevents": CloudEvents 1.0 binary mode (the same body, ce-specversion, ce-id = webhook-id, ce-source = /registry-triggers/<region>/<namespace>, ce-type = ${PUSH_CLOUDEVENT_TYPE}, ce-time = the push time, ce-subject = <repository>:<tag>); "cloudevents-structured": application/cloudevents+json with the ACR JSON as data. Every format is signed (Standard Webhooks) over the bytes sent.`,
   }),
 };
 

@@ -236,11 +236,66 @@ export const triggerSchema = z.object({
   disabledReason: z.string().exactOptional(),
 });
 
-export type PublicTrigger = Omit<Trigger, 'secret'> & { secret?: typeof REDACTED };
+/** What reads show: the secret and every custom header value masked (both are write-only). */
+export type PublicTrigger = Omit<Trigger, 'secret' | 'headers'> & {
+  secret?: typeof REDACTED;
+  headers?: Record<string, typeof REDACTED>;
+};
 
 export function toPublicTrigger(t: Trigger): PublicTrigger {
-  const { secret, ...rest } = t;
-  return secret === undefined ? rest : { ...rest, secret: REDACTED };
+  const { secret, headers, ...rest } = t;
+  return {
+    ...rest,
+    ...(secret === undefined ? {} : { secret: REDACTED }),
+    ...(headers === undefined
+      ? {}
+      : { headers: Object.fromEntries(Object.keys(headers).map((name) => [name, REDACTED])) }),
+  };
+}
+
+export interface MaskedValueIssue {
+  path: string[];
+  message: string;
+}
+
+/**
+ * A write body with the masked values of a read put back: a secret or a header value sent
+ * as "***" keeps the stored one (a header by its name, ignoring case), so a trigger read,
+ * edited and sent back keeps what it could not show. A header "***" with no stored value
+ * (always so for a new trigger) is an issue: the literal would otherwise be sent to receivers.
+ */
+export function unmaskTriggerBody(
+  body: Record<string, unknown>,
+  stored: Pick<Trigger, 'secret' | 'headers'> | undefined,
+): { body: Record<string, unknown>; issues: MaskedValueIssue[] } {
+  const result = { ...body };
+  const issues: MaskedValueIssue[] = [];
+  if (stored && result.secret === REDACTED) {
+    if (stored.secret === undefined) delete result.secret;
+    else result.secret = stored.secret;
+  }
+  const headers = result.headers;
+  if (typeof headers === 'object' && headers !== null && !Array.isArray(headers)) {
+    const kept = new Map(
+      Object.entries(stored?.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+    );
+    const resolved: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (value !== REDACTED) {
+        resolved[name] = value;
+        continue;
+      }
+      const storedValue = kept.get(name.toLowerCase());
+      if (storedValue === undefined) {
+        issues.push({
+          path: ['headers', name],
+          message: `header ${quoteInput(name)} has no stored value for "${REDACTED}" to keep: send its value`,
+        });
+      } else resolved[name] = storedValue;
+    }
+    result.headers = resolved;
+  }
+  return { body: result, issues };
 }
 
 /** The access-log field `triggerTag`: what the trigger filters on. */

@@ -89,6 +89,10 @@ describe('checkTriggerUrl: shape', () => {
     ['https://hooks.example.com/\n', /spaces or control/],
     ['http://exa mple.com/', /spaces or control/],
     ['http://[::1/', /not a valid URL/],
+    // A zone id names a network interface of one machine (link-local scope): no URL can.
+    ['http://[fe80::1%25lo]/', /^url must not carry an IPv6 zone id/],
+    ['http://[fe80::1%lo]:8080/hook', /^url must not carry an IPv6 zone id/],
+    ['https://[fe80::1%25eth0]/', /^url must not carry an IPv6 zone id/],
     [`https://hooks.example.com/${'x'.repeat(2048)}`, /at most 2048/],
   ])('refuses %j', (raw, rule) => {
     expect(ruleOf(raw)).toMatch(rule);

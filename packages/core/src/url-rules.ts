@@ -42,6 +42,10 @@ export function checkTriggerUrl(raw: string): UrlCheck {
   const authority = /^[^/?#\\]*/.exec(afterScheme.slice(2))?.[0] ?? '';
   if (authority.includes('@')) return fail('url must not contain user-info (user:password@)');
   if (authority === '') return fail('url must have a host');
+  // WHATWG parsing refuses a zone id ("[fe80::1%25eth0]"); say why rather than "not a valid URL".
+  if (/^\[[^\]]*%/.test(authority)) {
+    return fail('url must not carry an IPv6 zone id (%25...): it names a network interface of one machine');
+  }
 
   let url: URL;
   try {

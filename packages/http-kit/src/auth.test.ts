@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitTokenList } from './auth.js';
+import { redactAccessToken, splitTokenList } from './auth.js';
 import { tokenListSetting } from './env.js';
 
 describe('ADMIN_TOKEN / INGEST_TOKEN lists', () => {
@@ -17,5 +17,17 @@ describe('ADMIN_TOKEN / INGEST_TOKEN lists', () => {
     expect(short.success).toBe(false);
     expect(short.error?.issues[0]?.message).toMatch(/16 characters/);
     expect(tokenListSetting().safeParse(' , ').success).toBe(false);
+  });
+});
+
+describe('redactAccessToken', () => {
+  it('masks every access_token value of a URL and nothing else', () => {
+    expect(redactAccessToken('/v1/events/quay?namespace=ns&access_token=s3cr3t&x=1')).toBe(
+      '/v1/events/quay?namespace=ns&access_token=***&x=1',
+    );
+    expect(redactAccessToken('/v1/events/gar?ACCESS_TOKEN=a&access_token=b#f')).toBe(
+      '/v1/events/gar?ACCESS_TOKEN=***&access_token=***#f',
+    );
+    expect(redactAccessToken('/v1/events/gar?my_access_token=a')).toBe('/v1/events/gar?my_access_token=a');
   });
 });

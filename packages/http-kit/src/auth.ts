@@ -2,7 +2,8 @@
  * Bearer authentication shared by the api and logs apps. Three kinds of principal:
  * the admin (every right), the ingest token (post events only) and namespace tokens
  * (inside one namespace, nothing outside it), whose scope says what they may do there:
- * `admin` everything, `read` every GET, `ingest` only POST /v1/events/*.
+ * `admin` everything, `read` every GET, `ingest` only POST /v1/events/*. The token comes as
+ * `Authorization: Bearer`, or as `?access_token=` on POST /v1/events/* only.
  */
 import {
   digestsEqual,
@@ -58,6 +59,44 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /** The path below /v1 (authenticate is mounted there; the routes see the whole path). */
 const v1Path = (req: Request) => (req.originalUrl.split('?')[0] ?? '').replace(/^\/v1(?=\/)/, '');
+
+/** The query parameter RFC 6750 §2.3 names, for registries that cannot set a header. */
+export const ACCESS_TOKEN_PARAMETER = 'access_token';
+
+const ACCESS_TOKEN_VALUE = /([?&]access_token=)[^&#]*/gi;
+
+/** A URL as it may be logged: the value of every `access_token` replaced by `***`. */
+export function redactAccessToken(url: string): string {
+  return url.replace(ACCESS_TOKEN_VALUE, '$1***');
+}
+
+/** The only requests that may carry the token in the URL: posts of events (POST /v1/events/*). */
+const takesQueryToken = (req: Request) => req.method === 'POST' && v1Path(req).startsWith('/events/');
+
+/**
+ * The token of a request: the bearer header, or on POST /v1/events/* `?access_token=`.
+ * Elsewhere the parameter is refused (a token in a URL ends up in browser histories and
+ * proxy logs), and so is a request that sends both (which one would count?).
+ */
+function presentedToken(req: Request): string | undefined {
+  const query = req.originalUrl.indexOf('?');
+  const given =
+    query < 0 ? [] : new URLSearchParams(req.originalUrl.slice(query + 1)).getAll(ACCESS_TOKEN_PARAMETER);
+  if (given.length === 0) return bearerToken(req);
+  if (!takesQueryToken(req))
+    throw new HttpError(
+      400,
+      'access-token-not-allowed',
+      `${ACCESS_TOKEN_PARAMETER} is accepted only on POST /v1/events/*; send the token as Authorization: Bearer <token>`,
+    );
+  if (given.length > 1 || req.headers.authorization !== undefined)
+    throw new HttpError(
+      400,
+      'ambiguous-token',
+      `send the token once: either the Authorization header or one ${ACCESS_TOKEN_PARAMETER} parameter`,
+    );
+  return given[0] || undefined;
+}
 
 /**
  * 403 when the scope of a namespace token does not allow this request. Requests for another
@@ -138,8 +177,8 @@ export function authenticate(config: AuthConfig): RequestHandler {
 
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const token = bearerToken(req);
-      if (!token) throw unauthorized();
+      const token = presentedToken(req);
+      if (!token) throw unauthorized().because('no bearer token');
       const presented = tokenDigest(token);
       let principal: Principal | undefined;
       if (adminDigests.some((digest) => digestsEqual(presented, digest))) principal = { kind: 'admin' };
@@ -161,15 +200,27 @@ export function authenticate(config: AuthConfig): RequestHandler {
           res.locals.watchAccess = (onLost: () => void) => watch(token, digest, onLost);
         }
       }
-      if (!principal) throw unauthorized();
+      if (!principal) throw unauthorized().because('the token is unknown, revoked or expired');
+      // Known before the scope check: the refusal's log line names who was refused.
+      res.locals.principal = principal;
       const refused = scopeRefusal(principal, req.method, v1Path(req));
       if (refused) throw refused;
-      res.locals.principal = principal;
+      res.locals.tokenDigest = presented.toString('hex');
       next();
     } catch (error) {
       next(error);
     }
   };
+}
+
+/**
+ * The hex sha256 of the request's token, once `authenticate` let it through: what per-token
+ * limits count by (never the token itself, which must not reach Redis keys or logs).
+ */
+export function tokenDigestOf(res: Response): string {
+  const digest = res.locals.tokenDigest as string | undefined;
+  if (digest === undefined) throw new Error('tokenDigestOf: the request was not authenticated');
+  return digest;
 }
 
 /**

@@ -1,8 +1,11 @@
-import { isRedisUnavailable } from '@registry-triggers/store';
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isRedisOutOfMemory, isRedisUnavailable } from '@registry-triggers/store';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import type { Principal } from './auth.js';
+import { redactAccessToken } from './auth.js';
 import { methodsServing } from './express-routes.js';
-import { HttpError } from './problem.js';
+import { HttpError, MAX_LISTED_ERRORS } from './problem.js';
+import { requestIdOf } from './request-id.js';
 
 /** Seconds a client should wait before retrying while Redis is unreachable. */
 const RETRY_AFTER_SECONDS = '1';
@@ -50,6 +53,41 @@ function fromBodyParser(error: {
   }
 }
 
+/** Codes whose detail may quote what was sent (a header value, a JSON fragment): not logged. */
+const DETAIL_QUOTES_INPUT = new Set([
+  'validation-failed',
+  'malformed-json',
+  'bad-request',
+  'unsupported-encoding',
+]);
+
+/**
+ * The one log line of a refused request: who asked, what for and why, and never a token,
+ * a query string (`?access_token=`) or a quoted value; a validation names its fields.
+ */
+function logRefusal(logger: Logger, problem: HttpError, req: Request, res: Response): void {
+  const principal = res.locals.principal as Principal | undefined;
+  const reason =
+    problem.reason ?? (DETAIL_QUOTES_INPUT.has(problem.code) ? problem.code : problem.message.slice(0, 200));
+  const line = {
+    requestId: requestIdOf(res),
+    method: req.method,
+    path: req.path.slice(0, 200),
+    status: problem.status,
+    code: problem.code,
+    reason,
+    ...(principal ? { principal: principal.kind } : {}),
+    ...(principal?.kind === 'namespace'
+      ? { namespace: principal.namespace, tokenId: principal.tokenId }
+      : {}),
+    ...(problem.errors
+      ? { fields: problem.errors.slice(0, MAX_LISTED_ERRORS).map((e) => e.path.slice(0, 200)) }
+      : {}),
+  };
+  if (problem.status >= 500) logger.warn(line, 'request refused');
+  else logger.info(line, 'request refused');
+}
+
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     let problem: HttpError;
@@ -64,14 +102,32 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
           'Retry-After': RETRY_AFTER_SECONDS,
         },
       );
+    else if (isRedisOutOfMemory(error))
+      // Nothing was taken: Redis refuses a script's write only before its first one.
+      problem = new HttpError(
+        503,
+        'storage-full',
+        'the event store is out of memory and takes no writes; retry shortly',
+        undefined,
+        { 'Retry-After': RETRY_AFTER_SECONDS },
+      );
     else {
       const parsed = typeof error === 'object' && error !== null ? fromBodyParser(error) : undefined;
       if (parsed) problem = parsed;
       else {
-        logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+        logger.error(
+          {
+            err: error,
+            requestId: requestIdOf(res),
+            method: req.method,
+            url: redactAccessToken(req.originalUrl),
+          },
+          'unhandled error',
+        );
         problem = new HttpError(500, 'internal', 'an unexpected error occurred');
       }
     }
+    if (problem.status !== 500) logRefusal(logger, problem, req, res);
     if (res.headersSent) {
       res.end();
       return;

@@ -1,11 +1,18 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 
-/** Starts listening (every interface when `host` is not given); resolves once the port is bound. */
+/**
+ * Starts listening (every interface when `host` is not given); resolves once the port is bound.
+ * Every answer of every app is sent as the type it declares (JSON, problem+json, metrics text),
+ * never sniffed into something a browser would run: one header here covers them all.
+ */
 export function listen(app: Express, port: number, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const done = (error?: Error) => (error ? reject(error) : resolve(server));
     const server = host === undefined ? app.listen(port, done) : app.listen(port, host, done);
+    server.prependListener('request', (_request, response) => {
+      response.setHeader('X-Content-Type-Options', 'nosniff');
+    });
     server.keepAliveTimeout = 65_000;
   });
 }
@@ -37,10 +44,27 @@ export async function listenOrExit(
   }
 }
 
-/** Stops accepting connections, lets in-flight requests finish, then drops idle keep-alive sockets. */
+/**
+ * Stops accepting connections, lets in-flight requests finish, and closes every keep-alive
+ * connection as soon as it is idle. A connection in use when the close starts would otherwise
+ * carry request after request (a load balancer or a registry keeps it busy) and the close
+ * never completed: the api then hit its shutdown deadline and exited 1 mid-request. From the
+ * close on, every answer says `Connection: close` and ends its connection.
+ */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const closeAfterAnswer = (_req: IncomingMessage, res: ServerResponse) => {
+      res.shouldKeepAlive = false;
+    };
+    server.prependListener('request', closeAfterAnswer);
+    // Answers already under way when the close began went out as keep-alive: their
+    // connections are closed once idle.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    server.close(() => {
+      clearInterval(sweep);
+      server.off('request', closeAfterAnswer);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

@@ -1,12 +1,15 @@
 export * from './auth.js';
 export * from './env.js';
 export * from './error-handler.js';
-export { expressRoutes } from './express-routes.js';
+export { expressRoutes, methodsServing } from './express-routes.js';
 export * from './health.js';
 export * from './http-server.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './openapi.js';
 export * from './problem.js';
+export * from './request-id.js';
 export * from './request-schemas.js';
 export * from './shutdown.js';
+export * from './source-schemas.js';
+export * from './tracing.js';

@@ -31,13 +31,27 @@ import {
   tokenInputSchema,
   tokenRotationSchema,
 } from './request-schemas.js';
+import {
+  azureWebhookSchema,
+  cloudEventBatchSchema,
+  cloudEventSchema,
+  dockerHubWebhookSchema,
+  eventBridgeEventSchema,
+  harborWebhookSchema,
+  pubSubPushSchema,
+  quayNotificationSchema,
+  sourceQuerySchema,
+} from './source-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 /** What reads show for a trigger: the stored shape with the secret masked. */
-const publicTriggerSchema = triggerSchema.extend({ secret: z.literal(REDACTED).exactOptional() });
+const publicTriggerSchema = triggerSchema.extend({
+  secret: z.literal(REDACTED).exactOptional(),
+  headers: z.record(z.string(), z.literal(REDACTED)).exactOptional(),
+});
 
 /** Components generated from zod, with `$ref`s between them. */
 function generatedSchemas(): Record<string, JsonSchema> {
@@ -53,6 +67,14 @@ function generatedSchemas(): Record<string, JsonSchema> {
   registry.add(pushEventsBodySchema, { id: 'PushEvents' });
   registry.add(distributionEnvelopeSchema, { id: 'DistributionEnvelope' });
   registry.add(tokenInputSchema, { id: 'TokenInput' });
+  registry.add(harborWebhookSchema, { id: 'HarborWebhook' });
+  registry.add(dockerHubWebhookSchema, { id: 'DockerHubWebhook' });
+  registry.add(quayNotificationSchema, { id: 'QuayNotification' });
+  registry.add(azureWebhookSchema, { id: 'AzureWebhook' });
+  registry.add(eventBridgeEventSchema, { id: 'EventBridgeEvent' });
+  registry.add(pubSubPushSchema, { id: 'PubSubPush' });
+  registry.add(cloudEventSchema, { id: 'CloudEvent' });
+  registry.add(cloudEventBatchSchema, { id: 'CloudEventBatch' });
   registry.add(tokenRotationSchema, { id: 'TokenRotation' });
   // Refinements (URL rules, RE2 compilation) cannot be expressed in JSON Schema; the
   // descriptions below name them, and the api answers 400 with the rule that failed.
@@ -73,8 +95,7 @@ function generatedSchemas(): Record<string, JsonSchema> {
     tags: 'TAG_LIST only: 1 to 10 distinct tags.',
     expression: `TAG_REG_EXP only: an RE2 expression (no look-around or back-references, at most ${MAX_EXPRESSION_LENGTH} characters) that must match the whole tag.`,
     secret: `Signs deliveries (Standard Webhooks): whsec_ + base64, or a plain string of at least 8 characters. Reads show "${REDACTED}"; sending "${REDACTED}" back in a PUT keeps the stored secret.`,
-    headers:
-      'Extra request headers; the delivery owns Content-Type, Host, webhook-* and the framing headers.',
+    headers: `Extra request headers; the delivery owns Content-Type, Host, webhook-* and the framing headers. Values are write-only: reads show each name with "${REDACTED}", and a value sent back as "${REDACTED}" in a PUT or PATCH keeps the stored one (for a name with none it is a 400).`,
   };
   describeProperties(result.TriggerInput, triggerInputDescriptions);
   describeProperties(result.TriggerReplacement, {
@@ -86,6 +107,15 @@ function generatedSchemas(): Record<string, JsonSchema> {
     updatedAt: 'Read-only: ignored (set by the PUT).',
     disabledReason: 'Read-only: ignored; a PUT clears it.',
   });
+  if (result.Trigger) {
+    describeProperties(result.Trigger, {
+      secret: `"${REDACTED}" when the trigger has a secret (write-only).`,
+      headers: `The custom header names, each with "${REDACTED}" (values are write-only).`,
+    });
+  }
+  if (result.TriggerReplacement) {
+    result.TriggerPatch = triggerPatchSchema(result.TriggerReplacement);
+  }
   if (result.TriggerReplacement) {
     result.TriggerReplacement.description =
       'The body of a trigger, as for POST; a trigger as read (secret "***" included) may be sent back edited.';
@@ -104,6 +134,10 @@ function generatedSchemas(): Record<string, JsonSchema> {
     repository:
       'The repository inside the namespace (may hold "/"); namespace/repository is at most 255 characters.',
   });
+  describeProperties(result.DistributionEnvelope, {
+    events:
+      'At most MAX_EVENTS_PER_ENVELOPE events (default 500; more is 413 and nothing is taken). An event without an id gets one derived from its repository, tag, digest and timestamp.',
+  });
   if (result.AccessRecord) {
     result.AccessRecord.description =
       'One access-log record: one per delivery attempt and one per enabled trigger whose filter did not match the tag.';
@@ -119,7 +153,7 @@ function generatedSchemas(): Record<string, JsonSchema> {
     status: 'untriggered: the filter did not match; retrying: this attempt failed and another follows.',
     statusCode:
       'The HTTP status as a string, "untriggered", or an error code such as ETIMEDOUT or ECONNREFUSED; ' +
-      'for a delivery ended without sending: TRIGGER_DISABLED, TRIGGER_DELETED (deleted between two attempts) or WORKER_LOST.',
+      'for a delivery ended without sending: TRIGGER_DISABLED, TRIGGER_DELETED (deleted between two attempts), CANCELLED (its retries were cancelled) or WORKER_LOST.',
     attempt: '1-based attempt number; 0 when nothing was sent.',
     requestTime: 'When the attempt started (or the trigger was evaluated), epoch ms.',
     durationMs: 'How long the attempt took.',
@@ -130,10 +164,39 @@ function generatedSchemas(): Record<string, JsonSchema> {
     note: 'Why nothing was sent, or what else happened, when there is something to say.',
     reason:
       'Why the trigger did not fire (untriggered: filter, artifact-tag, same-digest) or why its delivery ended without a request (failed: disabled, trigger-deleted, worker-lost); absent on records of attempts.',
+    nextAttemptAt:
+      'retrying records only: the earliest time (epoch ms) of the next attempt (a saturated receiver may postpone it a little).',
     requestId:
       'The X-Request-Id of the api request that took the push, also in the api and worker log lines; absent for records of pushes taken before it was kept.',
   });
   return result;
+}
+
+/**
+ * The body of PATCH trigger (RFC 7386): any field of a PUT body, each optional, `null`
+ * removing it; the patched trigger must then be a valid PUT body.
+ */
+function triggerPatchSchema(replacement: JsonSchema): JsonSchema {
+  const properties = (replacement.properties ?? {}) as Record<string, JsonSchema>;
+  return {
+    type: 'object',
+    description:
+      'A JSON Merge Patch (RFC 7386) of the trigger as read: the fields to change, null to remove an optional one ' +
+      `(secret, headers, tags, expression; or one header by name inside headers). "${REDACTED}" keeps a stored value ` +
+      'as in PUT. The patched trigger must be a valid PUT body (the same rules); {"enabled": false} disables it.',
+    properties: Object.fromEntries(
+      Object.entries(properties).map(([name, schema]) => [
+        name,
+        // Inside headers, a null value removes that one header.
+        name === 'headers'
+          ? {
+              anyOf: [{ ...schema, additionalProperties: { type: ['string', 'null'] } }, { type: 'null' }],
+            }
+          : { anyOf: [schema, { type: 'null' }] },
+      ]),
+    ),
+    additionalProperties: false,
+  };
 }
 
 /** One query parameter per property of a zod object schema that parses a query. */
@@ -159,6 +222,30 @@ function describeProperties(schema: JsonSchema | undefined, descriptions: Record
   }
 }
 
+/** What a push answer says of events refused for a quota; both only when there are any. */
+const refusedProperties: Record<string, JsonSchema> = {
+  refused: {
+    type: 'integer',
+    minimum: 1,
+    description:
+      'Events not taken because their repository is new and its namespace holds REPOSITORIES_PER_NAMESPACE repositories already; no trigger fires for them, and sent again once there is room they are taken.',
+  },
+  refusedRepositories: {
+    type: 'array',
+    description: 'The repositories of the refused events, once each.',
+    items: {
+      type: 'object',
+      required: ['namespace', 'repository', 'quota', 'limit'],
+      properties: {
+        namespace: { type: 'string' },
+        repository: { type: 'string' },
+        quota: { type: 'string', enum: ['REPOSITORIES_PER_NAMESPACE'] },
+        limit: { type: 'integer' },
+      },
+    },
+  },
+};
+
 const handWrittenSchemas: Record<string, JsonSchema> = {
   Problem: {
     type: 'object',
@@ -183,6 +270,16 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
         type: 'integer',
         minimum: 1,
         description: 'How many validation failures there were beyond the 20 listed in `errors`.',
+      },
+      limit: {
+        type: 'integer',
+        description:
+          'A refusal for a limit (413 too-many-events, 409 quota): the value of the limit reached.',
+      },
+      quota: {
+        type: 'string',
+        description:
+          'The setting that sets that limit: MAX_EVENTS_PER_ENVELOPE, REPOSITORIES_PER_NAMESPACE, TRIGGERS_PER_REPOSITORY or TRIGGERS_PER_NAMESPACE.',
       },
     },
   },
@@ -297,6 +394,7 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
       accepted: { type: 'integer', minimum: 0 },
       duplicates: { type: 'integer', minimum: 0 },
       eventIds: { type: 'array', items: { type: 'string' }, description: 'One per event, in request order.' },
+      ...refusedProperties,
     },
   },
   DistributionResult: {
@@ -308,9 +406,11 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
       ignored: {
         type: 'integer',
         minimum: 0,
-        description: 'Blob pushes, pulls, deletes and untagged manifests.',
+        description:
+          'What the request reported besides tagged pushes: blob pushes, pulls, deletes, untagged pushes, other event types.',
       },
       eventIds: { type: 'array', items: { type: 'string' } },
+      ...refusedProperties,
     },
   },
   PendingDelivery: {
@@ -379,13 +479,27 @@ const problemResponses: Record<number, ProblemResponse> = {
   },
   403: { name: 'Forbidden', description: 'The token lacks the right for this route.' },
   404: { name: 'NotFound', description: "Not found, or another tenant's object." },
-  409: { name: 'Conflict', description: 'The repository already holds the maximum number of triggers.' },
-  413: { name: 'ContentTooLarge', description: 'The body is larger than the limit.' },
+  409: {
+    name: 'Conflict',
+    description:
+      'The request conflicts with the state of the object: a quota of the namespace would be exceeded (`quota` names the setting: REPOSITORIES_PER_NAMESPACE for a new repository; TRIGGERS_PER_REPOSITORY, code trigger-limit, or TRIGGERS_PER_NAMESPACE for a new trigger, and `limit` its value), a record of another trigger or an untriggered one, a delivery already ended, an attempt being sent (cancel again), or a trigger that kept changing during a PATCH.',
+  },
+  413: {
+    name: 'ContentTooLarge',
+    description:
+      'The body is larger than MAX_BODY_BYTES, or a distribution envelope holds more events than MAX_EVENTS_PER_ENVELOPE (code too-many-events, `limit` its value); nothing was taken.',
+  },
   415: { name: 'UnsupportedMediaType', description: 'The body is not of an accepted media type.' },
+  429: {
+    name: 'TooManyRequests',
+    description:
+      "A limit of the caller's is reached: the token's test deliveries per minute (code rate-limited), or the namespace's live streams open at once (code too-many-streams); retry after the given number of seconds.",
+    headers: { 'Retry-After': { schema: { type: 'integer' } } },
+  },
   503: {
     name: 'ServiceUnavailable',
     description:
-      'Redis is unreachable (or, on a cluster, no replica confirmed the event in time); retry after the given number of seconds, with the same eventId: the event may have been stored all the same, and only the same eventId makes the retry a duplicate.',
+      'Redis is unreachable (or, on a cluster, no replica confirmed the event in time, or the request was not taken within INGEST_DEADLINE_MS: code ingest-deadline); retry after the given number of seconds, with the same eventId: some or all events may have been stored all the same, and only the same eventId makes the retry take exactly what was not taken.',
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
   },
 };
@@ -396,7 +510,7 @@ const logsProblemResponses: Record<number, ProblemResponse> = {
   503: {
     name: 'LogsUnavailable',
     description:
-      'Redis is unreachable, or (live tail) too many streams are open; retry after the given number of seconds.',
+      'Redis is unreachable, or (live tail) the process has LOGS_MAX_STREAMS streams open; retry after the given number of seconds.',
     headers: { 'Retry-After': { schema: { type: 'integer' } } },
   },
 };
@@ -409,7 +523,7 @@ function responseComponents(): Record<string, JsonSchema> {
   ]) {
     responses[name] = {
       description,
-      ...(headers ? { headers } : {}),
+      headers: { ...headers, 'X-Request-Id': requestIdHeader },
       content: { 'application/problem+json': { schema: ref('Problem') } },
     };
   }
@@ -437,14 +551,39 @@ interface OperationSpec {
   errors: number[];
   /** Public routes need no token. */
   public?: boolean;
+  /** Other ways than the document's bearer token. */
+  security?: JsonSchema[];
   /** Which problem response each status of `errors` refers to. */
   problems?: Record<number, ProblemResponse>;
   description?: string;
 }
 
+const REQUEST_ID_DESCRIPTION =
+  'The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries.';
+const requestIdParameter = {
+  name: 'X-Request-Id',
+  in: 'header',
+  required: false,
+  description: REQUEST_ID_DESCRIPTION,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9._:/+=@-]{1,128}$' },
+};
+const traceparentParameter = {
+  name: 'traceparent',
+  in: 'header',
+  required: false,
+  description:
+    'W3C trace context of the caller: with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), the ingest span continues its trace, and the deliveries of the events are its descendants.',
+  schema: { type: 'string', pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$' },
+};
+const requestIdHeader = { description: REQUEST_ID_DESCRIPTION, schema: { type: 'string' } };
+
 function operation(spec: OperationSpec): JsonSchema {
   const responses: Record<string, JsonSchema> = {};
-  for (const [status, response] of Object.entries(spec.responses)) responses[status] = response;
+  for (const [status, response] of Object.entries(spec.responses))
+    responses[status] = {
+      ...response,
+      headers: { ...(response.headers as JsonSchema | undefined), 'X-Request-Id': requestIdHeader },
+    };
   for (const status of spec.errors) {
     const problem = (spec.problems ?? problemResponses)[status];
     if (!problem) throw new Error(`no problem response for ${status}`);
@@ -455,8 +594,8 @@ function operation(spec: OperationSpec): JsonSchema {
     summary: spec.summary,
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
-    ...(spec.public ? { security: [] } : {}),
-    ...(spec.parameters ? { parameters: spec.parameters } : {}),
+    ...(spec.public ? { security: [] } : spec.security ? { security: spec.security } : {}),
+    parameters: [...(spec.parameters ?? []), requestIdParameter],
     ...(spec.requestBody ? { requestBody: spec.requestBody } : {}),
     responses,
   };
@@ -508,6 +647,8 @@ const LOGS_APP = 'Served by the logs app (LOGS_PORT, default 8081), not by the a
 
 // Every /v1 route authenticates (a namespace token is looked up in Redis) and can meet an outage.
 const authErrors = [401, 403, 503];
+/** POST /v1/events/* also take the token as `?access_token=`. */
+const eventSecurity = [{ bearer: [] }, { accessToken: [] }];
 const namespaceErrors = [400, 401, 403, 404, 503];
 const bodyErrors = [413, 415];
 
@@ -695,7 +836,7 @@ function paths(): Record<string, JsonSchema> {
           200: json(ref('Repository'), 'Updated'),
           201: json(ref('Repository'), 'Created'),
         },
-        errors: [...namespaceErrors, ...bodyErrors],
+        errors: [...namespaceErrors, 409, ...bodyErrors],
       }),
       get: operation({
         operationId: 'getRepository',
@@ -753,6 +894,15 @@ function paths(): Record<string, JsonSchema> {
         responses: { 200: json(ref('Trigger'), 'Replaced') },
         errors: [...namespaceErrors, ...bodyErrors],
       }),
+      patch: operation({
+        operationId: 'patchTrigger',
+        summary:
+          'Change some fields of a trigger (JSON Merge Patch, RFC 7386; null removes a field), checked as a PUT and applied atomically',
+        tag: 'triggers',
+        requestBody: jsonBody(ref('TriggerPatch'), ['application/merge-patch+json', 'application/json']),
+        responses: { 200: json(ref('Trigger'), 'Patched') },
+        errors: [...namespaceErrors, 409, ...bodyErrors],
+      }),
       delete: operation({
         operationId: 'deleteTrigger',
         summary: 'Delete a trigger',
@@ -766,12 +916,14 @@ function paths(): Record<string, JsonSchema> {
       post: operation({
         operationId: 'testTrigger',
         summary: 'Send one delivery now with a sample push (tag "test")',
+        description:
+          "At most TEST_DELIVERIES_PER_MINUTE (default 20) per token in any minute, counted across api replicas: past it, 429 with Retry-After and nothing sent. The delivery passes the worker's per-origin limit and circuit breaker like any other.",
         tag: 'triggers',
         responses: {
           200: json(ref('AccessRecord'), 'The delivery finished: its access-log record'),
           202: json(ref('PendingDelivery'), 'Queued; the worker did not report within the wait'),
         },
-        errors: namespaceErrors,
+        errors: [...namespaceErrors, 429],
       }),
     },
     [`${trigger}/records/{recordId}/redeliver`]: {
@@ -779,16 +931,35 @@ function paths(): Record<string, JsonSchema> {
       post: operation({
         operationId: 'redeliverRecord',
         summary: "A new delivery of the record's event to this trigger",
+        description:
+          'A record of another trigger answers 409 naming its trigger; an untriggered record (the tag did not match the filter) answers 409.',
         tag: 'triggers',
         responses: { 202: json(ref('Redelivery'), 'Queued') },
-        errors: namespaceErrors,
+        errors: [...namespaceErrors, 409],
+      }),
+    },
+    [`${trigger}/records/{recordId}/cancel`]: {
+      parameters: [nsParameter, repoParameter, triggerIdParameter, recordIdParameter],
+      post: operation({
+        operationId: 'cancelDelivery',
+        summary:
+          'Stop the pending retries of the delivery of a retrying record: it ends with a failed record, statusCode CANCELLED',
+        description:
+          'Accepted only while no attempt is being sent: a cancel during an attempt waits for it to end (up to 15 s, then 409), and once accepted no attempt of the delivery is sent. A delivery that ended (succeeded, failed, cancelled) answers 409, as do a record of another trigger and an untriggered one.',
+        tag: 'triggers',
+        responses: {
+          200: json(ref('AccessRecord'), 'Cancelled: the final record, as the access log holds it'),
+        },
+        errors: [...namespaceErrors, 409],
       }),
     },
     '/v1/events/push': {
       post: operation({
         operationId: 'postPushEvents',
+        parameters: [traceparentParameter],
         summary: `Ingest one push event or an array of up to ${MAX_EVENTS_PER_REQUEST} (ingest or admin token; a namespace token for its own namespace)`,
         tag: 'events',
+        security: eventSecurity,
         requestBody: jsonBody(ref('PushEvents')),
         responses: { 202: json(ref('PushResult'), 'Durably queued (duplicates counted, not queued)') },
         errors: [400, ...authErrors, ...bodyErrors],
@@ -797,15 +968,110 @@ function paths(): Record<string, JsonSchema> {
     '/v1/events/distribution': {
       post: operation({
         operationId: 'postDistributionEnvelope',
+        parameters: [traceparentParameter],
         summary: 'Ingest a CNCF distribution notification envelope (tagged manifest pushes only)',
         tag: 'events',
+        security: eventSecurity,
         requestBody: jsonBody(ref('DistributionEnvelope'), DISTRIBUTION_MEDIA_TYPES),
         responses: { 202: json(ref('DistributionResult'), 'Durably queued') },
         errors: [400, ...authErrors, ...bodyErrors],
       }),
     },
+    ...sourcePaths(),
     ...logsPaths(),
   };
+}
+
+const CLOUDEVENT = 'application/cloudevents+json';
+const CLOUDEVENT_BATCH = 'application/cloudevents-batch+json';
+
+/** The registry routes (apps/api/src/sources): each one vendor's webhook body. */
+const SOURCE_ROUTES: Array<{ source: string; summary: string; content: Record<string, string> }> = [
+  {
+    source: 'harbor',
+    summary:
+      'Ingest a Harbor webhook: the "Default" format (PUSH_ARTIFACT) or the "CloudEvents" one (Harbor 2.8+)',
+    content: { 'application/json': 'HarborWebhook', [CLOUDEVENT]: 'CloudEvent' },
+  },
+  {
+    source: 'dockerhub',
+    summary: 'Ingest a Docker Hub repository webhook (no digest: delivered as "")',
+    content: { 'application/json': 'DockerHubWebhook' },
+  },
+  {
+    source: 'quay',
+    summary: 'Ingest a Quay repo_push notification, one push per updated tag (no digest: delivered as "")',
+    content: { 'application/json': 'QuayNotification' },
+  },
+  {
+    source: 'azure',
+    summary: 'Ingest an Azure Container Registry webhook (push; ping answered 200)',
+    content: { 'application/json': 'AzureWebhook' },
+  },
+  {
+    source: 'ecr',
+    summary: 'Ingest an Amazon ECR "ECR Image Action" event as an EventBridge API destination posts it',
+    content: { 'application/json': 'EventBridgeEvent' },
+  },
+  {
+    source: 'gar',
+    summary: 'Ingest a Google Artifact Registry notification as a Pub/Sub push subscription posts it',
+    content: { 'application/json': 'PubSubPush' },
+  },
+  {
+    source: 'cloudevents',
+    summary:
+      'Ingest CloudEvents 1.0: zotregistry.image.updated, harbor.artifact.pushed, dev.registry-triggers.push (other types ignored)',
+    content: {
+      [CLOUDEVENT]: 'CloudEvent',
+      [CLOUDEVENT_BATCH]: 'CloudEventBatch',
+      'application/json': 'CloudEvent',
+    },
+  },
+];
+
+const sourceParameters = queryParameters(sourceQuerySchema, {
+  namespace:
+    "Put every push of the request in this namespace, the source's whole repository path being the repository. Without it a path a/b/c is namespace a, repository b/c, and a one-segment path takes the namespace of a namespace token (else 400).",
+});
+
+function sourcePaths(): Record<string, JsonSchema> {
+  return Object.fromEntries(
+    SOURCE_ROUTES.map(({ source, summary, content }) => [
+      `/v1/events/${source}`,
+      {
+        post: operation({
+          operationId: `post${source.charAt(0).toUpperCase()}${source.slice(1)}Events`,
+          summary,
+          description:
+            'Only pushes of a tag become events; other event types and untagged pushes are answered 202 and ' +
+            'counted in `ignored`. A repository name, tag or digest outside the rules is 400 naming the ' +
+            "source's field and value. The event id is the source's own (or a stable hash), so a resend " +
+            'within 24 hours is a duplicate. The token may also be given as `?access_token=` (registries ' +
+            'that cannot set a header).' +
+            (source === 'cloudevents'
+              ? ' Binary mode: ce-specversion, ce-id, ce-source and ce-type headers with the JSON data as the body.'
+              : ''),
+          tag: 'events',
+          security: eventSecurity,
+          parameters: sourceParameters,
+          requestBody: {
+            required: source !== 'azure',
+            content: Object.fromEntries(
+              Object.entries(content).map(([type, schema]) => [type, { schema: ref(schema) }]),
+            ),
+          },
+          responses: {
+            ...(source === 'azure'
+              ? { 200: json(ref('DistributionResult'), 'A ping (action "ping", or no body): nothing taken') }
+              : {}),
+            202: json(ref('DistributionResult'), 'Durably queued'),
+          },
+          errors: [400, ...authErrors, ...bodyErrors],
+        }),
+      },
+    ]),
+  );
 }
 
 const recordErrors = [400, 401, 403, 404, 503];
@@ -817,10 +1083,11 @@ const recordListParameters = queryParameters(recordQuerySchema, {
   since: 'Only records written at or after this time: epoch ms or ISO-8601 with an offset.',
   until: 'Only records written at or before this time: epoch ms or ISO-8601 with an offset.',
   limit: 'Records per page, 1 to 200.',
-  cursor: 'The `nextCursor` of the previous page (a record id); the page holds the records older than it.',
+  cursor:
+    'The `nextCursor` of the previous page, or any record id (`<ms>-<seq>`, each part below 2^64); the page holds the records older than it (none for `0-0`). Anything else answers 400 naming `cursor`.',
 });
 
-/** The routes of the logs app (apps/logs): the access log, its live tail and its web page. */
+/** The routes of the logs app (apps/logs): the access log, its live tail and the console. */
 function logsPaths(): Record<string, JsonSchema> {
   const repository = '/v1/namespaces/{ns}/repositories/{repo}';
   const listDescription = (scope: string) =>
@@ -837,19 +1104,19 @@ function logsPaths(): Record<string, JsonSchema> {
       errors: recordErrors,
       problems: logsProblemResponses,
     });
-  const staticFile = (operationId: string, summary: string, mediaType: string) => ({
+  const staticFile = (operationId: string, summary: string, mediaType: string, errors: number[] = []) => ({
     servers: [logsServer],
     get: operation({
       operationId,
       summary,
-      description: `${LOGS_APP} A file of the web page; revalidate with its ETag.`,
+      description: `${LOGS_APP} A file of the console; revalidate with its ETag.`,
       tag: 'web page',
       public: true,
       responses: {
         200: { description: summary, content: { [mediaType]: { schema: { type: 'string' } } } },
         304: { description: 'Not modified (If-None-Match)' },
       },
-      errors: [],
+      errors,
     }),
   });
   return {
@@ -906,7 +1173,10 @@ function logsPaths(): Record<string, JsonSchema> {
           `${LOGS_APP} Each record is one event of the default type (\`message\`: no \`event\` field): ` +
           '`id: <record id>`, `data: <the AccessRecord as JSON>`. The stream opens with `retry: 2000` and sends a `: keep-alive` ' +
           'comment every 15 s. Without Last-Event-ID it starts after the newest record; with it, after that ' +
-          'record, so a reconnecting EventSource misses nothing still in the log. Too many open streams answer 503.',
+          'record, so a reconnecting EventSource misses nothing still in the log. A namespace token gets at most ' +
+          'LOGS_MAX_STREAMS_PER_NAMESPACE streams of its namespace open at once (default 10; more answer 429), and the process ' +
+          'LOGS_MAX_STREAMS (default 100; more answer 503). A client that stops reading is cut off once more than ' +
+          'LOGS_STREAM_BUFFER_BYTES (default 1 MiB) wait for it; it reconnects with Last-Event-ID.',
         tag: 'access log',
         parameters: [
           {
@@ -939,7 +1209,7 @@ function logsPaths(): Record<string, JsonSchema> {
             },
           },
         },
-        errors: recordErrors,
+        errors: [...recordErrors, 429],
         problems: logsProblemResponses,
       }),
     },
@@ -947,8 +1217,10 @@ function logsPaths(): Record<string, JsonSchema> {
       servers: [logsServer],
       get: operation({
         operationId: 'getLogsPage',
-        summary: 'A web page to browse, filter and follow the access log',
-        description: `${LOGS_APP} The page asks for a token and calls the routes above from the browser.`,
+        summary: 'The console: sign in with a token and manage namespaces, triggers, records and tokens',
+        description:
+          `${LOGS_APP} Plain ES modules that call the routes of this document from the browser, the api's ` +
+          'through the logs app when CONSOLE_API_URL is set. Deep links: ?ns=&repo=&trigger=&record=&status=.',
         tag: 'web page',
         public: true,
         responses: {
@@ -959,7 +1231,17 @@ function logsPaths(): Record<string, JsonSchema> {
       }),
     },
     '/index.html': staticFile('getLogsPageIndex', 'The page (the same as /)', 'text/html'),
-    '/app.js': staticFile('getLogsPageScript', 'The script of the page', 'text/javascript'),
+    '/js/{module}': {
+      ...staticFile('getLogsPageModule', 'One ES module of the console', 'text/javascript', [404]),
+      parameters: [
+        pathParameter(
+          'module',
+          { type: 'string', pattern: '^[a-z][a-z-]*\\.js$' },
+          'A module file name.',
+          'main.js',
+        ),
+      ],
+    },
     '/app.css': staticFile('getLogsPageStyle', 'The style sheet of the page', 'text/css'),
   };
 }
@@ -973,8 +1255,9 @@ function buildDocument() {
       description:
         'Alibaba Cloud Container Registry style triggers for any registry. Two apps serve the contract: the api ' +
         '(API_PORT, default 8080) and the logs app (LOGS_PORT, default 8081), which serves the access log, its ' +
-        'live tail and its web page; each path item served by one app only names it in `servers`, and both apps ' +
-        'serve this document at /openapi.json. Errors are application/problem+json (RFC 9457).',
+        'live tail and the web console; each path item served by one app only names it in `servers`, and both apps ' +
+        'serve this document at /openapi.json. With CONSOLE_API_URL set, the logs app forwards every /v1 route it ' +
+        "does not serve to the api, so the console's origin reaches them all. Errors are application/problem+json (RFC 9457).",
     },
     servers: [apiServer],
     tags: [
@@ -985,12 +1268,19 @@ function buildDocument() {
       { name: 'triggers' },
       { name: 'events' },
       { name: 'access log', description: 'The logs app: records, their live tail.' },
-      { name: 'web page', description: 'The logs app: the access-log browser.' },
+      { name: 'web page', description: 'The logs app: the console.' },
     ],
     security: [{ bearer: [] }],
     paths: paths(),
     components: {
       securitySchemes: {
+        accessToken: {
+          type: 'apiKey',
+          in: 'query',
+          name: 'access_token',
+          description:
+            'The same tokens as bearer, as a query parameter (RFC 6750 section 2.3), on POST /v1/events/* only, for registries that cannot set a header; never logged.',
+        },
         bearer: {
           type: 'http',
           scheme: 'bearer',

@@ -31,6 +31,9 @@ export interface ProblemBody {
   errors?: FieldError[];
   /** How many field errors there were beyond the ones listed. */
   errorsOmitted?: number;
+  /** A refusal for a limit (LimitError): its value, and the setting that sets it when there is one. */
+  limit?: number;
+  quota?: string;
 }
 
 const TITLES: Record<number, string> = {
@@ -43,7 +46,9 @@ const TITLES: Record<number, string> = {
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
 };
@@ -63,6 +68,18 @@ export class HttpError extends Error {
     this.name = 'HttpError';
   }
 
+  /**
+   * Why the request was refused, for the log line of the refusal when the detail will not
+   * do (it is the same for a missing and a wrong token, or it may quote what was sent).
+   */
+  reason?: string;
+
+  /** Sets `reason`; returns the error, to be thrown. */
+  because(reason: string): this {
+    this.reason = reason;
+    return this;
+  }
+
   toProblem(): ProblemBody {
     const listed = this.errors?.slice(0, MAX_LISTED_ERRORS).map((error) => ({
       path: clip(error.path, MAX_PATH_LENGTH),
@@ -78,6 +95,27 @@ export class HttpError extends Error {
       ...(listed ? { errors: listed } : {}),
       ...(omitted > 0 ? { errorsOmitted: omitted } : {}),
     };
+  }
+}
+
+/**
+ * A refusal because a limit was reached. The problem names it: `limit` is its value and
+ * `quota` the setting an operator changes it with (REPOSITORIES_PER_NAMESPACE, ...), so a
+ * client can tell which limit it hit without reading the detail.
+ */
+export class LimitError extends HttpError {
+  constructor(
+    status: number,
+    code: string,
+    detail: string,
+    readonly limit: number,
+    readonly quota?: string,
+  ) {
+    super(status, code, detail);
+  }
+
+  override toProblem(): ProblemBody {
+    return { ...super.toProblem(), limit: this.limit, ...(this.quota ? { quota: this.quota } : {}) };
   }
 }
 

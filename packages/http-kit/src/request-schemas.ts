@@ -100,9 +100,12 @@ const distributionEventSchema = z.looseObject({
     .optional(),
 });
 
+/** The most events an envelope may hold whatever MAX_EVENTS_PER_ENVELOPE says (the api's setting, 413 above it). */
+export const MAX_ENVELOPE_EVENTS_CEILING = 10_000;
+
 /** A notification envelope of the CNCF distribution registry. */
 export const distributionEnvelopeSchema = z.looseObject({
-  events: z.array(distributionEventSchema).max(10_000),
+  events: z.array(distributionEventSchema).max(MAX_ENVELOPE_EVENTS_CEILING),
 });
 
 /** An access-log record id: a Redis stream id whose two parts fit in 64 bits. */

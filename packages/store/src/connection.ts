@@ -94,6 +94,15 @@ export function createRedis(env: RedisEnv, options: ConnectionOptions): RedisCon
   return new Redis(env.REDIS_URL, redisOptions);
 }
 
+/**
+ * True when Redis refused a write because it reached `maxmemory` under the `noeviction`
+ * policy (the one a queue must run with): a state that passes once memory frees, like an
+ * outage, not a bug. Inside a script the same refusal comes wrapped in the script's error.
+ */
+export function isRedisOutOfMemory(error: unknown): boolean {
+  return error instanceof Error && /\bOOM command not allowed\b/.test(error.message);
+}
+
 /** True while the error means "Redis is not reachable right now" rather than a bug. */
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

@@ -23,6 +23,11 @@ export const keys = {
   repository: (namespace: string, repository: string) => `${tenant(namespace)}:repo:${repository}`,
   /** Hash: trigger id → JSON trigger, for one repository. */
   triggers: (namespace: string, repository: string) => `${tenant(namespace)}:triggers:${repository}`,
+  /**
+   * Hash: repository name → how many triggers it holds, for the namespace's trigger quota
+   * (triggers.ts). A repository's count is rewritten by every trigger create and delete in it.
+   */
+  triggerCounts: (namespace: string) => `${tenant(namespace)}:trigger-counts`,
   /** Stream holding every access-log record of a namespace (the record id is its entry id). */
   recordLog: (namespace: string) => `${tenant(namespace)}:log`,
   /** Index stream per trigger: same entry ids as the namespace log, with status and tag only. */
@@ -39,6 +44,12 @@ export const keys = {
    */
   recordWrites: (namespace: string, generation: 'current' | 'previous') =>
     `${tenant(namespace)}:log:writes:${generation}`,
+  /**
+   * String: where one delivery stands while it runs or waits for a retry (`sending`,
+   * `waiting <attempt>`, `cancelled`; delivery-states.ts), so a cancel and the next attempt
+   * exclude each other. Gone once the delivery has ended.
+   */
+  deliveryState: (namespace: string, deliveryId: string) => `${tenant(namespace)}:delivery:${deliveryId}`,
   /** Hash: trigger id → epoch ms since which its deliveries have failed with no success in between. */
   triggerHealth: (namespace: string, repository: string) =>
     `${tenant(namespace)}:trigger-health:${repository}`,
@@ -68,6 +79,11 @@ export const keys = {
    * /readyz and metrics count the members seen lately.
    */
   workerHeartbeats: () => `${ROOT}:{workers}:heartbeats`,
+  /**
+   * Sorted set: the times of a token's latest `POST .../test` requests (rate-limit.ts), by the
+   * hex sha256 of the token; one slot per token, shared by every api replica.
+   */
+  testDeliveryRate: (tokenDigest: string) => `${ROOT}:{rate:test:${tokenDigest}}`,
   /** String the api's /readyz writes (expiring) to learn that Redis takes writes. */
   readinessProbe: () => `${ROOT}:{readiness}:probe`,
   /** The fence in one given slot, for a master that owns too few slots for a short salt. */

@@ -17,22 +17,22 @@ export const EVENT_DEDUPE_TTL_MS = 24 * 60 * 60 * 1000;
  * What a job carries of the request that caused it, for logs and traces only: the api's
  * request id and the W3C trace context of its ingest span, handed on push → delivery.
  */
-function jobContext() {
-  return {
-    requestId: z.string().max(200).optional(),
-    traceparent: z.string().max(200).optional(),
-  };
-}
+const jobContextSchema = z.object({
+  requestId: z.string().max(200).optional(),
+  traceparent: z.string().max(200).optional(),
+});
+export type JobContext = z.infer<typeof jobContextSchema>;
 
 export const pushEventJobSchema = z.object({
   eventId: z.string().min(1),
   namespace: z.string().min(1),
   repository: z.string().min(1),
   tag: z.string().min(1),
-  digest: z.string().min(1),
+  /** Empty when the registry sends none (Docker Hub, Quay): delivered as `"digest": ""`. */
+  digest: z.string(),
   pushedAt: z.number().int(),
   receivedAt: z.number().int(),
-  ...jobContext(),
+  ...jobContextSchema.shape,
 });
 export type PushEventJob = z.infer<typeof pushEventJobSchema>;
 
@@ -53,7 +53,7 @@ export const deliveryJobSchema = z.object({
   receivedAt: z.number().int().optional(),
   /** onlyOnDigestChange: the digest the tag had before this push (absent on its first push). */
   previousDigest: z.string().min(1).optional(),
-  ...jobContext(),
+  ...jobContextSchema.shape,
 });
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
 

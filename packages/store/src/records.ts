@@ -165,7 +165,18 @@ function decodeRecord(id: string, fields: string[]): AccessRecord | undefined {
 
 const idTime = (id: string) => Number(id.slice(0, id.indexOf('-')));
 
-function compareIds(a: string, b: string): number {
+/**
+ * The greatest id below `id`, or undefined below 0-0. Redis refuses an exclusive bound
+ * '(0-0' as an end ("invalid end ID"), so pages step below an id themselves.
+ */
+function idBefore(id: string): string | undefined {
+  const [ms, seq] = id.split('-').map(BigInt) as [bigint, bigint];
+  if (seq > 0n) return `${ms}-${seq - 1n}`;
+  return ms > 0n ? `${ms - 1n}-${MAX_ID_PART}` : undefined;
+}
+
+/** Orders two record ids as the log does: negative when `a` is older. */
+export function compareRecordIds(a: string, b: string): number {
   const [aMs, aSeq] = a.split('-').map(BigInt) as [bigint, bigint];
   const [bMs, bSeq] = b.split('-').map(BigInt) as [bigint, bigint];
   if (aMs !== bMs) return aMs < bMs ? -1 : 1;
@@ -287,18 +298,17 @@ export class RecordStore {
           : keys.repositoryRecordIndex(namespace, query.scope.repository);
     const fullRecords = 'all' in query.scope;
 
-    let upper = query.cursor
-      ? `(${query.cursor}`
-      : query.until !== undefined
-        ? `${query.until}-18446744073709551615`
-        : '+';
+    const belowCursor = query.cursor === undefined ? undefined : idBefore(query.cursor);
+    // Nothing is older than the cursor 0-0.
+    if (query.cursor !== undefined && belowCursor === undefined) return { records: [], nextCursor: null };
+    let upper = belowCursor ?? (query.until !== undefined ? `${query.until}-${MAX_ID_PART}` : '+');
     let lower = query.since !== undefined ? `${query.since}-0` : '-';
     if (!fullRecords) {
       // Index entries older than the log's first record point at trimmed records: a page
       // must not spend its scan on them, nor offer a cursor into them.
       const first = await this.firstId(namespace);
       if (first === undefined) return { records: [], nextCursor: null };
-      if (lower === '-' || compareIds(first, lower) > 0) lower = first;
+      if (lower === '-' || compareRecordIds(first, lower) > 0) lower = first;
     }
     const matchedIds: string[] = [];
     const matchedRecords: AccessRecord[] = [];
@@ -336,7 +346,9 @@ export class RecordStore {
         exhausted = true;
         break;
       }
-      if (lastScanned) upper = `(${lastScanned}`;
+      const next = lastScanned && idBefore(lastScanned);
+      if (!next) break;
+      upper = next;
     }
 
     const records = fullRecords ? matchedRecords : await this.fetch(namespace, matchedIds);
@@ -353,7 +365,9 @@ export class RecordStore {
   }
 
   private async hasOlder(stream: string, id: string, lower: string): Promise<boolean> {
-    const older = await this.redis.xrevrange(stream, `(${id}`, lower, 'COUNT', 1);
+    const before = idBefore(id);
+    if (before === undefined) return false;
+    const older = await this.redis.xrevrange(stream, before, lower, 'COUNT', 1);
     return older.length > 0;
   }
 
@@ -374,23 +388,36 @@ export class RecordStore {
     return records;
   }
 
+  /** Up to `count` records newer than `afterId`, oldest first, without waiting for any. */
+  after(namespace: string, afterId: string, count = 100): Promise<AccessRecord[]> {
+    return RecordStore.read(this.redis, namespace, afterId, count);
+  }
+
   /** Records newer than `afterId`, oldest first, waiting up to `blockMs` for one (use a dedicated connection). */
-  static async readAfter(
+  static readAfter(
     blocking: RedisConnection,
     namespace: string,
     afterId: string,
     blockMs: number,
     count = 100,
   ): Promise<AccessRecord[]> {
-    const result = (await blocking.xread(
-      'COUNT',
-      count,
-      'BLOCK',
-      blockMs,
-      'STREAMS',
-      keys.recordLog(namespace),
-      afterId,
-    )) as Array<[string, Array<[string, string[]]>]> | null;
+    return RecordStore.read(blocking, namespace, afterId, count, blockMs);
+  }
+
+  // XREAD's id is exclusive for every id, the greatest one included (an XRANGE '(' is not).
+  private static async read(
+    connection: RedisConnection,
+    namespace: string,
+    afterId: string,
+    count: number,
+    blockMs?: number,
+  ): Promise<AccessRecord[]> {
+    const log = keys.recordLog(namespace);
+    const result = (
+      blockMs === undefined
+        ? await connection.xread('COUNT', count, 'STREAMS', log, afterId)
+        : await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', log, afterId)
+    ) as Array<[string, Array<[string, string[]]>]> | null;
     const entries = result?.[0]?.[1] ?? [];
     return entries.flatMap(([id, fields]) => {
       const record = decodeRecord(id, fields);

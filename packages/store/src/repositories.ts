@@ -2,6 +2,7 @@
 import type { RepoType } from '@registry-triggers/core';
 import type { RedisConnection } from './connection.js';
 import { keys } from './keys.js';
+import { QuotaExceededError } from './quotas.js';
 import { runScript } from './scripts.js';
 
 export interface Repository {
@@ -39,20 +40,24 @@ export function parseRepository(namespace: string, name: string, hash: Record<st
 }
 
 /**
- * Lua shared by every script that may create a repository: KEYS[1] the repository hash,
- * KEYS[2] the namespace's repository index; ARGV[1] the time, ARGV[2..4] repoType,
- * authenticationType and originType, ARGV[5] the name. Answers 1 when it created it.
+ * Lua shared by every script that may create a repository: the repository hash, the
+ * namespace's repository index, the time, repoType, authenticationType, originType and the
+ * name. Answers 1 when it created it, 0 when it existed.
  */
 export const CREATE_REPOSITORY_LUA = `
-local function createRepository()
-  if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-  redis.call('HSET', KEYS[1], 'createdAt', ARGV[1], 'updatedAt', ARGV[1], 'repoType', ARGV[2],
-    'authenticationType', ARGV[3], 'originType', ARGV[4])
-  redis.call('ZADD', KEYS[2], 0, ARGV[5])
+local function createRepository(repositoryKey, indexKey, createdAt, repoType, authenticationType, originType, name)
+  if redis.call('EXISTS', repositoryKey) == 1 then return 0 end
+  redis.call('HSET', repositoryKey, 'createdAt', createdAt, 'updatedAt', createdAt, 'repoType', repoType,
+    'authenticationType', authenticationType, 'originType', originType)
+  redis.call('ZADD', indexKey, 0, name)
   return 1
 end`;
 
-/** KEYS and ARGV of CREATE_REPOSITORY_LUA for a repository created with default metadata. */
+/**
+ * KEYS[1] and KEYS[2] (repository hash, index) and ARGV[1..5] (time, the three metadata
+ * fields, name) of a script that calls CREATE_REPOSITORY_LUA as CREATE_FROM_ARGS does, for a
+ * repository created with default metadata.
+ */
 export function createRepositoryArgs(namespace: string, name: string, createdAt: number) {
   return {
     keys: [keys.repository(namespace, name), keys.repositoryIndex(namespace)],
@@ -66,20 +71,47 @@ export function createRepositoryArgs(namespace: string, name: string, createdAt:
   };
 }
 
-const ENSURE_SCRIPT = `${CREATE_REPOSITORY_LUA}
-return createRepository()`;
+/** The call of createRepository on the KEYS and ARGV that createRepositoryArgs lays out. */
+export const CREATE_FROM_ARGS =
+  'createRepository(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])';
 
-// Sets metadata; answers 1 when the repository was created by this call.
+/**
+ * Every repository of one namespace a request pushes to, in one script (one slot, one round
+ * trip): KEYS[1] the index, KEYS[2..] the repository hashes; ARGV[1] the namespace's
+ * repository quota, ARGV[2..4] the default metadata, then name and creation time per
+ * repository. Answers per repository 1 (created), 0 (existed) or -1 (refused: the namespace
+ * is full).
+ */
+const ENSURE_MANY_SCRIPT = `${CREATE_REPOSITORY_LUA}
+local room = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
+local results = {}
+for i = 2, #KEYS do
+  local arg = 2 * i + 1
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    results[i - 1] = 0
+  elseif room <= 0 then
+    results[i - 1] = -1
+  else
+    results[i - 1] = createRepository(KEYS[i], KEYS[1], ARGV[arg + 1], ARGV[2], ARGV[3], ARGV[4], ARGV[arg])
+    room = room - 1
+  end
+end
+return results`;
+
+// Sets metadata; answers 1 when the repository was created by this call, -1 when it does not
+// exist and the namespace holds ARGV[6] (its quota) already.
 const PUT_SCRIPT = `${CREATE_REPOSITORY_LUA}
-local created = createRepository()
+if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then return -1 end
+local created = ${CREATE_FROM_ARGS}
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'repoType', ARGV[2], 'authenticationType', ARGV[3], 'originType', ARGV[4])
 return created`;
 
 // Answers 1 when there was a repository (or triggers left of one) to delete.
 const DELETE_SCRIPT = `
 local existed = redis.call('EXISTS', KEYS[1]) + redis.call('EXISTS', KEYS[3])
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[6])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[5], ARGV[1])
 if existed > 0 then return 1 end
 return 0`;
 
@@ -88,6 +120,15 @@ function pairsToHash(pairs: string[]): Record<string, string> {
   for (let i = 0; i + 1 < pairs.length; i += 2) hash[pairs[i]!] = pairs[i + 1]!;
   return hash;
 }
+
+/** A repository a push names, and the creation time it gets if this push is its first. */
+export interface RepositoryToEnsure {
+  namespace: string;
+  name: string;
+  createdAt: number;
+}
+
+const fullName = ({ namespace, name }: { namespace: string; name: string }) => `${namespace}/${name}`;
 
 /** Repositories this process already made sure exist, so a busy one costs no script per push. */
 const MAX_REMEMBERED_REPOSITORIES = 100_000;
@@ -102,22 +143,63 @@ export class RepositoryStore {
     return hash.createdAt ? parseRepository(namespace, name, hash) : undefined;
   }
 
-  /** Creates the repository with default metadata on its first push; true when this call created it. */
-  async ensure(namespace: string, name: string, createdAt: number): Promise<boolean> {
-    const key = `${namespace}/${name}`;
-    if (this.ensured.has(key)) return false;
-    const { keys: scriptKeys, args } = createRepositoryArgs(namespace, name, createdAt);
-    const created = (await runScript(this.redis, ENSURE_SCRIPT, scriptKeys, args)) === 1;
-    if (this.ensured.size >= MAX_REMEMBERED_REPOSITORIES) this.ensured.clear();
-    this.ensured.add(key);
-    return created;
+  /**
+   * Creates, with default metadata, the repositories of a request that do not exist yet (their
+   * first push), while the namespace has room under `repositoriesPerNamespace`: one script per
+   * namespace, all sent at once, so a request costs one round trip however many repositories
+   * it names. Answers those this call created and those refused for the quota.
+   */
+  async ensureAll(
+    repositories: readonly RepositoryToEnsure[],
+    repositoriesPerNamespace: number,
+  ): Promise<{ created: RepositoryToEnsure[]; refused: RepositoryToEnsure[] }> {
+    const byNamespace = new Map<string, RepositoryToEnsure[]>();
+    for (const repository of repositories) {
+      if (this.ensured.has(fullName(repository))) continue;
+      const group = byNamespace.get(repository.namespace) ?? [];
+      if (group.length === 0) byNamespace.set(repository.namespace, group);
+      group.push(repository);
+    }
+    const outcome = { created: [] as RepositoryToEnsure[], refused: [] as RepositoryToEnsure[] };
+    await Promise.all(
+      [...byNamespace].map(async ([namespace, group]) => {
+        const results = (await runScript(
+          this.redis,
+          ENSURE_MANY_SCRIPT,
+          [keys.repositoryIndex(namespace), ...group.map(({ name }) => keys.repository(namespace, name))],
+          [
+            repositoriesPerNamespace,
+            DEFAULT_REPOSITORY_METADATA.repoType,
+            DEFAULT_REPOSITORY_METADATA.authenticationType,
+            DEFAULT_REPOSITORY_METADATA.originType,
+            ...group.flatMap(({ name, createdAt }) => [name, createdAt]),
+          ],
+        )) as number[];
+        group.forEach((repository, i) => {
+          if (results[i] === -1) {
+            outcome.refused.push(repository);
+            return;
+          }
+          this.remember(fullName(repository));
+          if (results[i] === 1) outcome.created.push(repository);
+        });
+      }),
+    );
+    return outcome;
   }
 
+  private remember(name: string): void {
+    if (this.ensured.size >= MAX_REMEMBERED_REPOSITORIES) this.ensured.clear();
+    this.ensured.add(name);
+  }
+
+  /** Creates or updates; QuotaExceededError when it would create one over `repositoriesPerNamespace`. */
   async put(
     namespace: string,
     name: string,
     metadata: RepositoryMetadata,
     now: number,
+    repositoriesPerNamespace: number,
   ): Promise<{ created: boolean; repository: Repository }> {
     const created = await runScript(
       this.redis,
@@ -129,8 +211,10 @@ export class RepositoryStore {
         metadata.authenticationType ?? DEFAULT_REPOSITORY_METADATA.authenticationType,
         metadata.originType ?? DEFAULT_REPOSITORY_METADATA.originType,
         name,
+        repositoriesPerNamespace,
       ],
     );
+    if (created === -1) throw new QuotaExceededError('repositoriesPerNamespace', repositoriesPerNamespace);
     const repository = await this.get(namespace, name);
     if (!repository) throw new Error(`repository ${namespace}/${name} vanished after write`);
     return { created: created === 1, repository };
@@ -141,7 +225,7 @@ export class RepositoryStore {
    * TRIGGER_DELETED); its access-log records stay until retention. False when it did not exist.
    */
   async delete(namespace: string, name: string): Promise<boolean> {
-    this.ensured.delete(`${namespace}/${name}`);
+    this.ensured.delete(fullName({ namespace, name }));
     const result = await runScript(
       this.redis,
       DELETE_SCRIPT,
@@ -150,6 +234,7 @@ export class RepositoryStore {
         keys.repositoryIndex(namespace),
         keys.triggers(namespace, name),
         keys.triggerHealth(namespace, name),
+        keys.triggerCounts(namespace),
         keys.tagDigests(namespace, name),
       ],
       [name],

@@ -2,7 +2,9 @@
 import type { Trigger } from '@registry-triggers/core';
 import type { RedisConnection } from './connection.js';
 import { keys } from './keys.js';
+import { type NamespaceQuotas, QuotaExceededError } from './quotas.js';
 import {
+  CREATE_FROM_ARGS,
   CREATE_REPOSITORY_LUA,
   createRepositoryArgs,
   pairsToHash,
@@ -12,22 +14,45 @@ import {
 import { runScript } from './scripts.js';
 import { MAX_TRACKED_TAGS, MOVE_TAG_DIGEST_LUA, pushMark, TAG_DIGEST_TTL_MS } from './tag-digests.js';
 
-export class TriggerLimitError extends Error {
-  constructor(readonly limit: number) {
-    super(`a repository holds at most ${limit} triggers`);
-    this.name = 'TriggerLimitError';
-  }
-}
-
-// Adds a trigger unless the repository is full; answers -1 when full.
+/**
+ * Adds a trigger unless its repository (KEYS[1]) holds ARGV[3] or the namespace ARGV[4]
+ * already: answers -1 or -2 then, 1 once added. KEYS[2], the namespace's trigger counts, is
+ * summed for the namespace; this repository's count is taken from its hash (HLEN), not from
+ * KEYS[2], and written back, so a count missing (triggers from before the counts were kept)
+ * or wrong is made right by the repository's next trigger write.
+ */
 const CREATE_SCRIPT = `
-if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
+local mine = redis.call('HLEN', KEYS[1])
+if mine >= tonumber(ARGV[3]) then return -1 end
+local total = mine
+local counts = redis.call('HGETALL', KEYS[2])
+for i = 1, #counts, 2 do
+  if counts[i] ~= ARGV[5] then total = total + tonumber(counts[i + 1]) end
+end
+if total >= tonumber(ARGV[4]) then return -2 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[5], mine + 1)
 return 1`;
+
+// Deletes a trigger and rewrites its repository's count (ARGV[2]) in KEYS[2]; answers 1 if it existed.
+const DELETE_SCRIPT = `
+local deleted = redis.call('HDEL', KEYS[1], ARGV[1])
+local left = redis.call('HLEN', KEYS[1])
+if left == 0 then redis.call('HDEL', KEYS[2], ARGV[2]) else redis.call('HSET', KEYS[2], ARGV[2], left) end
+return deleted`;
 
 // Replaces a trigger only if it still exists.
 const REPLACE_SCRIPT = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
+// Replaces a trigger only if it is still exactly as the caller read it (compare and set):
+// 1 replaced, 0 gone, -1 changed meanwhile.
+const REPLACE_IF_SCRIPT = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+if raw ~= ARGV[3] then return -1 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
 
@@ -44,9 +69,11 @@ return 1`;
 
 // What evaluation needs, in one round trip: the repository (created on first push), its
 // triggers and, when a push is given (KEYS[4]), the tag's previous digest as it moves the tag.
+// No quota here: an event reaches evaluation only once ingest took it, its repository made then
+// or before under REPOSITORIES_PER_NAMESPACE (one deleted since is made again).
 const CONTEXT_SCRIPT = `${CREATE_REPOSITORY_LUA}
 ${MOVE_TAG_DIGEST_LUA}
-createRepository()
+${CREATE_FROM_ARGS}
 local previous = false
 if KEYS[4] then previous = moveTagDigest(KEYS[4], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]) end
 return { redis.call('HGETALL', KEYS[1]), redis.call('HVALS', KEYS[3]), previous }`;
@@ -72,14 +99,25 @@ export interface TagMove {
 export class TriggerStore {
   constructor(private readonly redis: RedisConnection) {}
 
-  async create(trigger: Trigger, limit: number): Promise<void> {
+  /** Adds a trigger; QuotaExceededError when its repository or its namespace is full. */
+  async create(
+    trigger: Trigger,
+    quotas: Pick<NamespaceQuotas, 'triggersPerRepository' | 'triggersPerNamespace'>,
+  ): Promise<void> {
     const result = await runScript(
       this.redis,
       CREATE_SCRIPT,
-      [keys.triggers(trigger.namespace, trigger.repository)],
-      [trigger.id, JSON.stringify(trigger), limit],
+      [keys.triggers(trigger.namespace, trigger.repository), keys.triggerCounts(trigger.namespace)],
+      [
+        trigger.id,
+        JSON.stringify(trigger),
+        quotas.triggersPerRepository,
+        quotas.triggersPerNamespace,
+        trigger.repository,
+      ],
     );
-    if (result === -1) throw new TriggerLimitError(limit);
+    if (result === -1) throw new QuotaExceededError('triggersPerRepository', quotas.triggersPerRepository);
+    if (result === -2) throw new QuotaExceededError('triggersPerNamespace', quotas.triggersPerNamespace);
   }
 
   async replace(trigger: Trigger): Promise<boolean> {
@@ -90,6 +128,30 @@ export class TriggerStore {
       [trigger.id, JSON.stringify(trigger)],
     );
     return result === 1;
+  }
+
+  /**
+   * Replaces the trigger read as `read` (its stored JSON, from getVersioned) unless it changed
+   * since: two read-modify-writes at once never lose one of the updates.
+   */
+  async replaceIfUnchanged(trigger: Trigger, read: string): Promise<'replaced' | 'gone' | 'changed'> {
+    const result = await runScript(
+      this.redis,
+      REPLACE_IF_SCRIPT,
+      [keys.triggers(trigger.namespace, trigger.repository)],
+      [trigger.id, JSON.stringify(trigger), read],
+    );
+    return result === 1 ? 'replaced' : result === 0 ? 'gone' : 'changed';
+  }
+
+  /** The trigger and its stored JSON, the version replaceIfUnchanged compares with. */
+  async getVersioned(
+    namespace: string,
+    repository: string,
+    id: string,
+  ): Promise<{ trigger: Trigger; version: string } | undefined> {
+    const raw = await this.redis.hget(keys.triggers(namespace, repository), id);
+    return raw ? { trigger: JSON.parse(raw) as Trigger, version: raw } : undefined;
   }
 
   async get(namespace: string, repository: string, id: string): Promise<Trigger | undefined> {
@@ -103,7 +165,13 @@ export class TriggerStore {
   }
 
   async delete(namespace: string, repository: string, id: string): Promise<boolean> {
-    return (await this.redis.hdel(keys.triggers(namespace, repository), id)) === 1;
+    const deleted = await runScript(
+      this.redis,
+      DELETE_SCRIPT,
+      [keys.triggers(namespace, repository), keys.triggerCounts(namespace)],
+      [id, repository],
+    );
+    return deleted === 1;
   }
 
   async disable(

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { trackProcess, untrackProcess } from './cleanup.js';
+import { startupDeadline } from './startup-deadline.js';
 import { waitFor, withTimeout } from './wait.js';
 
 export interface ExitStatus {
@@ -130,27 +131,48 @@ export function tail(lines: readonly string[], count = 50): string {
   return lines.slice(-count).join('\n');
 }
 
+export interface ReadinessWait {
+  /** The process, for messages, e.g. "api" or "redis-server on port 6380". */
+  label: string;
+  /** What readiness is, with the last answer seen, e.g. "GET …/readyz answering 200 (last: 503)". */
+  awaiting: () => string;
+  /** Default: what the running hook leaves (startup-deadline.ts). */
+  timeoutMs?: number;
+}
+
 /**
- * Polls `check` until it is true, giving up at once if the process exits. On failure the
- * process is killed (it is of no use half started) and the error carries its last lines.
+ * Polls `check` until it is true, giving up at once if the process exits. The deadline
+ * follows the hook the start runs in, not a fixed guess. On failure the process is killed
+ * (it is of no use half started) and the error names it, what it waited for, and carries
+ * its last lines.
  */
 export async function waitUntilReady(
   tracked: TrackedChild,
   check: () => Promise<boolean>,
-  options: { timeoutMs: number; message: string },
+  options: ReadinessWait,
 ): Promise<void> {
+  const deadline =
+    options.timeoutMs === undefined
+      ? startupDeadline()
+      : { timeoutMs: options.timeoutMs, reason: 'the timeout the caller gave' };
   const exitedEarly = new AbortController();
   void tracked.exited.then(() => exitedEarly.abort());
   try {
-    await waitFor(check, { ...options, intervalMs: 50, signal: exitedEarly.signal });
-  } catch (error) {
+    await waitFor(check, {
+      timeoutMs: deadline.timeoutMs,
+      intervalMs: 50,
+      message: options.label,
+      signal: exitedEarly.signal,
+    });
+  } catch {
     const status = tracked.exitStatus();
     await stopChild(tracked, { signal: 'SIGKILL', timeoutMs: 5000 });
+    const what = `${options.label} (pid ${tracked.pid})`;
     const reason = status
-      ? `the process exited (code ${status.code}, signal ${status.signal})`
-      : error instanceof Error
-        ? error.message
-        : String(error);
-    throw new Error(`${options.message}: ${reason}\n--- last output ---\n${tail(tracked.output())}`);
+      ? `${what} exited before it was ready (code ${status.code}, signal ${status.signal})`
+      : `${what} did not become ready within ${deadline.timeoutMs} ms (${deadline.reason})`;
+    throw new Error(
+      `${reason}, waiting for ${options.awaiting()}\n--- last output ---\n${tail(tracked.output())}`,
+    );
   }
 }

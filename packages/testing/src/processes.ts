@@ -10,7 +10,8 @@ import {
   tail,
   waitUntilReady,
 } from './child-process.js';
-import { answersOk } from './http-check.js';
+import { getFreePort } from './free-port.js';
+import { httpReadiness } from './http-check.js';
 
 export { getFreePort, getFreePorts } from './free-port.js';
 
@@ -24,7 +25,10 @@ export interface ReadinessOptions {
   readyUrl?: string;
   /** Ready once a line of stdout or stderr matches. */
   readyLine?: RegExp;
-  /** Default 30 s: npm plus a TypeScript start-up on two busy cores is slow. */
+  /**
+   * Default: what the running vitest hook leaves (its timeout less a margin; 120 s outside
+   * vitest). A start is slow on two busy cores, and only readiness says when it is done.
+   */
   readyTimeoutMs?: number;
 }
 
@@ -59,8 +63,13 @@ export interface AppProcess {
   kill(): Promise<void>;
 }
 
-export function startApp(options: StartAppOptions): Promise<AppProcess> {
-  const { name, env, ...readiness } = options;
+export async function startApp(options: StartAppOptions): Promise<AppProcess> {
+  const { name, env: given, ...readiness } = options;
+  // The worker serves its metrics on 9464 by default: tests run several workers at once, so
+  // each gets a port of its own unless the test names one.
+  const ownPort =
+    name === 'worker' && given?.WORKER_METRICS_PORT === undefined && !process.env.WORKER_METRICS_PORT;
+  const env = ownPort ? { ...given, WORKER_METRICS_PORT: String(await getFreePort()) } : given;
   return startProcess({
     command: 'npm',
     args: ['start', '-w', `@registry-triggers/${name}`],
@@ -82,10 +91,12 @@ export async function startProcess(options: StartProcessOptions): Promise<AppPro
     env: { ...process.env, ...options.env },
     group: true,
   });
+  const readiness = readinessCheck(tracked, options);
   try {
-    await waitUntilReady(tracked, readinessCheck(tracked, options), {
-      timeoutMs: options.readyTimeoutMs ?? 30_000,
-      message: `${label} (pid ${tracked.pid}) to become ready`,
+    await waitUntilReady(tracked, readiness.check, {
+      label,
+      awaiting: readiness.awaiting,
+      ...(options.readyTimeoutMs === undefined ? {} : { timeoutMs: options.readyTimeoutMs }),
     });
   } catch (error) {
     console.error(`[testing] ${label} did not start; last output:\n${tail(tracked.output())}`);
@@ -114,7 +125,11 @@ export async function startProcess(options: StartProcessOptions): Promise<AppPro
   };
 }
 
-function readinessCheck(tracked: TrackedChild, options: ReadinessOptions): () => Promise<boolean> {
+/** Ready once every signal given has been seen: the ready line, and a 200 from the ready URL. */
+function readinessCheck(
+  tracked: TrackedChild,
+  options: ReadinessOptions,
+): { check: () => Promise<boolean>; awaiting: () => string } {
   const { readyUrl, readyLine } = options;
   let lineSeen = readyLine === undefined || tracked.output().some((line) => readyLine.test(line));
   if (!lineSeen && readyLine) {
@@ -124,10 +139,18 @@ function readinessCheck(tracked: TrackedChild, options: ReadinessOptions): () =>
       unsubscribe();
     });
   }
-  let urlAnswered = readyUrl === undefined;
-  return async () => {
-    if (!urlAnswered && readyUrl) urlAnswered = await answersOk(readyUrl);
-    return lineSeen && urlAnswered;
+  const http = readyUrl === undefined ? undefined : httpReadiness(readyUrl);
+  let urlAnswered = http === undefined;
+  return {
+    check: async () => {
+      if (!urlAnswered && http) urlAnswered = await http.check();
+      return lineSeen && urlAnswered;
+    },
+    awaiting: () =>
+      [
+        ...(readyLine && !lineSeen ? [`a line of output matching ${readyLine}`] : []),
+        ...(http && !urlAnswered ? [http.awaiting()] : []),
+      ].join(' and ') || 'nothing more (it was ready)',
   };
 }
 

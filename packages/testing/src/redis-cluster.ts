@@ -163,8 +163,8 @@ function startNodes(dir: string, count: number): Promise<RunningNode[]> {
       await Promise.all(
         started.map((node) =>
           waitUntilReady(node.process, () => redisPing(HOST, node.port), {
-            timeoutMs: 10_000,
-            message: `cluster node on port ${node.port} to answer PING`,
+            label: `cluster node on port ${node.port}`,
+            awaiting: () => 'PING to answer PONG',
           }),
         ),
       );

@@ -150,8 +150,8 @@ async function startLocalRedis(options: StartRedisOptions): Promise<RedisHandle>
     await mkdir(dir, { recursive: true });
     const server = await spawnTracked('redis-server', args(port));
     await waitUntilReady(server, () => redisPing(HOST, port), {
-      timeoutMs: 10_000,
-      message: `redis-server on port ${port} to answer PING`,
+      label: `redis-server on port ${port}`,
+      awaiting: () => 'PING to answer PONG',
     });
     return server;
   };

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { spawnTracked, stopChild, type TrackedChild, waitUntilReady } from './child-process.js';
 import { trackDir, untrackDir } from './cleanup.js';
 import { getFreePort, retryOnAddressInUse } from './free-port.js';
-import { answersOk } from './http-check.js';
+import { httpReadiness } from './http-check.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -56,9 +56,10 @@ export async function startDistributionRegistry(
       const configPath = join(dir, 'config.yml');
       await writeFile(configPath, registryConfig(join(dir, 'storage'), port, options));
       const running = await spawnTracked(tool('docker-registry'), ['serve', configPath]);
-      await waitUntilReady(running, () => answersOk(`http://${HOST}:${port}/v2/`), {
-        timeoutMs: 15_000,
-        message: `docker-registry on port ${port} to answer GET /v2/`,
+      const readiness = httpReadiness(`http://${HOST}:${port}/v2/`);
+      await waitUntilReady(running, readiness.check, {
+        label: `docker-registry on port ${port}`,
+        awaiting: readiness.awaiting,
       });
       return { port, running };
     }));

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AppProcess, getFreePort, repoRoot, startProcess, waitFor } from '../src/index.js';
 
 // A stand-in for an app, started the way the apps are (`npm start -w <workspace>` at a
@@ -118,7 +118,9 @@ describe('startProcess with npm start -w', () => {
       readyLine: /never/,
       label: 'crasher',
     }).catch((e: unknown) => e);
-    expect(String(error)).toMatch(/crasher .* to become ready: the process exited \(code 2/);
+    expect(String(error)).toMatch(
+      /crasher \(pid \d+\) exited before it was ready \(code 2, signal null\), waiting for a line of output matching \/never\//,
+    );
     expect(String(error)).toContain('bad ADMIN_TOKEN');
   });
 
@@ -126,5 +128,40 @@ describe('startProcess with npm start -w', () => {
     expect(
       execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: repoRoot, encoding: 'utf8' }).trim(),
     ).toBe(repoRoot.replace(/\/$/, ''));
+  });
+});
+
+describe('start-up waits follow readiness, within the hook timeout', () => {
+  afterEach(() => {
+    vi.resetConfig();
+  });
+
+  it('a process never ready fails just before the hook would time out, naming it, what it awaited and its last output', async () => {
+    // A busy machine gets the whole hook budget, not a fixed guess: here a short one.
+    vi.setConfig({ hookTimeout: 6000 });
+    const port = await getFreePort();
+    const script = `
+      const http = require('node:http');
+      console.log('booting slowly');
+      http.createServer((req, res) => { res.statusCode = 503; res.end('not yet'); }).listen(${port}, '127.0.0.1');
+    `;
+    const began = performance.now();
+    const error = await startProcess({
+      command: process.execPath,
+      args: ['-e', script],
+      label: 'sleepy',
+      readyUrl: `http://127.0.0.1:${port}/readyz`,
+    }).catch((e: unknown) => e);
+    const tookMs = performance.now() - began;
+    expect(error).toBeInstanceOf(Error);
+    const message = String(error);
+    expect(message).toMatch(
+      /^Error: sleepy \(pid \d+\) did not become ready within \d+ ms \(the hook timeout of 6000 ms/,
+    );
+    expect(message).toContain(`GET http://127.0.0.1:${port}/readyz answering 200 (last: 503)`);
+    expect(message).toContain('booting slowly');
+    // Before vitest's own timeout would have cut the hook short, and not long before it.
+    expect(tookMs).toBeLessThan(6000);
+    expect(tookMs).toBeGreaterThan(3000);
   });
 });

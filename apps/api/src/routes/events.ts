@@ -1,56 +1,69 @@
+import { type Tracer, trace } from '@opentelemetry/api';
 import {
   DISTRIBUTION_MEDIA_TYPES,
   distributionEnvelopeSchema,
-  HttpError,
+  LimitError,
   type Logger,
-  type Principal,
   parseOr400,
-  principalOf,
   pushEventBatchSchema,
   pushEventSchema,
+  requestIdOf,
 } from '@registry-triggers/http-kit';
 import { Router } from 'express';
 import { readEnvelope } from '../distribution-envelope.js';
-import { type IncomingPushEvent, type IngestTarget, ingestPushEvents } from '../ingest.js';
-import type { ApiMetrics } from '../metrics.js';
+import { traceIngest } from '../tracing.js';
+import type { AcceptPushes } from './accept-pushes.js';
 import { handle, requireMediaType } from './params.js';
 
-/** The ingest token and the admin may post for any namespace; a namespace token only for its own. */
-function checkNamespaces(principal: Principal, events: IncomingPushEvent[]): void {
-  if (principal.kind === 'admin' || principal.kind === 'ingest') return;
-  const foreign = events.find((event) => event.namespace !== principal.namespace);
-  if (foreign)
-    throw new HttpError(403, 'forbidden', `this token cannot post events for namespace ${foreign.namespace}`);
+/**
+ * 413 for an envelope of more events than MAX_EVENTS_PER_ENVELOPE, before anything is read
+ * of it: nothing is taken. (The distribution registry sends one event per envelope.)
+ */
+function checkEnvelopeSize(body: unknown, limit: number): void {
+  const events = (body as { events?: unknown } | undefined)?.events;
+  if (!Array.isArray(events) || events.length <= limit) return;
+  throw new LimitError(
+    413,
+    'too-many-events',
+    `an envelope holds at most ${limit} events (MAX_EVENTS_PER_ENVELOPE); this one holds ${events.length}: nothing was taken`,
+    limit,
+    'MAX_EVENTS_PER_ENVELOPE',
+  );
 }
 
-export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: Logger): Router {
-  const router = Router();
+/** How many unusable events the envelope's warn line names. */
+const UNUSABLE_EXAMPLES = 3;
 
-  async function ingest(events: IncomingPushEvent[]) {
-    const end = metrics.enqueueSeconds.startTimer();
-    const result = await ingestPushEvents(target, events, Date.now());
-    end();
-    metrics.events.inc({ outcome: 'accepted' }, result.accepted);
-    metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
-    return result;
-  }
+export interface EventRouteLimits {
+  /** MAX_EVENTS_PER_ENVELOPE. */
+  maxEnvelopeEvents: number;
+}
+
+export function eventRoutes(
+  accept: AcceptPushes,
+  logger: Logger,
+  limits: EventRouteLimits,
+  tracer: Tracer = trace.getTracer('registry-triggers'),
+): Router {
+  const router = Router();
 
   router.post(
     '/v1/events/push',
     requireMediaType(['application/json']),
     handle(async (req, res) => {
-      const principal = principalOf(res);
-      // Parsed by shape, not through the union: a failed union only says "Invalid input",
-      // where the answer must name the field and the rule.
-      const body = Array.isArray(req.body)
-        ? parseOr400(pushEventBatchSchema, req.body)
-        : [parseOr400(pushEventSchema, req.body)];
-      const events = body.map((event) => ({
-        ...event,
-        pushedAt: event.pushedAt ? Date.parse(event.pushedAt) : undefined,
-      }));
-      checkNamespaces(principal, events);
-      res.status(202).json(await ingest(events));
+      const result = await traceIngest(tracer, req, 'push', async () => {
+        // Parsed by shape, not through the union: a failed union only says "Invalid input",
+        // where the answer must name the field and the rule.
+        const body = Array.isArray(req.body)
+          ? parseOr400(pushEventBatchSchema, req.body)
+          : [parseOr400(pushEventSchema, req.body)];
+        const events = body.map((event) => ({
+          ...event,
+          pushedAt: event.pushedAt ? Date.parse(event.pushedAt) : undefined,
+        }));
+        return accept('push', res, events);
+      });
+      res.status(202).json(result);
     }),
   );
 
@@ -58,24 +71,30 @@ export function eventRoutes(target: IngestTarget, metrics: ApiMetrics, logger: L
     '/v1/events/distribution',
     requireMediaType(DISTRIBUTION_MEDIA_TYPES),
     handle(async (req, res) => {
-      const principal = principalOf(res);
-      const envelope = parseOr400(distributionEnvelopeSchema, req.body);
-      const items = readEnvelope(envelope);
-      for (const item of items) {
-        if (item.kind === 'unusable') {
+      const result = await traceIngest(tracer, req, 'distribution', async () => {
+        checkEnvelopeSize(req.body, limits.maxEnvelopeEvents);
+        const envelope = parseOr400(distributionEnvelopeSchema, req.body);
+        const items = readEnvelope(envelope);
+        // One line per envelope, however many of its events are unusable: an envelope of
+        // 10,000 must not write 10,000 lines. The first few name what and why.
+        const unusable = items.flatMap((item) => (item.kind === 'unusable' ? [item] : []));
+        if (unusable.length > 0) {
           logger.warn(
-            { repository: item.repository, tag: item.tag, reason: item.reason },
-            'a pushed image the registry reported cannot be taken: no trigger fires for it',
+            {
+              requestId: requestIdOf(res),
+              unusable: unusable.length,
+              examples: unusable
+                .slice(0, UNUSABLE_EXAMPLES)
+                .map(({ repository, tag, reason }) => ({ repository, tag, reason })),
+            },
+            'pushed images the registry reported cannot be taken: no trigger fires for them',
           );
         }
-      }
-      const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
-      const ignored = items.length - events.length;
-      checkNamespaces(principal, events);
-      const result = events.length > 0 ? await ingest(events) : { accepted: 0, duplicates: 0, eventIds: [] };
-      // Counted once the envelope is taken: after a 503 the registry sends it all again.
-      metrics.events.inc({ outcome: 'ignored' }, ignored);
-      res.status(202).json({ ...result, ignored });
+        const events = items.flatMap((item) => (item.kind === 'push' ? [item.event] : []));
+        const ignored = items.length - events.length;
+        return { ...(await accept('distribution', res, events, ignored)), ignored };
+      });
+      res.status(202).json(result);
     }),
   );
   return router;

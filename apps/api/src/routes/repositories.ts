@@ -5,9 +5,10 @@ import {
   parseQueryOr400,
   repositoryBodySchema,
 } from '@registry-triggers/http-kit';
-import type { RepositoryStore } from '@registry-triggers/store';
+import { type NamespaceQuotas, QuotaExceededError, type RepositoryStore } from '@registry-triggers/store';
 import { Router } from 'express';
 import { z } from 'zod';
+import { quotaRefusal } from '../quotas.js';
 import { handle, namespaceOf, repositoryOf, requireMediaType } from './params.js';
 
 const listQuerySchema = z.object({
@@ -15,7 +16,7 @@ const listQuerySchema = z.object({
   cursor: z.string().max(300).optional(),
 });
 
-export function repositoryRoutes(repositories: RepositoryStore): Router {
+export function repositoryRoutes(repositories: RepositoryStore, quotas: NamespaceQuotas): Router {
   const router = Router();
   router.put(
     '/v1/namespaces/:ns/repositories/:repo',
@@ -25,12 +26,17 @@ export function repositoryRoutes(repositories: RepositoryStore): Router {
       const body = parseOr400(repositoryBodySchema, req.body);
       checkReadOnlyFields(body, { namespace, name: repository });
       const { repoType, authenticationType, originType } = body;
-      const result = await repositories.put(
-        namespace,
-        repository,
-        { repoType, authenticationType, originType },
-        Date.now(),
-      );
+      const result = await repositories
+        .put(
+          namespace,
+          repository,
+          { repoType, authenticationType, originType },
+          Date.now(),
+          quotas.repositoriesPerNamespace,
+        )
+        .catch((error: unknown) => {
+          throw error instanceof QuotaExceededError ? quotaRefusal(error) : error;
+        });
       res.status(result.created ? 201 : 200).json(result.repository);
     }),
   );

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Tracer } from '@opentelemetry/api';
 import { defaultRetryPolicy } from '@registry-triggers/core';
 import { closeServer, createLogger, createMetricsRegistry, listen } from '@registry-triggers/http-kit';
 import {
@@ -25,14 +26,26 @@ import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import { createApiApp } from '../../src/app.js';
 import { DeliveryRequests } from '../../src/delivery-requests.js';
+import { apiEnvSchema } from '../../src/env.js';
 
 export interface ApiHarnessOptions {
   triggersPerRepository?: number;
+  /** REPOSITORIES_PER_NAMESPACE / TRIGGERS_PER_NAMESPACE; the api's defaults unless given. */
+  repositoriesPerNamespace?: number;
+  triggersPerNamespace?: number;
   maxBodyBytes?: number;
   /** How long `POST .../test` waits for a worker before answering 202 pending. */
   testDeliveryWaitMs?: number;
+  /** TEST_DELIVERIES_PER_MINUTE; 1000 unless the suite is about the limit, so suites never meet it. */
+  testDeliveriesPerMinute?: number;
   /** REDIS_COMMAND_TIMEOUT_MS; 5000 unless the suite is about timing (the api's default is 500). */
   commandTimeoutMs?: number;
+  /** INGEST_DEADLINE_MS; 10000 unless the suite is about timing, as for the command timeout. */
+  ingestDeadlineMs?: number;
+  /** MAX_EVENTS_PER_ENVELOPE; the api's default unless given. */
+  maxEnvelopeEvents?: number;
+  /** The ingest spans' tracer (the api's is a no-op one unless tracing is on). */
+  tracer?: Tracer;
 }
 
 export interface RequestOptions {
@@ -75,6 +88,10 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
+/** The default of one of the api's numeric settings, as the api would read it unset. */
+export const defaultOf = (setting: keyof typeof apiEnvSchema.shape): number =>
+  apiEnvSchema.shape[setting].parse(undefined) as number;
+
 const secretToken = (label: string) => `${label}-${randomBytes(18).toString('base64url')}`;
 
 export async function startApi(
@@ -87,6 +104,12 @@ export async function startApi(
     INGEST_TOKEN: secretToken('ingest'),
     TRIGGERS_PER_REPOSITORY: options.triggersPerRepository ?? 100,
     MAX_BODY_BYTES: options.maxBodyBytes ?? 5 * 1024 * 1024,
+    TEST_DELIVERIES_PER_MINUTE: options.testDeliveriesPerMinute ?? 1000,
+    REPOSITORIES_PER_NAMESPACE: options.repositoriesPerNamespace ?? defaultOf('REPOSITORIES_PER_NAMESPACE'),
+    TRIGGERS_PER_NAMESPACE: options.triggersPerNamespace ?? defaultOf('TRIGGERS_PER_NAMESPACE'),
+    INGEST_DEADLINE_MS: options.ingestDeadlineMs ?? 10_000,
+    MAX_EVENTS_PER_ENVELOPE:
+      options.maxEnvelopeEvents ?? apiEnvSchema.shape.MAX_EVENTS_PER_ENVELOPE.parse(undefined),
   };
   const logged: LogLine[] = [];
   // Warnings and errors are kept for the suites to read; nothing reaches the test output.
@@ -132,6 +155,7 @@ export async function startApi(
     records,
     logger,
     metrics: createMetricsRegistry('api'),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   });
   const server: Server = await listen(app, 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -13,7 +13,7 @@ export interface LogsUnderTest {
   http: Server;
   /** The app's own connection (fail-fast, as in main.ts), for the test's writes too. */
   redis: RedisConnection;
-  /** Every connection the app opened for a stream, in order. */
+  /** Every connection the app opened to follow a namespace's log, in order. */
   tails: RedisConnection[];
   /** Ends the streams, the server and the connection; a second call does nothing. */
   close(): Promise<void>;
@@ -24,6 +24,12 @@ export interface LogsOptions {
   adminToken: string;
   ingestToken?: string;
   maxStreams?: number;
+  /** Where unknown `/v1/*` routes are forwarded (CONSOLE_API_URL). */
+  apiUrl?: string;
+  apiTimeoutMs?: number;
+  maxStreamsPerNamespace?: number;
+  /** Bytes a stream may have waiting for a client that does not read before it is cut off. */
+  streamBufferBytes?: number;
 }
 
 export async function startLogsApp(options: LogsOptions): Promise<LogsUnderTest> {
@@ -42,6 +48,10 @@ export async function startLogsApp(options: LogsOptions): Promise<LogsUnderTest>
       return connection;
     },
     maxStreams: options.maxStreams ?? 10,
+    apiUrl: options.apiUrl === undefined ? undefined : new URL(options.apiUrl),
+    ...(options.apiTimeoutMs === undefined ? {} : { apiTimeoutMs: options.apiTimeoutMs }),
+    maxStreamsPerNamespace: options.maxStreamsPerNamespace ?? 10,
+    streamBufferBytes: options.streamBufferBytes ?? 1024 * 1024,
     logger: createLogger('logs', 'silent'),
     metrics: new Registry(),
   });
@@ -58,6 +68,7 @@ export async function startLogsApp(options: LogsOptions): Promise<LogsUnderTest>
       closed = true;
       app.closeStreams();
       await closeServer(http);
+      app.closeApiConnections();
       await redis.quit();
     },
   };

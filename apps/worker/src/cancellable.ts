@@ -1,0 +1,41 @@
+/**
+ * Deliveries that a user can cancel: each attempt is claimed before it runs and released
+ * after (store/delivery-states.ts), so an accepted cancel is never followed by a request.
+ */
+import type { DeliveryJob, DeliveryStates } from '@registry-triggers/store';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { RetryLater } from './deliver.js';
+
+export const CANCELLED_REASON = 'the delivery was cancelled';
+
+export function withCancellation<Result>(
+  states: DeliveryStates,
+  /** How long a claim lasts if its worker dies during the attempt: past the longest attempt. */
+  claimMs: number,
+  process: (job: Job<DeliveryJob>, token?: string) => Promise<Result>,
+): (job: Job<DeliveryJob>, token?: string) => Promise<Result> {
+  return async (job, token) => {
+    const { namespace, deliveryId, singleAttempt } = job.data ?? {};
+    // A test push has no retries to cancel; a malformed job is refused by the processor.
+    if (singleAttempt || typeof namespace !== 'string' || typeof deliveryId !== 'string') {
+      return process(job, token);
+    }
+    const before = await states.claim(namespace, deliveryId, claimMs);
+    if (before.kind === 'cancelled') throw new UnrecoverableError(CANCELLED_REASON);
+    // The attempt is over: a failed state write must not fail the job (it would be sent
+    // again); a claim left behind expires, and a cancel then asks the queue.
+    const settle = (write: Promise<void>) => write.catch(() => {});
+    try {
+      const result = await process(job, token);
+      await settle(states.finish(namespace, deliveryId));
+      return result;
+    } catch (error) {
+      if (error instanceof RetryLater)
+        await settle(states.waitForRetry(namespace, deliveryId, job.attemptsMade + 1));
+      else if (error instanceof UnrecoverableError) await settle(states.finish(namespace, deliveryId));
+      // Postponed before sending (DelayedError), or an error BullMQ retries: as it was.
+      else await settle(states.restore(namespace, deliveryId, before));
+      throw error;
+    }
+  };
+}
