@@ -15,6 +15,7 @@ import {
   routeNotFound,
 } from '@registry-triggers/http-kit';
 import {
+  CaBundleStore,
   DeliveryStates,
   minReplicasFor,
   type PartitionedQueue,
@@ -33,6 +34,7 @@ import { createApiMetrics } from './metrics.js';
 import { quotasOf } from './quotas.js';
 import { apiReadiness } from './readiness.js';
 import { pushAcceptor } from './routes/accept-pushes.js';
+import { caBundleRoutes } from './routes/ca-bundle.js';
 import { eventRoutes } from './routes/events.js';
 import { repositoryRoutes } from './routes/repositories.js';
 import { sourceEventRoutes } from './routes/source-events.js';
@@ -116,6 +118,7 @@ export function createApiApp(deps: ApiDeps): Express {
   );
   app.use(sourceEventRoutes(accept, deps.tracer));
   app.use(tokenRoutes(deps.redis));
+  app.use(caBundleRoutes(new CaBundleStore(deps.redis)));
   app.use(repositoryRoutes(repositories, quotas));
   app.use(
     triggerRoutes({

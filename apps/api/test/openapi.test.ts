@@ -4,8 +4,9 @@
 // representative request with a documented status, media type and body shape. The logs
 // app's routes are held against the logs app in apps/logs/test/openapi.test.ts.
 import { expressRoutes, type OpenApiDocument, openApiDocument } from '@registry-triggers/http-kit';
-import { DeliveryStates, RecordStore } from '@registry-triggers/store';
+import { CaBundleStore, DeliveryStates, RecordStore } from '@registry-triggers/store';
 import {
+  createPrivateCa,
   resolveRef,
   type Schema,
   uniqueName,
@@ -76,6 +77,9 @@ const CONTRACT_ROUTES: Record<string, Array<'api' | 'logs'>> = {
   'DELETE /v1/namespaces/{ns}/tokens/{tokenId}': ['api'],
   'POST /v1/namespaces/{ns}/tokens/{tokenId}/rotate': ['api'],
   'GET /v1/namespaces': ['api'],
+  'PUT /v1/namespaces/{ns}/ca-bundle': ['api'],
+  'GET /v1/namespaces/{ns}/ca-bundle': ['api'],
+  'DELETE /v1/namespaces/{ns}/ca-bundle': ['api'],
   'DELETE /v1/namespaces/{ns}/repositories/{repo}': ['api'],
   'PUT /v1/namespaces/{ns}/repositories/{repo}': ['api'],
   'GET /v1/namespaces/{ns}/repositories/{repo}': ['api'],
@@ -328,6 +332,7 @@ describe('the OpenAPI document (structure)', () => {
       expect(Object.keys(query).sort(), op.key).toEqual([
         'cursor',
         'limit',
+        'reason',
         'since',
         'status',
         'tag',
@@ -338,6 +343,7 @@ describe('the OpenAPI document (structure)', () => {
         expect.objectContaining({ type: 'integer', minimum: 1, maximum: 200, default: 50 }),
       );
       expect(query.status.schema.enum).toEqual(['untriggered', 'succeeded', 'retrying', 'failed']);
+      expect(query.reason.schema.enum).toContain('same-digest');
       expect(validate('2026-11-27T03:28:00Z', query.since.schema, doc)).toEqual([]);
       expect(validate(1_732_665_000_000, query.until.schema, doc)).toEqual([]);
     }
@@ -395,8 +401,9 @@ describe('the OpenAPI document (structure)', () => {
     ];
     expect([...record.required].sort()).toEqual([...fields].sort());
     expect(Object.keys(record.properties).sort()).toEqual(
-      [...fields, 'note', 'requestId', 'nextAttemptAt'].sort(),
+      [...fields, 'note', 'reason', 'requestId', 'nextAttemptAt'].sort(),
     );
+    expect(record.properties.reason.enum).toEqual(expect.arrayContaining(['filter', 'artifact-tag']));
     expect(record.properties.status.enum).toEqual(['untriggered', 'succeeded', 'retrying', 'failed']);
     expect(record.properties.requestTime.type).toBe('integer');
     expect(record.properties.attempt.type).toBe('integer');
@@ -417,11 +424,15 @@ describe('the OpenAPI document against the running api', () => {
   let deletableId: string;
   let revocableId: string;
   let rotatableId: string;
+  let caPem: string;
 
   beforeAll(async () => {
+    caPem = (await createPrivateCa()).cert;
     api = await startApi(redisServer(), { testDeliveryWaitMs: 200, maxBodyBytes: 64 * 1024 });
     ns = uniqueName();
     token = await api.issueToken(ns);
+    // Set before the representative requests, whatever order the PUT, GET and DELETE run in.
+    await new CaBundleStore(api.redis).put(ns, caPem);
     const repo = `/v1/namespaces/${ns}/repositories/team%2Fapp`;
     await api.request('PUT', repo, { token, body: { repoType: 'PUBLIC' } });
     const created = await api.request('POST', `${repo}/triggers`, {
@@ -502,6 +513,13 @@ describe('the OpenAPI document against the running api', () => {
         body: { graceSeconds: 60 },
       },
       'GET /v1/namespaces': { path: '/v1/namespaces', token: api.adminToken },
+      'PUT /v1/namespaces/{ns}/ca-bundle': {
+        path: `/v1/namespaces/${ns}/ca-bundle`,
+        body: caPem,
+        contentType: 'application/x-pem-file',
+      },
+      'GET /v1/namespaces/{ns}/ca-bundle': { path: `/v1/namespaces/${ns}/ca-bundle` },
+      'DELETE /v1/namespaces/{ns}/ca-bundle': { path: `/v1/namespaces/${ns}/ca-bundle` },
       'DELETE /v1/namespaces/{ns}/repositories/{repo}': {
         path: `/v1/namespaces/${ns}/repositories/deletable`,
       },
@@ -695,16 +713,29 @@ describe('the OpenAPI document against the running api', () => {
       expect(unauthorized.status, op.key).toBe(401);
       expectDocumented(op, unauthorized);
       if (op.path.startsWith('/v1/namespaces/')) {
-        const other = await send({ token: foreign, body: request.body });
+        const other = await send({
+          token: foreign,
+          body: request.body,
+          ...(request.contentType ? { contentType: request.contentType } : {}),
+        });
         expect([403, 404], op.key).toContain(other.status);
         expectDocumented(op, other);
       }
       if (op.operation.requestBody) {
-        for (const [options, status] of [
-          [{ token, body: '{}', contentType: 'text/plain' }, 415],
-          [{ token, body: '{"a":', contentType: 'application/json' }, 400],
-          [{ token, body: JSON.stringify({ pad: 'x'.repeat(70_000) }) }, 413],
-        ] as const) {
+        // A JSON route refuses text; the PEM route (text/plain or application/x-pem-file) refuses JSON.
+        const takesJson = 'application/json' in op.operation.requestBody.content;
+        const failures = takesJson
+          ? ([
+              [{ token, body: '{}', contentType: 'text/plain' }, 415],
+              [{ token, body: '{"a":', contentType: 'application/json' }, 400],
+              [{ token, body: JSON.stringify({ pad: 'x'.repeat(70_000) }) }, 413],
+            ] as const)
+          : ([
+              [{ token, body: '{}', contentType: 'application/json' }, 415],
+              [{ token, body: 'not a certificate', contentType: 'text/plain' }, 400],
+              [{ token, body: 'x'.repeat(70_000), contentType: 'text/plain' }, 413],
+            ] as const);
+        for (const [options, status] of failures) {
           const failed = await send({ ...options, token: request.token ?? token });
           expect(failed.status, op.key).toBe(status);
           expectDocumented(op, failed);

@@ -135,6 +135,29 @@ describe('scopes: every route with every kind of token', () => {
         {},
         [404, 403, 404, 403, 403, 404],
       ],
+      // The namespace has no CA bundle, and a PUT of one that is not PEM is refused after the scope check.
+      [
+        'GET',
+        '/v1/namespaces/{ns}/ca-bundle',
+        () => `/v1/namespaces/${ns}/ca-bundle`,
+        undefined,
+        [404, 403, 404, 404, 403, 404],
+      ],
+      [
+        'PUT',
+        '/v1/namespaces/{ns}/ca-bundle',
+        () => `/v1/namespaces/${ns}/ca-bundle`,
+        'not a certificate',
+        [400, 403, 400, 403, 403, 404],
+        { contentType: 'application/x-pem-file' },
+      ],
+      [
+        'DELETE',
+        '/v1/namespaces/{ns}/ca-bundle',
+        () => `/v1/namespaces/${ns}/ca-bundle`,
+        undefined,
+        [404, 403, 404, 403, 403, 404],
+      ],
       ['POST', '/v1/events/push', () => '/v1/events/push', [event], [202, 202, 202, 403, 202, 403]],
       // A batch with another namespace's event.
       [

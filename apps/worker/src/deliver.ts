@@ -8,12 +8,15 @@ import {
   buildAcrPayload,
   classifyAttempt,
   type DeliveryOutcome,
+  formatDelivery,
+  PREVIOUS_DIGEST_HEADER,
   type RetryPolicy,
   recordTriggerFields,
   redactHeaders,
   retryDelayMs,
   shouldRetry,
   type Trigger,
+  triggerOptionsOf,
   unsentRecordFields as unsent,
   webhookHeaders,
 } from '@registry-triggers/core';
@@ -50,6 +53,8 @@ export interface DeliverDeps {
   repositories: RepositoryStore;
   records: RecordStore;
   dispatcher: Dispatcher;
+  /** The dispatcher of one delivery (a namespace's private CA); `dispatcher` without it. */
+  dispatcherFor?: (namespace: string, url: string) => Promise<Dispatcher>;
   guard: OriginGuard;
   policy: RetryPolicy;
   region: string;
@@ -146,13 +151,29 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     record: NewAccessRecord;
     recordId: string;
   }> {
-    const body = await bodyFor(job, data);
-    const custom = trigger.headers ?? {};
+    // The trigger's format wraps the ACR JSON; what is sent is what gets signed and recorded.
+    const formatted = formatDelivery(triggerOptionsOf(trigger).format, await bodyFor(job, data), {
+      id: data.deliveryId,
+      region: deps.region,
+      namespace: data.namespace,
+      subject: `${data.repository}:${data.tag}`,
+      pushedAt: data.pushedAt,
+    });
+    const body = formatted.body;
+    // The format's headers (ce-*) and the previous digest are the delivery's: a trigger header of
+    // the same name (names ignore case) is left out rather than sent beside ours.
+    const owned: Record<string, string> = {
+      ...formatted.headers,
+      ...(data.previousDigest ? { [PREVIOUS_DIGEST_HEADER.toLowerCase()]: data.previousDigest } : {}),
+    };
+    const custom = Object.fromEntries(
+      Object.entries(trigger.headers ?? {}).filter(([name]) => !Object.hasOwn(owned, name.toLowerCase())),
+    );
     // A User-Agent of the trigger's replaces ours (names ignore case): sent once, as configured.
     const ownUserAgent = Object.keys(custom).some((name) => name.toLowerCase() === 'user-agent');
     const headers: Record<string, string> = {
       ...custom,
-      'content-type': 'application/json',
+      ...owned,
       ...(ownUserAgent ? {} : { 'user-agent': USER_AGENT }),
       ...deps.traceHeaders?.(),
       ...webhookHeaders({
@@ -162,8 +183,11 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
         secret: trigger.secret,
       }),
     };
+    const dispatcher = deps.dispatcherFor
+      ? await deps.dispatcherFor(data.namespace, trigger.url)
+      : deps.dispatcher;
     const report: AttemptReport = await attemptDelivery(
-      deps.dispatcher,
+      dispatcher,
       { url: trigger.url, headers, body },
       { allowPrivateNetworks: deps.allowPrivateNetworks, timeoutMs: deps.timeoutMs },
     );

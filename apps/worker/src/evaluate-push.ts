@@ -1,16 +1,18 @@
 /**
- * The push-event processor: loads the repository's triggers, matches the tag, records
- * every enabled trigger that does not match as `untriggered`, and creates one delivery
- * per match. Delivery ids derive from (event, trigger), so a re-run of the same event
+ * The push-event processor: loads the repository's triggers, decides for each enabled one
+ * whether it fires (its filter and options), records every one that does not as
+ * `untriggered` with the reason, and creates one delivery per trigger that fires. Delivery ids derive from (event, trigger), so a re-run of the same event
  * adds no second delivery.
  */
 import {
   buildAcrPayload,
   deliveryIdFor,
-  matchTrigger,
+  type RecordReason,
   recordTriggerFields,
   type Trigger,
+  triggerOptionsOf,
   UNTRIGGERED_STATUS_CODE,
+  untriggeredReason,
 } from '@registry-triggers/core';
 import {
   type DeliveryJob,
@@ -36,7 +38,12 @@ export interface EvaluateDeps {
   now?: () => number;
 }
 
-export function untriggeredRecord(trigger: Trigger, event: PushEventJob, now: number): NewAccessRecord {
+export function untriggeredRecord(
+  trigger: Trigger,
+  event: PushEventJob,
+  now: number,
+  reason: RecordReason,
+): NewAccessRecord {
   return {
     ...recordTriggerFields(trigger),
     eventId: event.eventId,
@@ -54,6 +61,7 @@ export function untriggeredRecord(trigger: Trigger, event: PushEventJob, now: nu
     requestBody: '',
     responseHeaders: {},
     responseBody: '',
+    reason,
     ...(event.requestId ? { requestId: event.requestId } : {}),
   };
 }
@@ -65,15 +73,20 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
     if (!parsed.success) throw new UnrecoverableError(`invalid push event: ${parsed.error.message}`);
     const event = parsed.data;
     // A repository first seen here is created as the api would (never later than its arrival).
-    const { repository, triggers } = await deps.triggers.loadContext(
+    // The tag moves to the pushed digest in the same script that loads the triggers.
+    const { repository, triggers, previousDigest } = await deps.triggers.loadContext(
       event.namespace,
       event.repository,
       Math.min(event.pushedAt, event.receivedAt),
+      event,
     );
     const matched: Trigger[] = [];
-    const unmatched: Trigger[] = [];
+    const unmatched: Array<{ trigger: Trigger; reason: RecordReason }> = [];
     for (const trigger of triggers) {
-      if (trigger.enabled) (matchTrigger(trigger, event.tag) ? matched : unmatched).push(trigger);
+      if (!trigger.enabled) continue;
+      const reason = untriggeredReason(trigger, { ...event, previousDigest });
+      if (reason === undefined) matched.push(trigger);
+      else unmatched.push({ trigger, reason });
     }
 
     if (matched.length > 0) {
@@ -97,6 +110,7 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
             pushedAt: event.pushedAt,
             body,
             receivedAt: event.receivedAt,
+            ...(previousDigest && triggerOptionsOf(trigger).onlyOnDigestChange ? { previousDigest } : {}),
             ...(event.requestId ? { requestId: event.requestId } : {}),
             ...(event.traceparent ? { traceparent: event.traceparent } : {}),
           };
@@ -113,9 +127,9 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
     // (a retried or stalled job, a write retried across a Redis failover). The arrival time
     // tells apart the same event id pushed again after the dedupe window: a new event.
     await Promise.all(
-      unmatched.map((trigger) =>
+      unmatched.map(({ trigger, reason }) =>
         deps.records.append(
-          untriggeredRecord(trigger, event, at),
+          untriggeredRecord(trigger, event, at, reason),
           at,
           `untriggered:${event.eventId}:${event.receivedAt}:${trigger.id}`,
         ),

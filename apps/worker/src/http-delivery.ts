@@ -16,6 +16,8 @@ export interface DispatcherOptions {
   allowPrivateNetworks: boolean;
   connectTimeoutMs: number;
   timeoutMs: number;
+  /** Trusted roots instead of Node's standard ones (a namespace's CA bundle added to them). */
+  ca?: string[];
   /** Told which addresses a refused host name resolved to (for the operator's log only). */
   onBlocked?: OnBlockedLookup;
 }
@@ -25,6 +27,7 @@ export function createDeliveryDispatcher(options: DispatcherOptions): Agent {
     connect: {
       timeout: options.connectTimeoutMs,
       rejectUnauthorized: true,
+      ...(options.ca ? { ca: options.ca } : {}),
       ...(options.allowPrivateNetworks ? {} : { lookup: guardedLookupReporting(options.onBlocked) }),
     },
     headersTimeout: options.timeoutMs,

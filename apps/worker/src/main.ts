@@ -10,6 +10,7 @@ import {
   ShutdownManager,
 } from '@registry-triggers/http-kit';
 import {
+  CaBundleStore,
   createRedis,
   type DeliveryJob,
   DeliveryStates,
@@ -27,11 +28,12 @@ import {
 } from '@registry-triggers/store';
 import type { Job } from 'bullmq';
 import express from 'express';
+import { CaDispatchers } from './ca-dispatchers.js';
 import { withCancellation } from './cancellable.js';
 import { createDeliveryProcessor, createLostDeliveryRecorder } from './deliver.js';
 import { readWorkerEnv } from './env.js';
 import { createPushEventProcessor } from './evaluate-push.js';
-import { createDeliveryDispatcher } from './http-delivery.js';
+import { createDeliveryDispatcher, type DispatcherOptions } from './http-delivery.js';
 import { logJobRuns } from './job-log.js';
 import { createWorkerMetrics } from './metrics.js';
 import { OriginGuard } from './origin-guard.js';
@@ -84,14 +86,16 @@ const metrics = createWorkerMetrics(registry, {
   },
   circuits: () => guard.openCircuits(),
 });
-const dispatcher = createDeliveryDispatcher({
+const dispatcherOptions: DispatcherOptions = {
   allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
   connectTimeoutMs: env.DELIVERY_CONNECT_TIMEOUT_MS,
   timeoutMs: env.DELIVERY_TIMEOUT_MS,
   // The access record only says the destination is in a blocked range; the address is here.
   onBlocked: (host, addresses) =>
     logger.warn({ host, addresses }, 'delivery refused: the host resolves to blocked addresses only'),
-});
+};
+const dispatcher = createDeliveryDispatcher(dispatcherOptions);
+const caDispatchers = new CaDispatchers(new CaBundleStore(redis), dispatcher, dispatcherOptions);
 
 const processPushEvent = createPushEventProcessor({
   triggers,
@@ -111,6 +115,7 @@ const processDelivery = withCancellation(
     repositories: new RepositoryStore(redis),
     records,
     dispatcher,
+    dispatcherFor: (namespace, url) => caDispatchers.forDelivery(namespace, url),
     guard,
     policy: defaultRetryPolicy,
     region: env.REGION,
@@ -179,7 +184,7 @@ logger.info(
 shutdown.register('heartbeat', () => heartbeat.stop());
 shutdown.register('workers', () => workerSet?.close());
 shutdown.register('queues', () => Promise.all([deliveries.close(), pushEvents.close()]));
-shutdown.register('http dispatcher', () => dispatcher.close());
+shutdown.register('http dispatcher', () => Promise.all([dispatcher.close(), caDispatchers.close()]));
 shutdown.register('redis', () => redis.quit());
 shutdown.register('traces', () => tracing.shutdown());
 shutdown.listen();

@@ -10,7 +10,27 @@ import { looksLikeSecretName, REDACTED, redactUrl } from './url-rules.js';
 export const recordStatusSchema = z.enum(['untriggered', 'succeeded', 'retrying', 'failed']);
 export type RecordStatus = z.infer<typeof recordStatusSchema>;
 
-/** `statusCode` of a trigger whose filter did not match the tag. */
+/**
+ * Why a record is `untriggered`, or `failed` with no request sent: `filter` (the trigger's
+ * filter did not match the tag), `artifact-tag` (a signature/attestation/SBOM tag, with
+ * skipArtifactTags), `same-digest` (the tag did not move, with onlyOnDigestChange),
+ * `disabled` (the trigger was disabled when its delivery came up), `trigger-deleted`
+ * (deleted between two attempts), `worker-lost` (its worker kept dying during it).
+ */
+const RECORD_REASONS = [
+  'filter',
+  'artifact-tag',
+  'same-digest',
+  'disabled',
+  'trigger-deleted',
+  'worker-lost',
+] as const;
+export const recordReasonSchema = z.enum(RECORD_REASONS, {
+  error: `reason must be one of ${RECORD_REASONS.join(', ')}`,
+});
+export type RecordReason = z.infer<typeof recordReasonSchema>;
+
+/** `statusCode` of a trigger that did not fire for a push (the record's `reason` says why). */
 export const UNTRIGGERED_STATUS_CODE = 'untriggered';
 
 export const MAX_RESPONSE_BODY_BYTES = 4096;
@@ -45,6 +65,8 @@ export interface AccessRecord {
   /** At most MAX_RESPONSE_BODY_BYTES of UTF-8. */
   responseBody: string;
   note?: string;
+  /** Why nothing was sent; absent on records of attempts (and on records written before reasons). */
+  reason?: RecordReason;
   /** The api request that took the push (its X-Request-Id), when known. */
   requestId?: string;
   /** `retrying` records: the earliest time (epoch ms) of the next attempt. */
@@ -76,15 +98,25 @@ export const accessRecordSchema = z.object({
   responseHeaders: headersSchema,
   responseBody: z.string(),
   note: z.string().exactOptional(),
+  reason: recordReasonSchema.exactOptional(),
   requestId: z.string().exactOptional(),
   nextAttemptAt: z.number().int().nonnegative().exactOptional(),
 });
 
+/** The `reason` of each way a delivery ends without its request sent (or none answered). */
+const UNSENT_REASONS: Readonly<Record<string, RecordReason>> = {
+  TRIGGER_DISABLED: 'disabled',
+  TRIGGER_DELETED: 'trigger-deleted',
+  WORKER_LOST: 'worker-lost',
+};
+
 /** The rest of a `failed` record of a delivery that ended with no request sent (or none answered). */
 export function unsentRecordFields(statusCode: string, note: string, requestBody = '') {
+  const reason = UNSENT_REASONS[statusCode];
   return {
     status: 'failed' as const,
     statusCode,
+    ...(reason ? { reason } : {}),
     durationMs: 0,
     requestHeaders: {},
     requestBody,

@@ -1,5 +1,7 @@
 export * from './access-record.js';
+export * from './artifact-tags.js';
 export * from './bounded-cache.js';
+export * from './ca-bundle.js';
 export * from './cloudevents.js';
 export * from './header-rules.js';
 export * from './match.js';
@@ -11,5 +13,6 @@ export * from './retry-date.js';
 export * from './retry-policy.js';
 export * from './signing.js';
 export * from './trigger.js';
+export * from './trigger-options.js';
 export * from './url-rules.js';
 export * from './webhook-secret.js';

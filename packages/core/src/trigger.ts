@@ -7,6 +7,7 @@ import { checkCustomHeaders, HEADER_COUNT_RULE, MAX_CUSTOM_HEADERS } from './hea
 import { checkExpression, MAX_EXPRESSION_LENGTH } from './match.js';
 import { tagSchema } from './names.js';
 import { isReservedKey, quoteInput, quoteNames, RESERVED_KEY_RULE } from './quote.js';
+import { type TriggerOptionFields, triggerOptionShape } from './trigger-options.js';
 import { checkTriggerUrl, REDACTED } from './url-rules.js';
 import { checkWebhookSecret } from './webhook-secret.js';
 
@@ -123,6 +124,7 @@ const triggerInputShape = {
   enabled: z.boolean({ error: 'enabled must be true or false' }).default(true),
   secret: triggerSecretSchema.exactOptional(),
   headers: triggerHeadersSchema.exactOptional(),
+  ...triggerOptionShape,
 };
 
 const unknownFields = (allowed: string[]) => (issue: z.core.$ZodRawIssue) =>
@@ -195,7 +197,7 @@ export const triggerReplacementSchema = z
 
 export type TriggerInput = z.infer<typeof triggerInputSchema>;
 
-export interface Trigger {
+export interface Trigger extends TriggerOptionFields {
   id: string;
   namespace: string;
   repository: string;
@@ -228,6 +230,7 @@ export const triggerSchema = z.object({
   enabled: z.boolean(),
   secret: z.string().exactOptional(),
   headers: z.record(z.string(), z.string()).exactOptional(),
+  ...triggerOptionShape,
   createdAt: z.number().int().nonnegative(),
   updatedAt: z.number().int().nonnegative(),
   disabledReason: z.string().exactOptional(),

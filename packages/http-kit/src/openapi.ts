@@ -9,6 +9,7 @@ import {
   accessRecordSchema,
   HTTP_PORT_RULE,
   HTTPS_PORT_RULE,
+  MAX_CA_BUNDLE_BYTES,
   MAX_EXPRESSION_LENGTH,
   MAX_RESPONSE_BODY_BYTES,
   namespaceNameSchema,
@@ -161,6 +162,8 @@ function generatedSchemas(): Record<string, JsonSchema> {
     responseHeaders: `The receiver's answer headers; secret-looking ones read "${REDACTED}".`,
     responseBody: `At most ${MAX_RESPONSE_BODY_BYTES} bytes (UTF-8) of the receiver's answer.`,
     note: 'Why nothing was sent, or what else happened, when there is something to say.',
+    reason:
+      'Why the trigger did not fire (untriggered: filter, artifact-tag, same-digest) or why its delivery ended without a request (failed: disabled, trigger-deleted, worker-lost); absent on records of attempts.',
     nextAttemptAt:
       'retrying records only: the earliest time (epoch ms) of the next attempt (a saturated receiver may postpone it a little).',
     requestId:
@@ -368,6 +371,19 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
             triggers: { type: 'integer', minimum: 0 },
           },
         },
+      },
+    },
+  },
+  CaBundleSummary: {
+    type: 'object',
+    required: ['namespace', 'certificates', 'sha256'],
+    properties: {
+      namespace: { type: 'string' },
+      certificates: { type: 'integer', minimum: 1, description: 'How many certificates the bundle holds.' },
+      sha256: {
+        type: 'string',
+        pattern: '^[0-9a-f]{64}$',
+        description: 'Hex sha256 of the bundle as stored.',
       },
     },
   },
@@ -748,6 +764,48 @@ function paths(): Record<string, JsonSchema> {
         errors: [...namespaceErrors, ...bodyErrors],
       }),
     },
+    '/v1/namespaces/{ns}/ca-bundle': {
+      parameters: [nsParameter],
+      put: operation({
+        operationId: 'putCaBundle',
+        summary:
+          "Set the namespace's private CA bundle: HTTPS deliveries of the namespace trust the standard CAs plus these certificates",
+        description:
+          `PEM CERTIFICATE blocks only, each parsing as X.509, at most ${MAX_CA_BUNDLE_BYTES} bytes; ` +
+          'anything else is a 400 naming the problem. Replaces the bundle before it. Verification stays on, and https stays port 443 only.',
+        tag: 'namespaces',
+        requestBody: {
+          required: true,
+          content: Object.fromEntries(
+            ['application/x-pem-file', 'text/plain'].map((type) => [
+              type,
+              { schema: { type: 'string', maxLength: MAX_CA_BUNDLE_BYTES } },
+            ]),
+          ),
+        },
+        responses: { 200: json(ref('CaBundleSummary'), 'Stored') },
+        errors: [...namespaceErrors, ...bodyErrors],
+      }),
+      get: operation({
+        operationId: 'getCaBundle',
+        summary: "The namespace's private CA bundle as it was put (any token of the namespace that may read)",
+        tag: 'namespaces',
+        responses: {
+          200: {
+            description: 'The PEM bundle',
+            content: { 'application/x-pem-file': { schema: { type: 'string' } } },
+          },
+        },
+        errors: namespaceErrors,
+      }),
+      delete: operation({
+        operationId: 'deleteCaBundle',
+        summary: 'Remove the bundle: HTTPS deliveries of the namespace trust the standard CAs only again',
+        tag: 'namespaces',
+        responses: { 204: { description: 'Removed' } },
+        errors: namespaceErrors,
+      }),
+    },
     '/v1/namespaces/{ns}/repositories': {
       get: operation({
         operationId: 'listRepositories',
@@ -1020,6 +1078,7 @@ const recordErrors = [400, 401, 403, 404, 503];
 
 const recordListParameters = queryParameters(recordQuerySchema, {
   status: 'Only records of this status.',
+  reason: 'Only records with this reason (why a trigger did not fire, or a delivery ended unsent).',
   tag: 'Only records of this image tag.',
   since: 'Only records written at or after this time: epoch ms or ISO-8601 with an offset.',
   until: 'Only records written at or before this time: epoch ms or ISO-8601 with an offset.',
@@ -1204,6 +1263,7 @@ function buildDocument() {
     tags: [
       { name: 'health' },
       { name: 'tokens' },
+      { name: 'namespaces' },
       { name: 'repositories' },
       { name: 'triggers' },
       { name: 'events' },

@@ -8,6 +8,7 @@ import {
   isFullNameWithinLimit,
   namespaceNameSchema,
   quoteNames,
+  recordReasonSchema,
   recordStatusSchema,
   repositoryNameSchema,
   tagSchema,
@@ -122,6 +123,7 @@ const recordTime = z.union([
 /** The query of the logs app's record lists. */
 export const recordQuerySchema = z.strictObject({
   status: recordStatusSchema.optional(),
+  reason: recordReasonSchema.optional(),
   tag: z.string().min(1).max(128).optional(),
   since: recordTime.optional(),
   until: recordTime.optional(),

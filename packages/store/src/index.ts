@@ -1,4 +1,5 @@
 export * from './backlog.js';
+export * from './ca-bundles.js';
 export * from './connection.js';
 export * from './delivery-states.js';
 export * from './durability.js';
@@ -12,5 +13,6 @@ export * from './records.js';
 export * from './repositories.js';
 export * from './scripts.js';
 export * from './slots.js';
+export * from './tag-digests.js';
 export * from './tokens.js';
 export * from './triggers.js';

@@ -54,6 +54,13 @@ export const keys = {
   triggerHealth: (namespace: string, repository: string) =>
     `${tenant(namespace)}:trigger-health:${repository}`,
   /**
+   * Hash: tag → JSON { d: digest, e: the push that set it, p: the digest before it } of one
+   * repository, the last digest of each of its tags (tag-digests.ts: capped and expiring).
+   */
+  tagDigests: (namespace: string, repository: string) => `${tenant(namespace)}:tag-digests:${repository}`,
+  /** Hash { pem, sha256 } of a namespace's private CA bundle (ca-bundles.ts). */
+  caBundle: (namespace: string) => `${tenant(namespace)}:ca-bundle`,
+  /**
    * BullMQ prefix of one queue partition; BullMQ appends `:<queue name>:...`. The tag is
    * `q:<queue name>:<partition>:<salt>`, the salt placing it on the partition's planned slot
    * (slots.ts): partitions spread over the masters, and both queues of a partition share a

@@ -51,6 +51,8 @@ export const deliveryJobSchema = z.object({
   singleAttempt: z.boolean().optional(),
   /** When the api took the push (epoch ms), for the push → delivery latency. */
   receivedAt: z.number().int().optional(),
+  /** onlyOnDigestChange: the digest the tag had before this push (absent on its first push). */
+  previousDigest: z.string().min(1).optional(),
   ...jobContextSchema.shape,
 });
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;

@@ -5,7 +5,7 @@
  * under the namespace hash tag, so one script writes them atomically.
  */
 import { randomUUID } from 'node:crypto';
-import type { AccessRecord, RecordStatus } from '@registry-triggers/core';
+import type { AccessRecord, RecordReason, RecordStatus } from '@registry-triggers/core';
 import { z } from 'zod';
 import type { RedisConnection } from './connection.js';
 import { slotMaster, waitForReplicas } from './durability.js';
@@ -91,15 +91,15 @@ if split(first) < tonumber(ARGV[1]) then
   redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[1])
   first = firstId()
 end
-redis.call('XADD', KEYS[2], 'MINID', '~', first, id, 's', ARGV[4], 'g', ARGV[5])
-redis.call('XADD', KEYS[3], 'MINID', '~', first, id, 's', ARGV[4], 'g', ARGV[5])
+redis.call('XADD', KEYS[2], 'MINID', '~', first, id, 's', ARGV[4], 'g', ARGV[5], 'r', ARGV[6])
+redis.call('XADD', KEYS[3], 'MINID', '~', first, id, 's', ARGV[4], 'g', ARGV[5], 'r', ARGV[6])
 local reply = { id }
 if #KEYS == 6 then
   if ARGV[4] == 'succeeded' then
-    redis.call('HDEL', KEYS[4], ARGV[6])
+    redis.call('HDEL', KEYS[4], ARGV[7])
   else
-    redis.call('HSETNX', KEYS[4], ARGV[6], ARGV[7])
-    reply[2] = redis.call('HGET', KEYS[4], ARGV[6])
+    redis.call('HSETNX', KEYS[4], ARGV[7], ARGV[8])
+    reply[2] = redis.call('HGET', KEYS[4], ARGV[7])
   end
 end
 count = count + 1
@@ -129,6 +129,7 @@ export interface RecordQuery {
   limit: number;
   cursor?: string | undefined;
   status?: RecordStatus | undefined;
+  reason?: RecordReason | undefined;
   tag?: string | undefined;
   /** Epoch ms bounds on the time a record was written, inclusive. */
   since?: number | undefined;
@@ -252,6 +253,9 @@ export class RecordStore {
       JSON.stringify(record),
       record.status,
       record.tag,
+      // Index entries keep the reason ('r', empty for none) so a page filters on it unread. Every
+      // entry has the same fields, which streams store compactly (only the values).
+      record.reason ?? '',
     ];
     if (trackHealth) {
       scriptKeys.push(keys.triggerHealth(record.namespace, record.repository));
@@ -326,11 +330,13 @@ export class RecordStore {
           const record = decodeRecord(id, fields);
           if (!record) continue;
           if (query.status && record.status !== query.status) continue;
+          if (query.reason && record.reason !== query.reason) continue;
           if (query.tag !== undefined && record.tag !== query.tag) continue;
           matchedRecords.push(record);
           matchedIds.push(id);
         } else {
           if (query.status && f.s !== query.status) continue;
+          if (query.reason && f.r !== query.reason) continue;
           if (query.tag !== undefined && f.g !== query.tag) continue;
           matchedIds.push(id);
         }

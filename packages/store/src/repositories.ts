@@ -109,7 +109,7 @@ return created`;
 // Answers 1 when there was a repository (or triggers left of one) to delete.
 const DELETE_SCRIPT = `
 local existed = redis.call('EXISTS', KEYS[1]) + redis.call('EXISTS', KEYS[3])
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[6])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[5], ARGV[1])
 if existed > 0 then return 1 end
@@ -235,6 +235,7 @@ export class RepositoryStore {
         keys.triggers(namespace, name),
         keys.triggerHealth(namespace, name),
         keys.triggerCounts(namespace),
+        keys.tagDigests(namespace, name),
       ],
       [name],
     );

@@ -12,6 +12,7 @@ import {
   type Repository,
 } from './repositories.js';
 import { runScript } from './scripts.js';
+import { MAX_TRACKED_TAGS, MOVE_TAG_DIGEST_LUA, pushMark, TAG_DIGEST_TTL_MS } from './tag-digests.js';
 
 /**
  * Adds a trigger unless its repository (KEYS[1]) holds ARGV[3] or the namespace ARGV[4]
@@ -66,16 +67,33 @@ trigger['updatedAt'] = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(trigger))
 return 1`;
 
-// What evaluation needs, in one round trip: the repository (created on first push) and its triggers.
+// What evaluation needs, in one round trip: the repository (created on first push), its
+// triggers and, when a push is given (KEYS[4]), the tag's previous digest as it moves the tag.
 // No quota here: an event reaches evaluation only once ingest took it, its repository made then
 // or before under REPOSITORIES_PER_NAMESPACE (one deleted since is made again).
 const CONTEXT_SCRIPT = `${CREATE_REPOSITORY_LUA}
+${MOVE_TAG_DIGEST_LUA}
 ${CREATE_FROM_ARGS}
-return { redis.call('HGETALL', KEYS[1]), redis.call('HVALS', KEYS[3]) }`;
+local previous = false
+if KEYS[4] then previous = moveTagDigest(KEYS[4], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]) end
+return { redis.call('HGETALL', KEYS[1]), redis.call('HVALS', KEYS[3]), previous }`;
 
 export interface RepositoryContext {
   repository: Repository;
   triggers: Trigger[];
+  /**
+   * The digest the pushed tag had before this push; null for its first push (or one whose
+   * digest is unknown), undefined when no push was given.
+   */
+  previousDigest?: string | null;
+}
+
+/** The push an evaluation moves its tag for. */
+export interface TagMove {
+  tag: string;
+  digest: string;
+  eventId: string;
+  receivedAt: number;
 }
 
 export class TriggerStore {
@@ -172,20 +190,41 @@ export class TriggerStore {
     return result === 1;
   }
 
-  /** The repository (created now if this is its first push) and all of its triggers. */
-  async loadContext(namespace: string, repository: string, pushedAt: number): Promise<RepositoryContext> {
+  /**
+   * The repository (created now if this is its first push) and all of its triggers; with a
+   * push, also moves its tag to the pushed digest and answers the one it had (tag-digests.ts).
+   */
+  async loadContext(
+    namespace: string,
+    repository: string,
+    pushedAt: number,
+    push?: TagMove,
+  ): Promise<RepositoryContext> {
     const create = createRepositoryArgs(namespace, repository, pushedAt);
-    const [repoPairs, triggerValues] = (await runScript(
+    const scriptKeys = [...create.keys, keys.triggers(namespace, repository)];
+    const args: Array<string | number> = [...create.args];
+    if (push) {
+      scriptKeys.push(keys.tagDigests(namespace, repository));
+      args.push(
+        push.tag,
+        push.digest,
+        pushMark(push.eventId, push.receivedAt),
+        MAX_TRACKED_TAGS,
+        TAG_DIGEST_TTL_MS,
+      );
+    }
+    const [repoPairs, triggerValues, previous] = (await runScript(
       this.redis,
       CONTEXT_SCRIPT,
-      [...create.keys, keys.triggers(namespace, repository)],
-      create.args,
-    )) as [string[], string[]];
+      scriptKeys,
+      args,
+    )) as [string[], string[], string | null];
     return {
       repository: parseRepository(namespace, repository, pairsToHash(repoPairs)),
       triggers: triggerValues
         .map((raw) => JSON.parse(raw) as Trigger)
         .sort((a, b) => a.createdAt - b.createdAt),
+      ...(push ? { previousDigest: previous || null } : {}),
     };
   }
 }

@@ -1,7 +1,7 @@
 // The access log against a real Redis: thousands of records paged newest-first while a
 // writer keeps appending, filters checked against an in-memory model, retention by count
 // and by age, index pages over trimmed records, tenant isolation and bounded memory.
-import type { AccessRecord, RecordStatus } from '@registry-triggers/core';
+import type { AccessRecord, RecordReason, RecordStatus } from '@registry-triggers/core';
 import { type RedisHandle, startRedis, uniqueName, waitFor } from '@registry-triggers/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import {
 } from '../src/records.js';
 
 const STATUSES: readonly RecordStatus[] = ['succeeded', 'failed', 'retrying', 'untriggered'];
+const UNTRIGGERED_REASONS: readonly RecordReason[] = ['filter', 'artifact-tag', 'same-digest'];
 const TAGS = ['latest', 'v1.0.0', 'v2.0.0', 'release-7', 'nightly'] as const;
 
 interface Target {
@@ -29,7 +30,7 @@ const TRIGGER_C: Target = { repository: 'team/web', triggerId: 'trg-c' };
 const TARGETS = [TRIGGER_A, TRIGGER_B, TRIGGER_C] as const;
 
 type Scope = RecordQuery['scope'];
-type Filters = Pick<RecordQuery, 'status' | 'tag' | 'since' | 'until'>;
+type Filters = Pick<RecordQuery, 'status' | 'reason' | 'tag' | 'since' | 'until'>;
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
 function prng(seed: number): () => number {
@@ -55,6 +56,14 @@ function newRecord(
   bodyBytes = 64,
 ): NewAccessRecord {
   const status = pick(random, STATUSES);
+  // Untriggered records say why; one failed record in four ended unsent, its trigger disabled.
+  // (From n, not `random`: the same random draws as before reasons, so the same records.)
+  const reason: RecordReason | undefined =
+    status === 'untriggered'
+      ? UNTRIGGERED_REASONS[n % UNTRIGGERED_REASONS.length]
+      : status === 'failed' && n % 4 === 0
+        ? 'disabled'
+        : undefined;
   return {
     triggerId: target.triggerId,
     triggerName: `redeploy-${target.triggerId}`,
@@ -76,6 +85,7 @@ function newRecord(
     requestBody: `{"n":${n}}`,
     responseHeaders: { 'content-length': '2' },
     responseBody: 'x'.repeat(bodyBytes),
+    ...(reason ? { reason } : {}),
   };
 }
 
@@ -97,6 +107,7 @@ function inScope(record: AccessRecord, scope: Scope): boolean {
 
 function matches(record: AccessRecord, filters: Filters): boolean {
   if (filters.status !== undefined && record.status !== filters.status) return false;
+  if (filters.reason !== undefined && record.reason !== filters.reason) return false;
   if (filters.tag !== undefined && record.tag !== filters.tag) return false;
   if (filters.since !== undefined && idTime(record.id) < filters.since) return false;
   if (filters.until !== undefined && idTime(record.id) > filters.until) return false;
@@ -273,6 +284,10 @@ describe('paging a namespace of 3000 records while new ones arrive', () => {
     const until = idTime(sorted[Math.floor(sorted.length * 0.7)]!.id);
     const filterSets: Filters[] = [
       { status: 'failed' },
+      { reason: 'artifact-tag' },
+      { reason: 'disabled', status: 'failed' },
+      { reason: 'same-digest', tag: 'latest' },
+      { reason: 'filter', status: 'succeeded' },
       { tag: 'v1.0.0' },
       { status: 'succeeded', tag: 'latest' },
       { since },
@@ -287,7 +302,10 @@ describe('paging a namespace of 3000 records while new ones arrive', () => {
       for (const filters of filterSets) {
         const want = expected(model, scope, filters);
         // A small limit too where filters skip most entries, so pages end short of the scan.
-        const limits = filters.status !== undefined || filters.tag !== undefined ? [29, 200] : [200];
+        const limits =
+          filters.status !== undefined || filters.reason !== undefined || filters.tag !== undefined
+            ? [29, 200]
+            : [200];
         for (const limit of limits) {
           const got = await pageThrough(store, { namespace, scope, ...filters }, () => limit);
           const label = JSON.stringify({ scope, filters, limit });

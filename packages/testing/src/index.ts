@@ -1,6 +1,7 @@
 export { cleanupNow } from './cleanup.js';
 export { getFreePort, getFreePorts } from './free-port.js';
 export { resolveRef, type Schema, unknownKeywords, validate } from './json-schema.js';
+export { createPrivateCa, type PrivateCa } from './private-ca.js';
 export {
   type AppName,
   type AppProcess,

@@ -161,6 +161,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/namespaces/{ns}/ca-bundle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The namespace (the first segment).
+                 * @example myns
+                 */
+                ns: components["schemas"]["NamespaceName"];
+            };
+            cookie?: never;
+        };
+        /** The namespace's private CA bundle as it was put (any token of the namespace that may read) */
+        get: operations["getCaBundle"];
+        /**
+         * Set the namespace's private CA bundle: HTTPS deliveries of the namespace trust the standard CAs plus these certificates
+         * @description PEM CERTIFICATE blocks only, each parsing as X.509, at most 65536 bytes; anything else is a 400 naming the problem. Replaces the bundle before it. Verification stays on, and https stays port 443 only.
+         */
+        put: operations["putCaBundle"];
+        post?: never;
+        /** Remove the bundle: HTTPS deliveries of the namespace trust the standard CAs only again */
+        delete: operations["deleteCaBundle"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/namespaces/{ns}/repositories": {
         parameters: {
             query?: never;
@@ -802,6 +830,15 @@ export interface components {
             headers?: {
                 [key: string]: string;
             };
+            /** @description Default true: a push of a signature, attestation or SBOM tag (sha256-<64 hex> or sha512-<64 hex>, optionally .sig/.att/.sbom) does not fire; false fires for every tag, as ACR does. */
+            skipArtifactTags?: boolean;
+            /** @description Default false: true does not fire for a push that leaves the tag on the digest it had; a delivery of a tag that moved carries the digest before in X-Registry-Previous-Digest (absent on a tag's first push). */
+            onlyOnDigestChange?: boolean;
+            /**
+             * @description Default "acr" (the ACR JSON as application/json); "cloudevents": CloudEvents 1.0 binary mode (the same body, ce-specversion, ce-id = webhook-id, ce-source = /registry-triggers/<region>/<namespace>, ce-type = dev.registry-triggers.push, ce-time = the push time, ce-subject = <repository>:<tag>); "cloudevents-structured": application/cloudevents+json with the ACR JSON as data. Every format is signed (Standard Webhooks) over the bytes sent.
+             * @enum {string}
+             */
+            format?: "acr" | "cloudevents" | "cloudevents-structured";
         };
         /** @description The body of a trigger, as for POST; a trigger as read (secret "***" included) may be sent back edited. */
         TriggerReplacement: {
@@ -823,6 +860,15 @@ export interface components {
             headers?: {
                 [key: string]: string;
             };
+            /** @description Default true: a push of a signature, attestation or SBOM tag (sha256-<64 hex> or sha512-<64 hex>, optionally .sig/.att/.sbom) does not fire; false fires for every tag, as ACR does. */
+            skipArtifactTags?: boolean;
+            /** @description Default false: true does not fire for a push that leaves the tag on the digest it had; a delivery of a tag that moved carries the digest before in X-Registry-Previous-Digest (absent on a tag's first push). */
+            onlyOnDigestChange?: boolean;
+            /**
+             * @description Default "acr" (the ACR JSON as application/json); "cloudevents": CloudEvents 1.0 binary mode (the same body, ce-specversion, ce-id = webhook-id, ce-source = /registry-triggers/<region>/<namespace>, ce-type = dev.registry-triggers.push, ce-time = the push time, ce-subject = <repository>:<tag>); "cloudevents-structured": application/cloudevents+json with the ACR JSON as data. Every format is signed (Standard Webhooks) over the bytes sent.
+             * @enum {string}
+             */
+            format?: "acr" | "cloudevents" | "cloudevents-structured";
             /** @description Read-only: may be sent back as read; it must be the id in the URL. */
             id?: string;
             /** @description Read-only: may be sent back as read; it must be the namespace in the URL. */
@@ -856,6 +902,15 @@ export interface components {
             headers?: {
                 [key: string]: "***";
             };
+            /** @description Default true: a push of a signature, attestation or SBOM tag (sha256-<64 hex> or sha512-<64 hex>, optionally .sig/.att/.sbom) does not fire; false fires for every tag, as ACR does. */
+            skipArtifactTags?: boolean;
+            /** @description Default false: true does not fire for a push that leaves the tag on the digest it had; a delivery of a tag that moved carries the digest before in X-Registry-Previous-Digest (absent on a tag's first push). */
+            onlyOnDigestChange?: boolean;
+            /**
+             * @description Default "acr" (the ACR JSON as application/json); "cloudevents": CloudEvents 1.0 binary mode (the same body, ce-specversion, ce-id = webhook-id, ce-source = /registry-triggers/<region>/<namespace>, ce-type = dev.registry-triggers.push, ce-time = the push time, ce-subject = <repository>:<tag>); "cloudevents-structured": application/cloudevents+json with the ACR JSON as data. Every format is signed (Standard Webhooks) over the bytes sent.
+             * @enum {string}
+             */
+            format?: "acr" | "cloudevents" | "cloudevents-structured";
             createdAt: number;
             updatedAt: number;
             disabledReason?: string;
@@ -908,6 +963,11 @@ export interface components {
             responseBody: string;
             /** @description Why nothing was sent, or what else happened, when there is something to say. */
             note?: string;
+            /**
+             * @description Why the trigger did not fire (untriggered: filter, artifact-tag, same-digest) or why its delivery ended without a request (failed: disabled, trigger-deleted, worker-lost); absent on records of attempts.
+             * @enum {string}
+             */
+            reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost";
             /** @description The X-Request-Id of the api request that took the push, also in the api and worker log lines; absent for records of pushes taken before it was kept. */
             requestId?: string;
             /** @description retrying records only: the earliest time (epoch ms) of the next attempt (a saturated receiver may postpone it a little). */
@@ -1090,6 +1150,9 @@ export interface components {
             headers?: {
                 [key: string]: string | null;
             } | null;
+            skipArtifactTags?: boolean | null;
+            onlyOnDigestChange?: boolean | null;
+            format?: ("acr" | "cloudevents" | "cloudevents-structured") | null;
             id?: string | null;
             namespace?: string | null;
             repository?: string | null;
@@ -1183,6 +1246,13 @@ export interface components {
                 repositories: number;
                 triggers: number;
             }[];
+        };
+        CaBundleSummary: {
+            namespace: string;
+            /** @description How many certificates the bundle holds. */
+            certificates: number;
+            /** @description Hex sha256 of the bundle as stored. */
+            sha256: string;
         };
         PushResult: {
             accepted: number;
@@ -1665,6 +1735,119 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["ContentTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCaBundle: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /**
+                 * @description The namespace (the first segment).
+                 * @example myns
+                 */
+                ns: components["schemas"]["NamespaceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PEM bundle */
+            200: {
+                headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-pem-file": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putCaBundle: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /**
+                 * @description The namespace (the first segment).
+                 * @example myns
+                 */
+                ns: components["schemas"]["NamespaceName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-pem-file": string;
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description Stored */
+            200: {
+                headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaBundleSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteCaBundle: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /**
+                 * @description The namespace (the first segment).
+                 * @example myns
+                 */
+                ns: components["schemas"]["NamespaceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    /** @description The request id: the X-Request-Id the caller sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = @ -, else one made by the app; in the log lines of the request and, for a push, in the records of its deliveries. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -2628,6 +2811,8 @@ export interface operations {
             query?: {
                 /** @description Only records of this status. */
                 status?: "untriggered" | "succeeded" | "retrying" | "failed";
+                /** @description Only records with this reason (why a trigger did not fire, or a delivery ended unsent). */
+                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost";
                 /** @description Only records of this image tag. */
                 tag?: string;
                 /** @description Only records written at or after this time: epoch ms or ISO-8601 with an offset. */
@@ -2684,6 +2869,8 @@ export interface operations {
             query?: {
                 /** @description Only records of this status. */
                 status?: "untriggered" | "succeeded" | "retrying" | "failed";
+                /** @description Only records with this reason (why a trigger did not fire, or a delivery ended unsent). */
+                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost";
                 /** @description Only records of this image tag. */
                 tag?: string;
                 /** @description Only records written at or after this time: epoch ms or ISO-8601 with an offset. */
@@ -2738,6 +2925,8 @@ export interface operations {
             query?: {
                 /** @description Only records of this status. */
                 status?: "untriggered" | "succeeded" | "retrying" | "failed";
+                /** @description Only records with this reason (why a trigger did not fire, or a delivery ended unsent). */
+                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost";
                 /** @description Only records of this image tag. */
                 tag?: string;
                 /** @description Only records written at or after this time: epoch ms or ISO-8601 with an offset. */

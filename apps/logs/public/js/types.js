@@ -27,6 +27,7 @@
  * @property {Record<string, string>} responseHeaders
  * @property {string} responseBody
  * @property {string} [note]
+ * @property {'filter' | 'artifact-tag' | 'same-digest' | 'disabled' | 'trigger-deleted' | 'worker-lost'} [reason] why nothing was sent
  * @property {number | null} [nextAttemptAt] when a retrying delivery tries again (epoch ms), if the api says
  *
  * @typedef {object} Trigger

@@ -156,6 +156,7 @@ export function recordDialog(api, onChange) {
         'dl',
         { className: 'facts' },
         fact('Status', `${STATUS[record.status]?.label ?? record.status}, code `, mono(record.statusCode)),
+        record.reason ? fact('Reason', mono(record.reason)) : null,
         fact(
           'Time',
           timeElement(record.requestTime),

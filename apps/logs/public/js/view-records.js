@@ -131,7 +131,8 @@ export function recordsPanel(options) {
       h(
         'td',
         { className: 'code mono', title: record.note ?? '' },
-        record.status === 'untriggered' ? '—' : record.statusCode,
+        // An untriggered record has no status code to show: its reason says why it did not fire.
+        record.status === 'untriggered' ? (record.reason ?? '—') : record.statusCode,
       ),
       h('td', { className: 'tag mono', title: record.tag }, record.tag),
       h(
