@@ -10,6 +10,7 @@ import {
   repoRoot,
   startProcess,
   startRedis,
+  waitFor,
 } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, INGEST_TOKEN } from './support/stack.js';
@@ -59,7 +60,13 @@ describe('npm start (the local stack)', () => {
       readyUrl: `http://127.0.0.1:${worker}/readyz`,
       readyTimeoutMs: 60_000,
     });
-  }, 90_000);
+    // The three apps start side by side: the worker being ready says nothing of the other two.
+    for (const port of [api, logs])
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, {
+        timeoutMs: 60_000,
+        message: `the app on port ${port} to be ready`,
+      });
+  }, 150_000);
 
   afterAll(async () => {
     await stack?.stop('SIGTERM', 30_000);
