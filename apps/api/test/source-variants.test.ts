@@ -1,62 +1,15 @@
 // Every variant case under fixtures/sources/variants/<source>/<case>.json, written from the
 // vendors' docs (see the README there), posted over real HTTP with the ingest token: the
 // status, the counts, the problem's field, and the pushes that landed in the push-event queue.
-import { readdirSync, readFileSync } from 'node:fs';
 import { type PushEventJob, queueNames } from '@registry-triggers/store';
 import { useRedis } from '@registry-triggers/testing';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { type ApiHarness, startApi } from './support/api-harness.js';
 import { splitContentType } from './support/sent-headers.js';
-
-const root = new URL('./fixtures/sources/variants/', import.meta.url);
-
-const pushSchema = z.strictObject({
-  namespace: z.string(),
-  repository: z.string(),
-  tag: z.string(),
-  digest: z.string(),
-});
-
-const caseSchema = z.object({
-  description: z.string().min(1),
-  docs: z.string().min(1),
-  request: z.object({
-    path: z.string().startsWith('/v1/events/'),
-    headers: z.record(z.string(), z.string()),
-    body: z.unknown().optional(),
-    bodyText: z.string().optional(),
-  }),
-  expect: z.object({
-    status: z.number().int(),
-    pushes: z.array(pushSchema).optional(),
-    ignored: z.number().int().optional(),
-    errorPath: z.string().optional(),
-  }),
-});
-
-/** `<source>/<case>` of every file, in a stable order (some cases resend an earlier one). */
-function variantFiles(): string[] {
-  let sources: string[];
-  try {
-    sources = readdirSync(root, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
-      .map((entry) => entry.name);
-  } catch {
-    return [];
-  }
-  return sources
-    .flatMap((source) =>
-      readdirSync(new URL(`${source}/`, root))
-        .filter((name) => name.endsWith('.json'))
-        .map((name) => `${source}/${name}`),
-    )
-    .sort();
-}
+import { loadVariant as load, variantFiles } from './support/source-variants.js';
 
 const files = variantFiles();
-const load = (file: string) => caseSchema.parse(JSON.parse(readFileSync(new URL(file, root), 'utf8')));
 
 const redisServer = useRedis();
 let api: ApiHarness;

@@ -1,12 +1,12 @@
 // The token lifecycle over real HTTP against a real Redis: scopes (every route tried with
 // every kind of token), listing without secrets, revocation and expiry (401 at once),
 // rotation with a grace period, and tokens stored before scopes existed.
-import { readdirSync, readFileSync } from 'node:fs';
 import { openApiDocument } from '@registry-triggers/http-kit';
 import { hashToken, keys } from '@registry-triggers/store';
 import { uniqueName, useRedis, waitFor } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, digestOf, expectProblemShape, startApi } from './support/api-harness.js';
+import { loadVariant, variantFiles } from './support/source-variants.js';
 
 const redisServer = useRedis();
 let api: ApiHarness;
@@ -489,24 +489,22 @@ function registryPushes(): Array<{
   body: unknown;
   extra: { contentType?: string; headers?: Record<string, string> };
 }> {
-  const root = new URL('./fixtures/sources/variants/', import.meta.url);
-  return readdirSync(root, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map(({ name: source }) => {
-      const cases = readdirSync(new URL(`${source}/`, root)).filter((file) => file.endsWith('.json'));
-      for (const file of cases.sort()) {
-        const variant = JSON.parse(readFileSync(new URL(`${source}/${file}`, root), 'utf8'));
-        if (variant.expect.status !== 202 || !(variant.expect.pushes?.length > 0)) continue;
-        const headers: Record<string, string> = { ...variant.request.headers };
-        const typeKey = Object.keys(headers).find((key) => key.toLowerCase() === 'content-type');
-        const contentType = typeKey ? headers[typeKey] : undefined;
-        if (typeKey) delete headers[typeKey];
-        return {
-          source,
-          body: variant.request.body ?? variant.request.bodyText,
-          extra: { ...(contentType ? { contentType } : {}), headers },
-        };
-      }
-      throw new Error(`no variant of ${source} with a push`);
+  const firsts = new Map<
+    string,
+    { body: unknown; extra: { contentType?: string; headers: Record<string, string> } }
+  >();
+  for (const file of variantFiles()) {
+    const source = file.slice(0, file.indexOf('/'));
+    const { request, expect: expected } = loadVariant(file);
+    if (firsts.has(source) || expected.status !== 202 || !expected.pushes?.length) continue;
+    const headers = { ...request.headers };
+    const typeKey = Object.keys(headers).find((key) => key.toLowerCase() === 'content-type');
+    const contentType = typeKey ? headers[typeKey] : undefined;
+    if (typeKey) delete headers[typeKey];
+    firsts.set(source, {
+      body: request.body ?? request.bodyText,
+      extra: { ...(contentType ? { contentType } : {}), headers },
     });
+  }
+  return [...firsts].map(([source, found]) => ({ source, ...found }));
 }
