@@ -22,8 +22,11 @@ import {
 import { type Stack, type StackOptions, startStack } from './stack.js';
 
 export interface ClusterStackOptions extends Omit<StackOptions, 'redis'> {
-  /** QUEUE_PARTITIONS for every app; default 3, one per master. */
-  partitions?: number;
+  /**
+   * QUEUE_PARTITIONS for every app; default 3, one per master. `'unset'`: no
+   * QUEUE_PARTITIONS, the apps derive the count from the masters.
+   */
+  partitions?: number | 'unset';
 }
 
 export interface ClusterStack extends Stack {
@@ -45,7 +48,7 @@ export interface ClusterStack extends Stack {
 const HOST = '127.0.0.1';
 
 export async function startClusterStack(options: ClusterStackOptions = {}): Promise<ClusterStack> {
-  const partitions = options.partitions ?? 3;
+  const setting = options.partitions ?? 3;
   const cluster = await startRedisCluster();
   try {
     const seed = cluster.nodes[0]!;
@@ -61,7 +64,11 @@ export async function startClusterStack(options: ClusterStackOptions = {}): Prom
     const stack = await startStack({
       ...options,
       redis: seedHandle,
-      env: { REDIS_CLUSTER_NODES: cluster.seeds, QUEUE_PARTITIONS: String(partitions), ...options.env },
+      env: {
+        REDIS_CLUSTER_NODES: cluster.seeds,
+        ...(setting === 'unset' ? {} : { QUEUE_PARTITIONS: String(setting) }),
+        ...options.env,
+      },
     });
     const slotOwner = async (key: string) => {
       const node = cluster.nodes[0]!;
@@ -79,6 +86,8 @@ export async function startClusterStack(options: ClusterStackOptions = {}): Prom
       { role: 'worker', name: 'e2e-inspector' },
     );
     inspector.on('error', () => {});
+    // Unset: the count the apps recorded once they started (partitions.ts).
+    const partitions = setting === 'unset' ? Number(await inspector.get(keys.queuePartitions())) : setting;
     const queues = [queueNames.pushEvents, queueNames.deliveries].map(
       (name) => new PartitionedQueue(name, partitions, inspector),
     );

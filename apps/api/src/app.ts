@@ -17,6 +17,7 @@ import {
 import {
   CaBundleStore,
   DeliveryStates,
+  type LayoutReport,
   minReplicasFor,
   type PartitionedQueue,
   type PushEventJob,
@@ -64,6 +65,8 @@ export interface ApiDeps {
   metrics: Registry;
   /** The ingest spans' tracer (tracing.ts); a no-op one when tracing is off. */
   tracer?: Tracer;
+  /** The queue partitions and masters, for /readyz (partitions.ts). */
+  queueLayout?: () => Promise<LayoutReport>;
 }
 
 export function createApiApp(deps: ApiDeps): Express {
@@ -74,7 +77,7 @@ export function createApiApp(deps: ApiDeps): Express {
   app.set('etag', false);
   app.use(requestIds());
   app.use(httpMetrics(deps.metrics));
-  app.use(healthRoutes(deps.redis, 500, apiReadiness(deps.redis)));
+  app.use(healthRoutes(deps.redis, 500, apiReadiness(deps.redis, 500, deps.queueLayout)));
   app.get('/metrics', metricsRoute(deps.metrics));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());

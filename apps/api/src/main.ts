@@ -11,6 +11,8 @@ import {
 import {
   createRedis,
   type DeliveryJob,
+  layoutReporter,
+  layoutWarnings,
   liveWorkers,
   minReplicasFor,
   PartitionedQueue,
@@ -19,6 +21,7 @@ import {
   RecordStore,
   readBacklog,
   replicasBelow,
+  resolveQueueLayout,
 } from '@registry-triggers/store';
 import { createApiApp } from './app.js';
 import { DeliveryRequests } from './delivery-requests.js';
@@ -38,8 +41,21 @@ const redis = createRedis(env, {
 });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
 const blockingConnections: Array<{ quit(): Promise<unknown> }> = [];
-const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, env.QUEUE_PARTITIONS, redis);
-const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, env.QUEUE_PARTITIONS, redis);
+// The api and every worker must use one partition count (partitions.ts, docs/cluster.md); on a
+// cluster the api waits for Redis to know it, as it cannot place an event without it.
+const layout = await resolveQueueLayout(redis, env.QUEUE_PARTITIONS, {
+  role: 'producer',
+  onRetry: (error, attempt) =>
+    attempt % 5 === 1 &&
+    logger.warn(
+      { err: error.message },
+      'Redis Cluster not answering yet: waiting for it to count the masters',
+    ),
+});
+for (const warning of layoutWarnings(layout, 'producer')) logger.warn({ ...layout }, warning);
+logger.info({ ...layout }, `queue partitions: ${layout.partitions} (${layout.source})`);
+const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, layout.partitions, redis);
+const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, layout.partitions, redis);
 const deliveryRequests = new DeliveryRequests(
   deliveries,
   () => {
@@ -71,6 +87,7 @@ const app = createApiApp({
   logger,
   metrics,
   tracer: tracing.tracer,
+  queueLayout: layoutReporter(redis, layout),
 });
 if (!(await awaitFirstConnection(redis)))
   logger.warn('Redis is not reachable yet: answering 503 until it is');

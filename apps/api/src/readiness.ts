@@ -5,9 +5,19 @@
  * api still takes pushes, and they are delivered once a worker comes.
  */
 import { type Readiness, withDeadline } from '@registry-triggers/http-kit';
-import { HEARTBEAT_TTL_MS, liveWorkers, probeWrite, type RedisConnection } from '@registry-triggers/store';
+import {
+  HEARTBEAT_TTL_MS,
+  type LayoutReport,
+  liveWorkers,
+  probeWrite,
+  type RedisConnection,
+} from '@registry-triggers/store';
 
-export function apiReadiness(redis: RedisConnection, timeoutMs = 500): () => Promise<Readiness> {
+export function apiReadiness(
+  redis: RedisConnection,
+  timeoutMs = 500,
+  layout?: () => Promise<LayoutReport>,
+): () => Promise<Readiness> {
   return async () => {
     const write = await withDeadline(
       probeWrite(redis).then(
@@ -27,17 +37,28 @@ export function apiReadiness(redis: RedisConnection, timeoutMs = 500): () => Pro
         },
       };
     }
-    const alive = await withDeadline(liveWorkers(redis), timeoutMs, -1);
+    const [alive, queues] = await Promise.all([
+      withDeadline(liveWorkers(redis), timeoutMs, -1),
+      layout && withDeadline(layout(), timeoutMs, undefined),
+    ]);
     const body: Readiness['body'] = {
       status: 'ready',
       redis: 'writable',
       workers: { alive: Math.max(alive, 0) },
     };
+    const warnings: string[] = [];
     if (alive <= 0) {
-      body.warnings = [
+      warnings.push(
         `no worker has sent a heartbeat in the last ${HEARTBEAT_TTL_MS / 1000} s: pushes are queued but not delivered`,
-      ];
+      );
     }
+    if (queues) {
+      // The partition count and the masters it spreads over; a mismatch warns, the api still takes pushes.
+      const { warnings: layoutWarnings, ...facts } = queues;
+      body.queues = facts;
+      warnings.push(...layoutWarnings);
+    }
+    if (warnings.length > 0) body.warnings = warnings;
     return { ready: true, body };
   };
 }

@@ -54,15 +54,19 @@ export const workerEnvSchema = redisEnvSchema
   .superRefine((env, ctx) => {
     // zod runs this even when a field failed, with that field's raw text: only a parsed list counts.
     if (!Array.isArray(env.WORKER_PARTITIONS)) return;
-    const missing = env.WORKER_PARTITIONS.find((partition) => partition >= env.QUEUE_PARTITIONS);
-    if (missing !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['WORKER_PARTITIONS'],
-        message: `there is no partition ${missing}: QUEUE_PARTITIONS=${env.QUEUE_PARTITIONS} has partitions 0 to ${env.QUEUE_PARTITIONS - 1}`,
-      });
-    }
+    // On a cluster without QUEUE_PARTITIONS the count is known once Redis answers (main.ts).
+    if (env.QUEUE_PARTITIONS === undefined && env.REDIS_CLUSTER_NODES) return;
+    const message = missingPartition(env.WORKER_PARTITIONS, env.QUEUE_PARTITIONS ?? 1);
+    if (message) ctx.addIssue({ code: 'custom', path: ['WORKER_PARTITIONS'], message });
   });
+
+/** Why WORKER_PARTITIONS names a partition that `partitions` does not have, if it does. */
+export function missingPartition(consumed: number[], partitions: number): string | undefined {
+  const missing = consumed.find((partition) => partition >= partitions);
+  return missing === undefined
+    ? undefined
+    : `there is no partition ${missing}: QUEUE_PARTITIONS=${partitions} has partitions 0 to ${partitions - 1}`;
+}
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 
 export const readWorkerEnv = (source: NodeJS.ProcessEnv = process.env): WorkerEnv =>

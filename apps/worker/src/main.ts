@@ -14,6 +14,8 @@ import {
   createRedis,
   type DeliveryJob,
   DeliveryStates,
+  layoutReporter,
+  layoutWarnings,
   minReplicasFor,
   newWorkerId,
   PartitionedQueue,
@@ -22,6 +24,7 @@ import {
   RecordStore,
   RepositoryStore,
   replicasBelow,
+  resolveQueueLayout,
   retentionFromEnv,
   TriggerStore,
   workerHeartbeat,
@@ -31,7 +34,7 @@ import express from 'express';
 import { CaDispatchers } from './ca-dispatchers.js';
 import { withCancellation } from './cancellable.js';
 import { createDeliveryProcessor, createLostDeliveryRecorder } from './deliver.js';
-import { readWorkerEnv } from './env.js';
+import { missingPartition, readWorkerEnv } from './env.js';
 import { createPushEventProcessor } from './evaluate-push.js';
 import { createDeliveryDispatcher, type DispatcherOptions } from './http-delivery.js';
 import { logJobRuns } from './job-log.js';
@@ -66,8 +69,16 @@ void replicasBelow(redis, deliveryReplicas).then((replicasNow) => {
   }
 });
 const records = new RecordStore(redis, retentionFromEnv(env), replicated);
-const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, env.QUEUE_PARTITIONS, redis);
-const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, env.QUEUE_PARTITIONS, redis);
+// The api and every worker must use one partition count (partitions.ts, docs/cluster.md).
+const layout = await resolveQueueLayout(redis, env.QUEUE_PARTITIONS, { role: 'consumer' });
+for (const warning of layoutWarnings(layout, 'consumer')) logger.warn({ ...layout }, warning);
+const unknownPartition = env.WORKER_PARTITIONS && missingPartition(env.WORKER_PARTITIONS, layout.partitions);
+if (unknownPartition) {
+  logger.error({ ...layout }, `invalid setting WORKER_PARTITIONS: ${unknownPartition}`);
+  process.exit(2);
+}
+const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, layout.partitions, redis);
+const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, layout.partitions, redis);
 const guard = new OriginGuard({
   maxInFlight: env.DELIVERY_MAX_IN_FLIGHT_PER_ORIGIN ?? env.WORKER_CONCURRENCY,
 });
@@ -143,7 +154,7 @@ let workerSet: WorkerSet | undefined;
     healthRoutes(
       redis,
       500,
-      workerReadiness(redis, () => workerSet?.workers),
+      workerReadiness(redis, () => workerSet?.workers, 500, layoutReporter(redis, layout)),
     ),
   );
   const server = await listenOrExit(
@@ -157,7 +168,7 @@ let workerSet: WorkerSet | undefined;
   logger.info({ port }, `worker metrics on http://${env.WORKER_METRICS_HOST}:${port}/metrics`);
 }
 
-const consumed = env.WORKER_PARTITIONS ?? Array.from({ length: env.QUEUE_PARTITIONS }, (_, i) => i);
+const consumed = env.WORKER_PARTITIONS ?? Array.from({ length: layout.partitions }, (_, i) => i);
 workerSet = startWorkers({
   connection: redis,
   partitions: consumed,
@@ -176,7 +187,14 @@ const heartbeat = workerHeartbeat(redis, newWorkerId(), {
 });
 heartbeat.start();
 logger.info(
-  { concurrency: env.WORKER_CONCURRENCY, partitions: env.QUEUE_PARTITIONS, consumed, deliveryReplicas },
+  {
+    concurrency: env.WORKER_CONCURRENCY,
+    partitions: layout.partitions,
+    partitionsFrom: layout.source,
+    masters: layout.masters,
+    consumed,
+    deliveryReplicas,
+  },
   'worker started: evaluating push events and delivering',
 );
 

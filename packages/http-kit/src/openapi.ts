@@ -459,6 +459,23 @@ const handWrittenSchemas: Record<string, JsonSchema> = {
         description: 'api only',
         properties: { alive: { type: 'integer', minimum: 0 } },
       },
+      queues: {
+        type: 'object',
+        required: ['partitions', 'source'],
+        description:
+          'api (and worker): the queue partitions this process uses and where the count came from; on a Redis Cluster also the masters owning slots now and how many of them hold a partition (docs/cluster.md)',
+        properties: {
+          partitions: { type: 'integer', minimum: 1 },
+          source: { type: 'string', enum: ['QUEUE_PARTITIONS', 'recorded', 'masters', 'single server'] },
+          masters: { type: 'integer', minimum: 0 },
+          mastersWithPartitions: { type: 'integer', minimum: 0 },
+          recorded: {
+            type: 'integer',
+            description:
+              "the cluster's recorded count, only when it differs from this process's (a warning says so)",
+          },
+        },
+      },
       warnings: { type: 'array', items: { type: 'string' } },
     },
   },

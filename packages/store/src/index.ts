@@ -6,6 +6,7 @@ export * from './durability.js';
 export * from './keys.js';
 export * from './liveness.js';
 export * from './namespaces.js';
+export * from './partitions.js';
 export * from './queues.js';
 export * from './quotas.js';
 export * from './rate-limit.js';

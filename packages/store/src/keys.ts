@@ -84,6 +84,11 @@ export const keys = {
    * hex sha256 of the token; one slot per token, shared by every api replica.
    */
   testDeliveryRate: (tokenDigest: string) => `${ROOT}:{rate:test:${tokenDigest}}`,
+  /**
+   * String: the queue partition count of a cluster's processes, recorded by the first one
+   * to start without QUEUE_PARTITIONS, or by an api with it (partitions.ts).
+   */
+  queuePartitions: () => `${ROOT}:{queues}:partitions`,
   /** String the api's /readyz writes (expiring) to learn that Redis takes writes. */
   readinessProbe: () => `${ROOT}:{readiness}:probe`,
   /** The fence in one given slot, for a master that owns too few slots for a short salt. */

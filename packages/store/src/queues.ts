@@ -89,7 +89,8 @@ export function partitionFor(namespace: string, repository: string, partitions: 
 }
 
 export const queueEnvSchema = z.object({
-  QUEUE_PARTITIONS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Unset: 1 on one server; on a cluster, from its masters (partitions.ts). */
+  QUEUE_PARTITIONS: z.coerce.number().int().min(1).max(64).optional(),
 });
 
 export function queueOptions(name: QueueName, partition: number, connection: RedisConnection): QueueOptions {

@@ -1315,6 +1315,16 @@ export interface components {
             workers?: {
                 alive: number;
             };
+            /** @description api (and worker): the queue partitions this process uses and where the count came from; on a Redis Cluster also the masters owning slots now and how many of them hold a partition (docs/cluster.md) */
+            queues?: {
+                partitions: number;
+                /** @enum {string} */
+                source: "QUEUE_PARTITIONS" | "recorded" | "masters" | "single server";
+                masters?: number;
+                mastersWithPartitions?: number;
+                /** @description the cluster's recorded count, only when it differs from this process's (a warning says so) */
+                recorded?: number;
+            };
             warnings?: string[];
         };
     };
