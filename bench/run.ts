@@ -35,7 +35,7 @@ import { cpuOf, machineInfo, redisServerPid } from './lib/machine.js';
 import { nowMs } from './lib/protocol.js';
 import { type BenchReport, printTable, writeReport } from './lib/report.js';
 import { ADMIN_TOKEN, AdminClient, INGEST_TOKEN, RssSampler, startAppProcess, stopApp } from './lib/stack.js';
-import { clusterRow } from './rows/cluster.js';
+import { clusterRows } from './rows/cluster.js';
 import { commandsRows } from './rows/commands.js';
 import { faultRow } from './rows/fault.js';
 import { ingestRows } from './rows/ingest.js';
@@ -44,7 +44,7 @@ import { redisMemoryRow } from './rows/memory.js';
 import { MINIMAL_REPOSITORIES, pushFor, receiverSpecs, setupTopology } from './rows/pipeline.js';
 import { slowRow } from './rows/slow.js';
 import { sourcesRows } from './rows/sources.js';
-import { runSteadyLoad, steadyRssRow } from './rows/steady-rss.js';
+import { minimalRssRow, runMinimalSteadyLoad, runSteadyLoad, steadyRssRow } from './rows/steady-rss.js';
 import { BARE_PREFIX, BARE_QUEUE, throughputRows } from './rows/throughput.js';
 
 const SECTIONS = [
@@ -70,6 +70,7 @@ const ROW_ORDER = [
   'e2e-minimal',
   'cpu-per-notification',
   'e2e-cluster',
+  'e2e-cluster-cpu',
   'redis-commands',
   'redis-commands-minimal',
   'latency',
@@ -77,6 +78,7 @@ const ROW_ORDER = [
   'slow-receiver-spread',
   'fault',
   'worker-rss',
+  'worker-rss-minimal',
   'redis-memory',
 ];
 
@@ -239,7 +241,11 @@ async function main(): Promise<void> {
       log(
         `worker (pid ${worker.pid}), receivers (pid ${receiver.pid}) and bare worker (pid ${bareWorker.pid}) started`,
       );
-      const sampler = new RssSampler({ worker: worker.pid, api: api.pid });
+      const sampler = new RssSampler({
+        worker: worker.pid,
+        api: api.pid,
+        minimalPipeline: minimalPipeline.pid,
+      });
       const cpuPids: Record<string, number> = {
         api: api.pid,
         worker: worker.pid,
@@ -290,7 +296,7 @@ async function main(): Promise<void> {
       }
       if (want('cluster')) {
         log('row 3c: end-to-end on a Redis Cluster vs one server');
-        rows.push(...(await section('cluster', async () => [await clusterRow(stack, env, nodeFlagsFor)])));
+        rows.push(...(await section('cluster', () => clusterRows(stack, env, nodeFlagsFor))));
       }
       if (want('latency')) {
         log('row 6: latency at a steady rate');
@@ -308,6 +314,9 @@ async function main(): Promise<void> {
         log('row 9a: worker RSS at steady load');
         const load = await runSteadyLoad(stack, topology);
         rows.push(steadyRssRow(sampler.samples, load));
+        log('row 9b: worker RSS at the same load, ours / the minimal pipeline');
+        const minimalLoad = await runMinimalSteadyLoad(stack);
+        rows.push(minimalRssRow(sampler.samples, load, minimalLoad, loadavg()));
       }
       sampler.stop();
     }

@@ -4,8 +4,14 @@
  * plus the share of the commands each master served. The load is row 3's (16 clients,
  * single-event pushes, one ALL trigger to `fast`), spread over 12 repositories, 4 in each
  * partition, pushed round-robin.
+ *
+ * Row 3d (issue 19), from the same windows: the CPU per delivery of the stack (api + worker +
+ * every redis-server) on the cluster against the run's one server. Its target's baseline is
+ * one server with a replica and the same replica waits (`--single-replica`); without it the
+ * row is reported against a server with no replica and not judged.
  */
 
+import { loadavg } from 'node:os';
 import { partitionFor } from '@registry-triggers/store';
 import {
   type AppProcess,
@@ -67,15 +73,26 @@ async function replicationOffset(masters: Map<number, Redis>): Promise<number> {
 
 const totalOf = (calls: Map<string, number>) => [...calls.values()].reduce((sum, count) => sum + count, 0);
 
+/** The stack's CPU ms per delivery: api, worker and every redis-server; not the receiver or the load. */
+export function stackCpu(perUnit: Record<string, number>): number {
+  const stack = Object.entries(perUnit).filter(
+    ([name]) => name === 'api' || name === 'worker' || name.startsWith('redis'),
+  );
+  return round(
+    stack.reduce((sum, [, ms]) => sum + ms, 0),
+    3,
+  );
+}
+
 /**
  * `env` is the single-server apps' environment (tokens, settings, --env extras); the cluster
  * apps get the same plus REDIS_CLUSTER_NODES, QUEUE_PARTITIONS and their own ports.
  */
-export async function clusterRow(
+export async function clusterRows(
   single: StackContext,
   env: Record<string, string>,
   nodeFlagsFor: (app: 'api' | 'worker') => string[],
-): Promise<RowResult> {
+): Promise<RowResult[]> {
   const cluster: ClusterHandle = await startRedisCluster();
   const processes: AppProcess[] = [];
   const masters = new Map<number, Redis>();
@@ -153,6 +170,7 @@ export async function clusterRow(
     });
 
     const rounds: Array<Record<string, number | string>> = [];
+    const cpuRatioRounds: Array<Record<string, number | string>> = [];
     const cpuRounds: Array<{ which: string; perUnit: Record<string, number> }> = [];
     const shareRounds: Array<Record<string, number>> = [];
     const commandRounds: Array<{ which: string; perDelivery: Map<string, number> }> = [];
@@ -161,6 +179,7 @@ export async function clusterRow(
     for (let r = 0; r < single.options.rounds; r++) {
       const order: Array<(typeof phases)[number]> = r % 2 === 0 ? [...phases] : [...phases].reverse();
       const rates: Record<string, number> = {};
+      const stackCpuMs: Record<string, number> = {};
       const errors: Record<string, number> = {};
       let shares: Record<string, number> = {};
       let clusterCommands = 0;
@@ -180,6 +199,7 @@ export async function clusterRow(
         rates[which] = result.rate;
         errors[which] = result.errors;
         cpuRounds.push({ which, perUnit: groupRedis(result.cpuMsPerUnit) });
+        stackCpuMs[which] = stackCpu(result.cpuMsPerUnit);
         const perDelivery = (calls: Map<string, number>) =>
           new Map([...calls].map(([name, count]) => [name, count / Math.max(1, result.accepted)]));
         if (singleBefore) {
@@ -223,9 +243,17 @@ export async function clusterRow(
         clusterCommands,
         failedRequests: (errors.cluster ?? 0) + (errors.single ?? 0),
       });
+      cpuRatioRounds.push({
+        round: r + 1,
+        product: stackCpuMs.cluster!,
+        baseline: stackCpuMs.single!,
+        ratio: round(stackCpuMs.cluster! / stackCpuMs.single!),
+        loadAverage: round(loadavg()[0]!, 2),
+        failedRequests: (errors.cluster ?? 0) + (errors.single ?? 0),
+      });
       shareRounds.push(shares);
       single.log(
-        `  cluster round ${r + 1}: single ${fmt(rates.single!)} /s, cluster ${fmt(rates.cluster!)} deliveries/s; master shares ${shareValues.map((s) => `${(s * 100).toFixed(0)}%`).join(' / ')}`,
+        `  cluster round ${r + 1}: single ${fmt(rates.single!)} /s, cluster ${fmt(rates.cluster!)} deliveries/s; master shares ${shareValues.map((s) => `${(s * 100).toFixed(0)}%`).join(' / ')}; stack CPU ${stackCpuMs.single} / ${stackCpuMs.cluster} ms per delivery (load ${loadavg()[0]!.toFixed(2)})`,
       );
     }
     await clients.single.close();
@@ -270,7 +298,29 @@ export async function clusterRow(
     const replicationBytesPerDelivery = Math.round(median(replicationRounds));
     const shareList = Object.values(masterShares);
     const even = shareList.length === PARTITIONS && shareList.every((s) => s >= 0.2 && s <= 0.47);
-    return {
+    const cpuRatio = median(cpuRatioRounds.map((x) => x.ratio as number));
+    const medCpu = (key: string) => median(cpuRatioRounds.map((x) => x[key] as number));
+    const withReplica = single.options.singleReplica;
+    const cpuRow: RowResult = {
+      id: 'e2e-cluster-cpu',
+      figure:
+        'CPU per delivery of the stack (api + worker + all six redis-servers) on the Redis Cluster, same load and windows as e2e-cluster',
+      value: `${fmt(medCpu('product'), 2)} ms per delivery`,
+      baseline: withReplica
+        ? `one server with a replica, same waits (api + worker + both redis-servers): ${fmt(medCpu('baseline'), 2)} ms`
+        : `one server WITHOUT a replica or waits: ${fmt(medCpu('baseline'), 2)} ms (not the target's baseline: run with --single-replica)`,
+      ratio: round(cpuRatio),
+      target: '<= 1.3x of one server with a replica and the same waits',
+      met: withReplica ? cpuRatio <= 1.3 : null,
+      rounds: cpuRatioRounds,
+      details: { cpuMsPerDelivery },
+      notes: [
+        'CPU: utime + stime of each process (/proc) over the measured window of each phase, divided by the deliveries of that window; the receiver and the load generator are left out, both sides run the same ones.',
+        'ratio: median of the per-round ratios (cluster / one server of the same round); loadAverage: the 1-minute load average at the end of the round.',
+        'The cluster waits as its defaults say: INGEST_MIN_REPLICAS=1 and DELIVERY_MIN_REPLICAS=1; --single-replica sets the same on the one server, whose replica is one more redis-server.',
+      ],
+    };
+    const throughputRow: RowResult = {
       id: 'e2e-cluster',
       figure: `end-to-end deliveries/s on a Redis Cluster (3 masters, QUEUE_PARTITIONS=${PARTITIONS}), one ALL trigger, ${REPOSITORIES} repositories; share of commands per master`,
       value: `${fmt(med('product'))} deliveries/s; masters ${shareList.map((s) => `${(s * 100).toFixed(0)}%`).join(' / ')}`,
@@ -296,6 +346,7 @@ export async function clusterRow(
         `The cluster api waits for one replica before its 202 and the cluster worker before each send and each completion (INGEST_MIN_REPLICAS and DELIVERY_MIN_REPLICAS default to 1 on a cluster); ${single.options.singleReplica ? "so do the single server's apps, for its one replica (--single-replica)." : 'the single server waits for none (--single-replica compares with one server that has a replica and the same waits).'}`,
       ],
     };
+    return [throughputRow, cpuRow];
   } finally {
     for (const redis of masters.values()) redis.disconnect();
     for (const app of processes.reverse()) await stopApp(app, 40_000);
