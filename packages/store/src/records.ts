@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { RedisConnection } from './connection.js';
 import { slotMaster, waitForReplicas } from './durability.js';
 import { keys } from './keys.js';
-import { runScript } from './scripts.js';
+import { defineScript } from './scripts.js';
 
 export type NewAccessRecord = Omit<AccessRecord, 'id'>;
 
@@ -63,7 +63,9 @@ export const defaultRetention: Retention = retentionFromEnv(retentionEnvSchema.p
 // indexes a little less and delays a rotation, never the other way round.
 // The old previous generation is UNLINKed (freed off the main thread) before the RENAME.
 const FIRST_ID_EVERY = 64;
-const APPEND_SCRIPT = `
+const APPEND_SCRIPT = defineScript(
+  'recordAppend',
+  `
 local current, previous = KEYS[#KEYS - 1], KEYS[#KEYS]
 local writeId, ttl, max = ARGV[#ARGV], tonumber(ARGV[#ARGV - 1]), tonumber(ARGV[2])
 local here = redis.call('HMGET', current, writeId, '')
@@ -121,7 +123,8 @@ if rotate then
   redis.call('UNLINK', previous)
   redis.call('RENAME', current, previous)
 end
-return reply`;
+return reply`,
+);
 
 export interface RecordQuery {
   namespace: string;
@@ -268,7 +271,7 @@ export class RecordStore {
       keys.recordWrites(record.namespace, 'previous'),
     );
     const wroteVia = this.durability && (slotMaster(this.redis, scriptKeys[0]!) ?? null);
-    const reply = (await runScript(this.redis, APPEND_SCRIPT, scriptKeys, args)) as [string, string?];
+    const reply = (await APPEND_SCRIPT.run(this.redis, scriptKeys, args)) as [string, string?];
     // On a cluster a record the master acknowledged can be missing on the replica that takes
     // over if the master dies right then; the delivery it records would not be run again.
     // Best effort: the record is written, and an error here (the master died during the WAIT)
