@@ -82,18 +82,25 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(trigger))
 return 1`,
 );
 
-// What evaluation needs, in one round trip: the repository (created on first push), its
-// triggers and, when a push is given (KEYS[4]), the tag's previous digest as it moves the tag.
+// What evaluation needs, in one round trip: the repository, its triggers and, when a push is
+// given (KEYS[4]), the tag's previous digest as it moves the tag. Ingest owns the repository's
+// creation (RepositoryStore.ensureAll, at the first push's time); this script only reads it,
+// and makes it again (same defaults, this push's time) when it is missing: one deleted since
+// ingest took the event, or a job queued without ingest. Reading first costs no EXISTS per push.
 // No quota here: an event reaches evaluation only once ingest took it, its repository made then
-// or before under REPOSITORIES_PER_NAMESPACE (one deleted since is made again).
+// or before under REPOSITORIES_PER_NAMESPACE.
 const CONTEXT_SCRIPT = defineScript(
   'triggerContext',
   `${CREATE_REPOSITORY_LUA}
 ${MOVE_TAG_DIGEST_LUA}
-${CREATE_FROM_ARGS}
+local repository = redis.call('HGETALL', KEYS[1])
+if #repository == 0 then
+  ${CREATE_FROM_ARGS}
+  repository = redis.call('HGETALL', KEYS[1])
+end
 local previous = false
 if KEYS[4] then previous = moveTagDigest(KEYS[4], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]) end
-return { redis.call('HGETALL', KEYS[1]), redis.call('HVALS', KEYS[3]), previous }`,
+return { repository, redis.call('HVALS', KEYS[3]), previous }`,
 );
 
 export interface RepositoryContext {
