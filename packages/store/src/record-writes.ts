@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from './connection.js';
-import { slotMaster, waitForReplicas } from './durability.js';
+import { ReplicaWait, replicaWaitOf } from './durability.js';
 import { keys } from './keys.js';
 import type { NewAccessRecord } from './record-ids.js';
 import type { Retention } from './record-retention.js';
@@ -103,11 +103,12 @@ end
 return reply`,
 );
 
-/** Wait for this many replicas after each write, up to `timeoutMs` (best effort: a shortfall is not an error). */
-export interface RecordDurability {
-  replicas: number;
-  timeoutMs: number;
-}
+/**
+ * Wait for this many replicas after each write, up to `timeoutMs` (best effort: a shortfall is
+ * not an error): the settings, on the connection's own ReplicaWait, or a ReplicaWait given
+ * (its settings).
+ */
+export type RecordDurability = { replicas: number; timeoutMs: number } | ReplicaWait;
 
 /**
  * Appends `record` under `writeId` (a retry of one write, or another write under the same id,
@@ -148,16 +149,15 @@ export async function writeRecord(
     keys.recordWrites(record.namespace, 'current'),
     keys.recordWrites(record.namespace, 'previous'),
   );
-  const wroteVia = durability && (slotMaster(redis, scriptKeys[0]!) ?? null);
+  const wait = durability && (durability instanceof ReplicaWait ? durability : replicaWaitOf(redis));
+  const settings = durability instanceof ReplicaWait ? durability.settings : durability;
+  const wroteVia = wait && (wait.slotMaster(scriptKeys[0]!) ?? null);
   const reply = (await APPEND_SCRIPT.run(redis, scriptKeys, args)) as [string, string?];
   // On a cluster a record the master acknowledged can be missing on the replica that takes
   // over if the master dies right then; the delivery it records would not be run again.
   // Best effort: the record is written, and an error here (the master died during the WAIT)
   // must not make the caller write it, or send its delivery, again.
-  if (durability) {
-    const { replicas, timeoutMs } = durability;
-    await waitForReplicas(redis, scriptKeys[0]!, replicas, timeoutMs, wroteVia).catch(() => {});
-  }
+  if (wait && settings) await wait.wait(scriptKeys[0]!, wroteVia, settings).catch(() => {});
   return reply;
 }
 
