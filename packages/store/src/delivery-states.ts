@@ -10,7 +10,7 @@
  */
 import type { RedisConnection } from './connection.js';
 import { keys } from './keys.js';
-import { runScript } from './scripts.js';
+import { defineScript } from './scripts.js';
 
 /**
  * Longer than the longest wait between two attempts (a Retry-After is capped at an hour); a
@@ -28,20 +28,26 @@ export type DeliveryState =
 
 // Answers the state found; takes the claim unless the delivery was cancelled. A claim
 // outlives its worker only by ARGV[1] ms (a worker that died leaves no lasting `sending`).
-const CLAIM_SCRIPT = `
+const CLAIM_SCRIPT = defineScript(
+  'deliveryClaim',
+  `
 local state = redis.call('GET', KEYS[1])
 if state == 'cancelled' then return state end
 redis.call('SET', KEYS[1], 'sending', 'PX', ARGV[1])
-return state or ''`;
+return state or ''`,
+);
 
 // Cancels unless an attempt is being sent, or the delivery was cancelled or has ended (no
 // state, and ARGV[2] says its job no longer waits); answers the state found.
-const CANCEL_SCRIPT = `
+const CANCEL_SCRIPT = defineScript(
+  'deliveryCancel',
+  `
 local state = redis.call('GET', KEYS[1])
 if state == 'sending' or state == 'cancelled' then return state end
 if not state and ARGV[2] ~= 'pending' then return 'ended' end
 redis.call('SET', KEYS[1], 'cancelled', 'PX', ARGV[1])
-return 'accepted ' .. (state or '')`;
+return 'accepted ' .. (state or '')`,
+);
 
 function parseState(raw: string | null | undefined): DeliveryState {
   if (raw === 'sending' || raw === 'cancelled') return { kind: raw };
@@ -62,9 +68,7 @@ export class DeliveryStates {
    */
   async claim(namespace: string, deliveryId: string, claimMs: number): Promise<DeliveryState> {
     return parseState(
-      String(
-        await runScript(this.redis, CLAIM_SCRIPT, [keys.deliveryState(namespace, deliveryId)], [claimMs]),
-      ),
+      String(await CLAIM_SCRIPT.run(this.redis, [keys.deliveryState(namespace, deliveryId)], [claimMs])),
     );
   }
 
@@ -99,9 +103,8 @@ export class DeliveryStates {
    */
   async cancel(namespace: string, deliveryId: string, jobPending: boolean): Promise<CancelResult> {
     const found = String(
-      await runScript(
+      await CANCEL_SCRIPT.run(
         this.redis,
-        CANCEL_SCRIPT,
         [keys.deliveryState(namespace, deliveryId)],
         [CANCELLED_TTL_MS, jobPending ? 'pending' : 'done'],
       ),

@@ -40,7 +40,7 @@ export const keys = {
    * Hash: write id → the reply of that access-log write, for the namespace's newest writes
    * (a retried write answers it instead of adding the record twice). Two generations, the
    * current one and the one before it, so the markers are bounded by the log's retention
-   * (records.ts says why that is enough).
+   * (record-writes.ts says why that is enough).
    */
   recordWrites: (namespace: string, generation: 'current' | 'previous') =>
     `${tenant(namespace)}:log:writes:${generation}`,

@@ -5,11 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from './connection.js';
-import { runScript } from './scripts.js';
+import { defineScript } from './scripts.js';
 
 // KEYS[1]: the window; ARGV: limit, window ms, a unique member. Answers {1, 0} when taken,
 // {0, ms until the oldest request in the window leaves it} when the limit is reached.
-const TAKE_SCRIPT = `
+const TAKE_SCRIPT = defineScript(
+  'rateLimitTake',
+  `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -20,7 +22,8 @@ if redis.call('ZCARD', KEYS[1]) >= limit then
 end
 redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], window)
-return { 1, 0 }`;
+return { 1, 0 }`,
+);
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
 
@@ -31,11 +34,9 @@ export async function takeFromWindow(
   limit: number,
   windowMs: number,
 ): Promise<RateDecision> {
-  const [taken, retryAfterMs] = (await runScript(
-    redis,
-    TAKE_SCRIPT,
-    [key],
-    [limit, windowMs, randomUUID()],
-  )) as [number, number];
+  const [taken, retryAfterMs] = (await TAKE_SCRIPT.run(redis, [key], [limit, windowMs, randomUUID()])) as [
+    number,
+    number,
+  ];
   return taken === 1 ? { allowed: true } : { allowed: false, retryAfterMs };
 }

@@ -3,7 +3,7 @@ import type { RepoType } from '@registry-triggers/core';
 import type { RedisConnection } from './connection.js';
 import { keys } from './keys.js';
 import { QuotaExceededError } from './quotas.js';
-import { runScript } from './scripts.js';
+import { defineScript } from './scripts.js';
 
 export interface Repository {
   namespace: string;
@@ -82,7 +82,9 @@ export const CREATE_FROM_ARGS =
  * repository. Answers per repository 1 (created), 0 (existed) or -1 (refused: the namespace
  * is full).
  */
-const ENSURE_MANY_SCRIPT = `${CREATE_REPOSITORY_LUA}
+const ENSURE_MANY_SCRIPT = defineScript(
+  'repositoryEnsureMany',
+  `${CREATE_REPOSITORY_LUA}
 local room = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
 local results = {}
 for i = 2, #KEYS do
@@ -96,24 +98,31 @@ for i = 2, #KEYS do
     room = room - 1
   end
 end
-return results`;
+return results`,
+);
 
 // Sets metadata; answers 1 when the repository was created by this call, -1 when it does not
 // exist and the namespace holds ARGV[6] (its quota) already.
-const PUT_SCRIPT = `${CREATE_REPOSITORY_LUA}
+const PUT_SCRIPT = defineScript(
+  'repositoryPut',
+  `${CREATE_REPOSITORY_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then return -1 end
 local created = ${CREATE_FROM_ARGS}
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'repoType', ARGV[2], 'authenticationType', ARGV[3], 'originType', ARGV[4])
-return created`;
+return created`,
+);
 
 // Answers 1 when there was a repository (or triggers left of one) to delete.
-const DELETE_SCRIPT = `
+const DELETE_SCRIPT = defineScript(
+  'repositoryDelete',
+  `
 local existed = redis.call('EXISTS', KEYS[1]) + redis.call('EXISTS', KEYS[3])
 redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[6])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[5], ARGV[1])
 if existed > 0 then return 1 end
-return 0`;
+return 0`,
+);
 
 function pairsToHash(pairs: string[]): Record<string, string> {
   const hash: Record<string, string> = {};
@@ -163,9 +172,8 @@ export class RepositoryStore {
     const outcome = { created: [] as RepositoryToEnsure[], refused: [] as RepositoryToEnsure[] };
     await Promise.all(
       [...byNamespace].map(async ([namespace, group]) => {
-        const results = (await runScript(
+        const results = (await ENSURE_MANY_SCRIPT.run(
           this.redis,
-          ENSURE_MANY_SCRIPT,
           [keys.repositoryIndex(namespace), ...group.map(({ name }) => keys.repository(namespace, name))],
           [
             repositoriesPerNamespace,
@@ -201,9 +209,8 @@ export class RepositoryStore {
     now: number,
     repositoriesPerNamespace: number,
   ): Promise<{ created: boolean; repository: Repository }> {
-    const created = await runScript(
+    const created = await PUT_SCRIPT.run(
       this.redis,
-      PUT_SCRIPT,
       [keys.repository(namespace, name), keys.repositoryIndex(namespace)],
       [
         String(now),
@@ -226,9 +233,8 @@ export class RepositoryStore {
    */
   async delete(namespace: string, name: string): Promise<boolean> {
     this.ensured.delete(fullName({ namespace, name }));
-    const result = await runScript(
+    const result = await DELETE_SCRIPT.run(
       this.redis,
-      DELETE_SCRIPT,
       [
         keys.repository(namespace, name),
         keys.repositoryIndex(namespace),

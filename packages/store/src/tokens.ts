@@ -10,7 +10,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RedisConnection } from './connection.js';
 import { keys } from './keys.js';
-import { runScript } from './scripts.js';
+import { defineScript } from './scripts.js';
 
 const PREFIX = 'rtn';
 const ID_LENGTH = 24;
@@ -135,7 +135,9 @@ function newSecret(namespace: string): { token: string; digest: string; prefix: 
 }
 
 // Adds a token; drops the namespace's expired ones on the way (they would only clutter the list).
-const CREATE_SCRIPT = `
+const CREATE_SCRIPT = defineScript(
+  'tokenCreate',
+  `
 local entries = redis.call('HGETALL', KEYS[1])
 local now = tonumber(ARGV[3])
 for i = 1, #entries, 2 do
@@ -146,7 +148,8 @@ for i = 1, #entries, 2 do
   end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1`;
+return 1`,
+);
 
 // The field (hash) of the token with id ARGV[1], or false.
 const FIND_LUA = `
@@ -157,17 +160,22 @@ local function findToken(id)
   return false
 end`;
 
-const REVOKE_SCRIPT = `${FIND_LUA}
+const REVOKE_SCRIPT = defineScript(
+  'tokenRevoke',
+  `${FIND_LUA}
 local field = findToken(ARGV[1])
 if not field then return 0 end
 redis.call('HDEL', KEYS[1], field)
 redis.call('HDEL', KEYS[2], field)
-return 1`;
+return 1`,
+);
 
 // Replaces token ARGV[1] by a new one (hash ARGV[2], id ARGV[3], prefix ARGV[4]) of the same
 // name, scope and expiry; the old one lives ARGV[6] ms more (0: ends now). Answers the new
 // entry's JSON, or false when the old token is unknown or already expired.
-const ROTATE_SCRIPT = `${FIND_LUA}
+const ROTATE_SCRIPT = defineScript(
+  'tokenRotate',
+  `${FIND_LUA}
 local field = findToken(ARGV[1])
 if not field then return false end
 local now = tonumber(ARGV[5])
@@ -189,7 +197,8 @@ else
 end
 local encoded = cjson.encode(new)
 redis.call('HSET', KEYS[1], ARGV[2], encoded)
-return encoded`;
+return encoded`,
+);
 
 export interface NewToken {
   name?: string | undefined;
@@ -212,9 +221,8 @@ export async function createToken(
     ...(options.expiresAt !== undefined ? { expiresAt: options.expiresAt } : {}),
     prefix,
   };
-  await runScript(
+  await CREATE_SCRIPT.run(
     redis,
-    CREATE_SCRIPT,
     [keys.namespaceTokens(namespace), keys.namespaceTokenUse(namespace)],
     [digest, JSON.stringify(stored), now],
   );
@@ -246,9 +254,8 @@ export async function listTokens(
 
 /** Removes the token: the next verification fails. False when there is no such token. */
 export async function revokeToken(redis: RedisConnection, namespace: string, id: string): Promise<boolean> {
-  const result = await runScript(
+  const result = await REVOKE_SCRIPT.run(
     redis,
-    REVOKE_SCRIPT,
     [keys.namespaceTokens(namespace), keys.namespaceTokenUse(namespace)],
     [id],
   );
@@ -267,9 +274,8 @@ export async function rotateToken(
   now = Date.now(),
 ): Promise<IssuedToken | undefined> {
   const { token, digest, prefix } = newSecret(namespace);
-  const result = await runScript(
+  const result = await ROTATE_SCRIPT.run(
     redis,
-    ROTATE_SCRIPT,
     [keys.namespaceTokens(namespace), keys.namespaceTokenUse(namespace)],
     [id, digest, tokenIdOf(digest), prefix, now, graceMs],
   );
@@ -305,10 +311,13 @@ export async function verifyNamespaceToken(
 }
 
 // Only for a token that still exists: a use racing its revocation leaves nothing behind.
-const TOUCH_SCRIPT = `
+const TOUCH_SCRIPT = defineScript(
+  'tokenTouch',
+  `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return 1`;
+return 1`,
+);
 
 /** Notes that a token was used (callers write this at most once a minute per token). */
 export async function recordTokenUse(
@@ -317,9 +326,8 @@ export async function recordTokenUse(
   digest: string,
   now = Date.now(),
 ): Promise<void> {
-  await runScript(
+  await TOUCH_SCRIPT.run(
     redis,
-    TOUCH_SCRIPT,
     [keys.namespaceTokens(namespace), keys.namespaceTokenUse(namespace)],
     [digest, now],
   );

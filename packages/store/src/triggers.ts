@@ -11,7 +11,7 @@ import {
   parseRepository,
   type Repository,
 } from './repositories.js';
-import { runScript } from './scripts.js';
+import { defineScript } from './scripts.js';
 import { MAX_TRACKED_TAGS, MOVE_TAG_DIGEST_LUA, pushMark, TAG_DIGEST_TTL_MS } from './tag-digests.js';
 
 /**
@@ -21,7 +21,9 @@ import { MAX_TRACKED_TAGS, MOVE_TAG_DIGEST_LUA, pushMark, TAG_DIGEST_TTL_MS } fr
  * KEYS[2], and written back, so a count missing (triggers from before the counts were kept)
  * or wrong is made right by the repository's next trigger write.
  */
-const CREATE_SCRIPT = `
+const CREATE_SCRIPT = defineScript(
+  'triggerCreate',
+  `
 local mine = redis.call('HLEN', KEYS[1])
 if mine >= tonumber(ARGV[3]) then return -1 end
 local total = mine
@@ -32,32 +34,44 @@ end
 if total >= tonumber(ARGV[4]) then return -2 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[5], mine + 1)
-return 1`;
+return 1`,
+);
 
 // Deletes a trigger and rewrites its repository's count (ARGV[2]) in KEYS[2]; answers 1 if it existed.
-const DELETE_SCRIPT = `
+const DELETE_SCRIPT = defineScript(
+  'triggerDelete',
+  `
 local deleted = redis.call('HDEL', KEYS[1], ARGV[1])
 local left = redis.call('HLEN', KEYS[1])
 if left == 0 then redis.call('HDEL', KEYS[2], ARGV[2]) else redis.call('HSET', KEYS[2], ARGV[2], left) end
-return deleted`;
+return deleted`,
+);
 
 // Replaces a trigger only if it still exists.
-const REPLACE_SCRIPT = `
+const REPLACE_SCRIPT = defineScript(
+  'triggerReplace',
+  `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1`;
+return 1`,
+);
 
 // Replaces a trigger only if it is still exactly as the caller read it (compare and set):
 // 1 replaced, 0 gone, -1 changed meanwhile.
-const REPLACE_IF_SCRIPT = `
+const REPLACE_IF_SCRIPT = defineScript(
+  'triggerReplaceIf',
+  `
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 if raw ~= ARGV[3] then return -1 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1`;
+return 1`,
+);
 
 // Disables a trigger with a reason, keeping everything else as it is.
-const DISABLE_SCRIPT = `
+const DISABLE_SCRIPT = defineScript(
+  'triggerDisable',
+  `
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local trigger = cjson.decode(raw)
@@ -65,18 +79,29 @@ trigger['enabled'] = false
 trigger['disabledReason'] = ARGV[2]
 trigger['updatedAt'] = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(trigger))
-return 1`;
+return 1`,
+);
 
-// What evaluation needs, in one round trip: the repository (created on first push), its
-// triggers and, when a push is given (KEYS[4]), the tag's previous digest as it moves the tag.
+// What evaluation needs, in one round trip: the repository, its triggers and, when a push is
+// given (KEYS[4]), the tag's previous digest as it moves the tag. Ingest owns the repository's
+// creation (RepositoryStore.ensureAll, at the first push's time); this script only reads it,
+// and makes it again (same defaults, this push's time) when it is missing: one deleted since
+// ingest took the event, or a job queued without ingest. Reading first costs no EXISTS per push.
 // No quota here: an event reaches evaluation only once ingest took it, its repository made then
-// or before under REPOSITORIES_PER_NAMESPACE (one deleted since is made again).
-const CONTEXT_SCRIPT = `${CREATE_REPOSITORY_LUA}
+// or before under REPOSITORIES_PER_NAMESPACE.
+const CONTEXT_SCRIPT = defineScript(
+  'triggerContext',
+  `${CREATE_REPOSITORY_LUA}
 ${MOVE_TAG_DIGEST_LUA}
-${CREATE_FROM_ARGS}
+local repository = redis.call('HGETALL', KEYS[1])
+if #repository == 0 then
+  ${CREATE_FROM_ARGS}
+  repository = redis.call('HGETALL', KEYS[1])
+end
 local previous = false
 if KEYS[4] then previous = moveTagDigest(KEYS[4], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]) end
-return { redis.call('HGETALL', KEYS[1]), redis.call('HVALS', KEYS[3]), previous }`;
+return { repository, redis.call('HVALS', KEYS[3]), previous }`,
+);
 
 export interface RepositoryContext {
   repository: Repository;
@@ -104,9 +129,8 @@ export class TriggerStore {
     trigger: Trigger,
     quotas: Pick<NamespaceQuotas, 'triggersPerRepository' | 'triggersPerNamespace'>,
   ): Promise<void> {
-    const result = await runScript(
+    const result = await CREATE_SCRIPT.run(
       this.redis,
-      CREATE_SCRIPT,
       [keys.triggers(trigger.namespace, trigger.repository), keys.triggerCounts(trigger.namespace)],
       [
         trigger.id,
@@ -121,9 +145,8 @@ export class TriggerStore {
   }
 
   async replace(trigger: Trigger): Promise<boolean> {
-    const result = await runScript(
+    const result = await REPLACE_SCRIPT.run(
       this.redis,
-      REPLACE_SCRIPT,
       [keys.triggers(trigger.namespace, trigger.repository)],
       [trigger.id, JSON.stringify(trigger)],
     );
@@ -135,9 +158,8 @@ export class TriggerStore {
    * since: two read-modify-writes at once never lose one of the updates.
    */
   async replaceIfUnchanged(trigger: Trigger, read: string): Promise<'replaced' | 'gone' | 'changed'> {
-    const result = await runScript(
+    const result = await REPLACE_IF_SCRIPT.run(
       this.redis,
-      REPLACE_IF_SCRIPT,
       [keys.triggers(trigger.namespace, trigger.repository)],
       [trigger.id, JSON.stringify(trigger), read],
     );
@@ -165,9 +187,8 @@ export class TriggerStore {
   }
 
   async delete(namespace: string, repository: string, id: string): Promise<boolean> {
-    const deleted = await runScript(
+    const deleted = await DELETE_SCRIPT.run(
       this.redis,
-      DELETE_SCRIPT,
       [keys.triggers(namespace, repository), keys.triggerCounts(namespace)],
       [id, repository],
     );
@@ -181,9 +202,8 @@ export class TriggerStore {
     reason: string,
     now: number,
   ): Promise<boolean> {
-    const result = await runScript(
+    const result = await DISABLE_SCRIPT.run(
       this.redis,
-      DISABLE_SCRIPT,
       [keys.triggers(namespace, repository)],
       [id, reason, now],
     );
@@ -213,12 +233,11 @@ export class TriggerStore {
         TAG_DIGEST_TTL_MS,
       );
     }
-    const [repoPairs, triggerValues, previous] = (await runScript(
-      this.redis,
-      CONTEXT_SCRIPT,
-      scriptKeys,
-      args,
-    )) as [string[], string[], string | null];
+    const [repoPairs, triggerValues, previous] = (await CONTEXT_SCRIPT.run(this.redis, scriptKeys, args)) as [
+      string[],
+      string[],
+      string | null,
+    ];
     return {
       repository: parseRepository(namespace, repository, pairsToHash(repoPairs)),
       triggers: triggerValues

@@ -19,7 +19,13 @@ import {
   isRedisUnavailable,
   type RedisConnection,
 } from '../src/connection.js';
-import { ReplicationTimeoutError, slotMaster, waitForReplicas } from '../src/durability.js';
+import {
+  ReplicationTimeoutError,
+  ReplicaWait,
+  replicaWaitOf,
+  slotMaster,
+  waitForReplicas,
+} from '../src/durability.js';
 import { keys } from '../src/keys.js';
 import { queueNames } from '../src/queues.js';
 
@@ -151,6 +157,28 @@ describe('on one server with no replica (INGEST_MIN_REPLICAS=1 and nothing to re
       // The next round opens a new connection, fence first: no replica, so still no.
       await expect(waitForReplicas(redis, key, 1, 100)).rejects.toBeInstanceOf(ReplicationTimeoutError);
       expect(await connectionsNamed(server.host, server.port, `${name}:wait`)).toBe(1);
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it('is one object per connection: its settings by default, the one of waitForReplicas shared', async () => {
+    const name = uniqueName('wait-test');
+    const redis = await connect('fail-fast', name);
+    try {
+      const key = `rt:{${uniqueName('ns')}}:event`;
+      const wait = new ReplicaWait(redis, { replicas: 1, timeoutMs: 50 });
+      const wroteVia = wait.slotMaster(key) ?? null;
+      await redis.set(key, 'x');
+      await expect(wait.wait(key, wroteVia)).rejects.toBeInstanceOf(ReplicationTimeoutError);
+      // Nothing to wait for: answers at once, no WAIT sent.
+      const before = await waitCalls();
+      await new ReplicaWait(redis).wait(key);
+      expect(await waitCalls()).toBe(before);
+      // waitForReplicas goes through the connection's own ReplicaWait: one more side connection.
+      expect(replicaWaitOf(redis)).toBe(replicaWaitOf(redis));
+      await expect(waitForReplicas(redis, key, 1, 50)).rejects.toBeInstanceOf(ReplicationTimeoutError);
+      expect(await connectionsNamed(server.host, server.port, `${name}:wait`)).toBe(2);
     } finally {
       await redis.quit();
     }
