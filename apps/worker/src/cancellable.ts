@@ -4,7 +4,7 @@
  */
 import type { DeliveryJob, DeliveryStates } from '@registry-triggers/store';
 import { type Job, UnrecoverableError } from 'bullmq';
-import { RetryLater } from './deliver.js';
+import { RetryLater } from './bullmq-outcome.js';
 
 export const CANCELLED_REASON = 'the delivery was cancelled';
 
