@@ -20,6 +20,19 @@ export function withCancellation<Result>(
     if (singleAttempt || typeof namespace !== 'string' || typeof deliveryId !== 'string') {
       return process(job, token);
     }
+    // A delivery's first run has nothing to cancel yet: a cancel names a `retrying` record of
+    // the delivery, and there is none before this attempt's own. Its claim and release are two
+    // round trips on the busiest path saved; a retry still leaves its waiting state below.
+    // (A cancel that comes between that record and the waiting state, a round trip later, is
+    // told the delivery has ended.)
+    if (job.attemptsMade === 0 && job.stalledCounter === 0) {
+      try {
+        return await process(job, token);
+      } catch (error) {
+        if (error instanceof RetryLater) await states.waitForRetry(namespace, deliveryId, 1).catch(() => {});
+        throw error;
+      }
+    }
     const before = await states.claim(namespace, deliveryId, claimMs);
     if (before.kind === 'cancelled') throw new UnrecoverableError(CANCELLED_REASON);
     // The attempt is over: a failed state write must not fail the job (it would be sent

@@ -67,31 +67,29 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
       // Built once for every delivery of the event, and kept on each job: every retry sends these bytes.
       const body = deliveryBody(event, repository, deps);
       const eventKey = `${event.namespace}/${event.eventId}`;
-      await deps.deliveries.forRepository(event.namespace, event.repository).addBulk(
-        matched.map((trigger) => {
-          const deliveryId = deliveryIdFor(eventKey, trigger.id);
-          const data: DeliveryJob = {
-            deliveryId,
-            eventId: event.eventId,
-            namespace: event.namespace,
-            repository: event.repository,
-            triggerId: trigger.id,
-            tag: event.tag,
-            digest: event.digest,
-            pushedAt: event.pushedAt,
-            body,
-            receivedAt: event.receivedAt,
-            ...(previousDigest && triggerOptionsOf(trigger).onlyOnDigestChange ? { previousDigest } : {}),
-            ...(event.requestId ? { requestId: event.requestId } : {}),
-            ...(event.traceparent ? { traceparent: event.traceparent } : {}),
-          };
-          return {
-            name: 'deliver',
-            data,
-            opts: { ...jobOptions, jobId: deliveryId },
-          };
-        }),
-      );
+      const jobs = matched.map((trigger) => {
+        const deliveryId = deliveryIdFor(eventKey, trigger.id);
+        const data: DeliveryJob = {
+          deliveryId,
+          eventId: event.eventId,
+          namespace: event.namespace,
+          repository: event.repository,
+          triggerId: trigger.id,
+          tag: event.tag,
+          digest: event.digest,
+          pushedAt: event.pushedAt,
+          body,
+          receivedAt: event.receivedAt,
+          ...(previousDigest && triggerOptionsOf(trigger).onlyOnDigestChange ? { previousDigest } : {}),
+          ...(event.requestId ? { requestId: event.requestId } : {}),
+          ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+        };
+        return { name: 'deliver', data, opts: { ...jobOptions, jobId: deliveryId } };
+      });
+      const queue = deps.deliveries.forRepository(event.namespace, event.repository);
+      // One job is one script; addBulk wraps its scripts in MULTI/EXEC, two commands more.
+      if (jobs.length === 1) await queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
+      else await queue.addBulk(jobs);
     }
     const at = now();
     // One untriggered record per event and trigger, however often the event is evaluated

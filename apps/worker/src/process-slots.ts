@@ -1,8 +1,8 @@
 /**
  * The concurrency settings bound the whole process, not each partition. One limit shared by
  * all partitions bounds how many jobs run at once; and every partition's BullMQ worker takes
- * jobs only while the process has room: its concurrency is kept at the jobs it holds plus the
- * process's free slots. So one busy partition may use every slot, yet the jobs locked by this
+ * jobs only while the process has room: its concurrency is kept at the jobs it holds plus its
+ * share of the process's free slots. So one busy partition may use every slot, yet the jobs locked by this
  * process stay near `concurrency` instead of partitions × concurrency (jobs another worker
  * process could have run, held here waiting for a slot, and lost to a stall if this one dies).
  * Each partition's worker may still take one job beyond that (BullMQ's concurrency is at least
@@ -49,7 +49,9 @@ export class ProcessSlots {
   private change(worker: Worker, by: number): void {
     this.held.set(worker, (this.held.get(worker) ?? 0) + by);
     this.total += by;
-    const free = Math.max(0, this.concurrency - this.total);
-    for (const [each, held] of this.held) each.concurrency = Math.max(1, held + free);
+    // Each worker may take its share of the free slots: all taking every free slot at once
+    // would hold partitions × free. A busy partition still grows to every slot, a share at a time.
+    const share = Math.ceil(Math.max(0, this.concurrency - this.total) / this.partitions);
+    for (const [each, held] of this.held) each.concurrency = Math.max(1, held + share);
   }
 }

@@ -51,6 +51,11 @@ export interface WorkerRuntimeDeps {
   /** Gates asked after the origin guard, in order (admissions.ts). */
   gates?: readonly DeliveryGate[] | undefined;
   writeRetryDelaysMs?: readonly number[] | undefined;
+  /**
+   * The access log's Redis when it is not `redis`: for tests, a store that refuses writes
+   * while the queue works, as the log's master failing over does on a cluster (other slot).
+   */
+  recordsRedis?: RedisConnection | undefined;
   now?: () => number;
 }
 
@@ -77,7 +82,7 @@ export function createWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
   // cluster): its claim before the request is sent, its record before the job completes.
   const deliveryReplicas = minReplicasFor(env.DELIVERY_MIN_REPLICAS, env);
   const replicated = deliveryReplicas > 0 ? { replicas: deliveryReplicas, timeoutMs: 500 } : undefined;
-  const records = new RecordStore(redis, retentionFromEnv(env), replicated);
+  const records = new RecordStore(deps.recordsRedis ?? redis, retentionFromEnv(env), replicated);
   const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, env.QUEUE_PARTITIONS, redis);
   const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, env.QUEUE_PARTITIONS, redis);
   const guard =
