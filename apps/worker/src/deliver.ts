@@ -49,6 +49,8 @@ export interface DeliverDeps extends SendSettings {
   metrics: WorkerMetrics;
   /** On a Redis Cluster: a job's claim must be on this many replicas before its request goes out. */
   claims?: ClaimSettings | undefined;
+  /** Before the record of a retry is written (cancellable.ts: claims a first run then). */
+  beforeRetryRecord?: ((job: Job<DeliveryJob>) => Promise<void>) | undefined;
   /** Waits between tries of a record write refused by Redis (settle.ts). */
   writeRetryDelaysMs?: readonly number[] | undefined;
   now?: () => number;
@@ -91,6 +93,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     decision: AfterAttempt,
   ): Promise<RunEnd<DeliveryResult>> {
     const writeId = attemptWriteId(job, attempt);
+    if (decision.action === 'retry') await deps.beforeRetryRecord?.(job);
     const settled = await settler.settleAttempt({ record, writeId, decision, receivedAt: data.receivedAt });
     if (settled.settled) return finish(data, decision, { id: settled.recordId, ...record });
     // Redis refused the record for longer than the settle's retries: the answer stays on the job

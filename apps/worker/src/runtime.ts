@@ -25,7 +25,7 @@ import type { Job } from 'bullmq';
 import type { Registry } from 'prom-client';
 import { type DeliveryGate, originGuardGate } from './admissions.js';
 import { CaDispatchers } from './ca-dispatchers.js';
-import { withCancellation } from './cancellable.js';
+import { claimBeforeRetryRecord, withCancellation } from './cancellable.js';
 import { createDeliveryProcessor, type DeliveryResult } from './deliver.js';
 import type { WorkerEnv } from './env.js';
 import { createPushEventProcessor } from './evaluate-push.js';
@@ -125,9 +125,11 @@ export function createWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
     now,
   });
   // Each attempt of a delivery with retries is claimed, so a cancel accepted is never followed by a send.
+  const states = new DeliveryStates(redis);
+  const claimMs = env.WORKER_LOCK_DURATION_MS + env.DELIVERY_TIMEOUT_MS;
   const deliver = withCancellation(
-    new DeliveryStates(redis),
-    env.WORKER_LOCK_DURATION_MS + env.DELIVERY_TIMEOUT_MS,
+    states,
+    claimMs,
     createDeliveryProcessor({
       triggers,
       repositories: new RepositoryStore(redis),
@@ -145,6 +147,7 @@ export function createWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
       claims: replicated && { redis, ...replicated, lockDurationMs: env.WORKER_LOCK_DURATION_MS },
       traceHeaders: deps.tracer ? traceHeaders : undefined,
       writeRetryDelaysMs: deps.writeRetryDelaysMs,
+      beforeRetryRecord: claimBeforeRetryRecord(states, claimMs),
       now,
     }),
   );
