@@ -179,7 +179,6 @@ describe('the record builders', () => {
     );
     expect(disabled).toMatchObject({ status: 'failed', reason: 'disabled', requestBody: '', durationMs: 0 });
     const previous: AccessRecord = {
-      id: '1-0',
       ...disabled,
       status: 'retrying',
       note: 'x',
