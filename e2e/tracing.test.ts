@@ -7,18 +7,8 @@
  */
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
-import { defaultRetryPolicy } from '@registry-triggers/core';
 import { startTracing, type Tracing } from '@registry-triggers/http-kit';
-import {
-  createRedis,
-  type DeliveryJob,
-  PartitionedQueue,
-  queueNames,
-  RecordStore,
-  type RedisConnection,
-  RepositoryStore,
-  TriggerStore,
-} from '@registry-triggers/store';
+import { createRedis, type RedisConnection } from '@registry-triggers/store';
 import {
   type Receiver,
   type RedisHandle,
@@ -29,13 +19,8 @@ import {
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from '../apps/api/test/support/api-harness.js';
-import { createDeliveryProcessor } from '../apps/worker/src/deliver.js';
-import { createPushEventProcessor } from '../apps/worker/src/evaluate-push.js';
-import { createDeliveryDispatcher } from '../apps/worker/src/http-delivery.js';
-import { createWorkerMetrics } from '../apps/worker/src/metrics.js';
-import { OriginGuard } from '../apps/worker/src/origin-guard.js';
-import { tracedDelivery, tracedPushEvaluation, traceHeaders } from '../apps/worker/src/tracing.js';
-import { startWorkers, type WorkerSet } from '../apps/worker/src/workers.js';
+import { workerEnvSchema } from '../apps/worker/src/env.js';
+import { createWorkerRuntime } from '../apps/worker/src/runtime.js';
 
 const NS = 'traced';
 const TRIGGER_SECRET = 'whsec-trigger-secret-0123456789';
@@ -49,7 +34,6 @@ describe('traces', () => {
   let api: ApiHarness;
   let receiver: Receiver;
   let redis: RedisConnection;
-  let workers: WorkerSet;
   const closers: Array<() => Promise<unknown>> = [];
 
   beforeAll(async () => {
@@ -57,56 +41,22 @@ describe('traces', () => {
     [redisServer, receiver] = await Promise.all([startRedis(), startReceiver()]);
     api = await startApi(redisServer, { tracer: tracing.tracer });
     redis = createRedis({ REDIS_URL: redisServer.url }, { role: 'worker', name: 'trace-worker' });
-    // The worker as main.ts wires it, with its tracing module's wrappers and headers.
-    const triggers = new TriggerStore(redis);
-    const records = new RecordStore(redis);
-    const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, 1, redis);
-    const metrics = createWorkerMetrics(new Registry());
-    const dispatcher = createDeliveryDispatcher({
-      allowPrivateNetworks: true,
-      connectTimeoutMs: 2000,
-      timeoutMs: 5000,
+    // The worker as main.ts wires it (createWorkerRuntime), with its tracing module's wrappers and headers.
+    const runtime = createWorkerRuntime({
+      env: workerEnvSchema.parse({
+        REDIS_URL: redisServer.url,
+        DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
+        DELIVERY_CONNECT_TIMEOUT_MS: '2000',
+        DELIVERY_TIMEOUT_MS: '5000',
+        EVALUATION_CONCURRENCY: '2',
+        WORKER_CONCURRENCY: '4',
+      }),
+      redis,
+      registry: new Registry(),
+      tracer: tracing.tracer,
     });
-    const evaluate = createPushEventProcessor({
-      triggers,
-      records,
-      deliveries,
-      region: 'local',
-      timeZone: 'UTC',
-      maxAttempts: defaultRetryPolicy.maxAttempts,
-      metrics,
-    });
-    const deliver = createDeliveryProcessor({
-      triggers,
-      repositories: new RepositoryStore(redis),
-      records,
-      dispatcher,
-      guard: new OriginGuard({ maxInFlight: 8 }),
-      policy: defaultRetryPolicy,
-      region: 'local',
-      timeZone: 'UTC',
-      allowPrivateNetworks: true,
-      timeoutMs: 5000,
-      metrics,
-      traceHeaders,
-    });
-    workers = startWorkers({
-      connection: redis,
-      partitions: [0],
-      evaluationConcurrency: 2,
-      deliveryConcurrency: 4,
-      policy: defaultRetryPolicy,
-      lockDurationMs: 30_000,
-      processPushEvent: tracedPushEvaluation(tracing.tracer, evaluate),
-      processDelivery: tracedDelivery(tracing.tracer, deliver),
-      onError: () => {},
-      onDeliveryLost: async () => {},
-    });
-    closers.push(
-      () => workers.close(),
-      () => deliveries.close(),
-      () => dispatcher.close(),
-    );
+    runtime.start();
+    closers.push(() => runtime.close());
   }, 60_000);
 
   afterAll(async () => {

@@ -4,9 +4,24 @@
  */
 import type { DeliveryJob, DeliveryStates } from '@registry-triggers/store';
 import { type Job, UnrecoverableError } from 'bullmq';
-import { RetryLater } from './deliver.js';
+import { RetryLater } from './bullmq-outcome.js';
 
 export const CANCELLED_REASON = 'the delivery was cancelled';
+
+/** The first run of a delivery's first attempt: not claimed up front (withCancellation). */
+const isFirstRun = (job: Job<DeliveryJob>) => job.attemptsMade === 0 && job.stalledCounter === 0;
+
+/**
+ * For the processor: claims a first run that is about to record a retry, so a cancel that
+ * sees that record waits for the attempt's end as it would for any claimed attempt, then is
+ * accepted once the delivery waits. Best effort, as every state write after a send.
+ */
+export function claimBeforeRetryRecord(states: DeliveryStates, claimMs: number) {
+  return async (job: Job<DeliveryJob>): Promise<void> => {
+    if (!isFirstRun(job) || job.data.singleAttempt) return;
+    await states.claim(job.data.namespace, job.data.deliveryId, claimMs).catch(() => {});
+  };
+}
 
 export function withCancellation<Result>(
   states: DeliveryStates,
@@ -19,6 +34,18 @@ export function withCancellation<Result>(
     // A test push has no retries to cancel; a malformed job is refused by the processor.
     if (singleAttempt || typeof namespace !== 'string' || typeof deliveryId !== 'string') {
       return process(job, token);
+    }
+    // A delivery's first run has nothing to cancel yet: a cancel names a `retrying` record of
+    // the delivery, and there is none before this attempt's own. So it is claimed only once it
+    // is to be retried, just before that record is written (claimBeforeRetryRecord), and an
+    // attempt that succeeds saves the claim and its release: two round trips on the busiest path.
+    if (isFirstRun(job)) {
+      try {
+        return await process(job, token);
+      } catch (error) {
+        if (error instanceof RetryLater) await states.waitForRetry(namespace, deliveryId, 1).catch(() => {});
+        throw error;
+      }
     }
     const before = await states.claim(namespace, deliveryId, claimMs);
     if (before.kind === 'cancelled') throw new UnrecoverableError(CANCELLED_REASON);

@@ -5,19 +5,18 @@
  * adds no second delivery.
  */
 import {
-  buildAcrPayload,
+  attemptLimit,
   deliveryIdFor,
   type RecordReason,
-  recordTriggerFields,
+  type RetryPolicy,
   type Trigger,
   triggerOptionsOf,
-  UNTRIGGERED_STATUS_CODE,
   untriggeredReason,
+  untriggeredRecord,
 } from '@registry-triggers/core';
 import {
   type DeliveryJob,
   deliveryJobOptions,
-  type NewAccessRecord,
   type PartitionedQueue,
   type PushEventJob,
   pushEventJobSchema,
@@ -25,6 +24,7 @@ import {
   type TriggerStore,
 } from '@registry-triggers/store';
 import { type Job, UnrecoverableError } from 'bullmq';
+import { deliveryBody } from './delivery-body.js';
 import type { WorkerMetrics } from './metrics.js';
 
 export interface EvaluateDeps {
@@ -33,41 +33,15 @@ export interface EvaluateDeps {
   deliveries: PartitionedQueue<DeliveryJob>;
   region: string;
   timeZone: string;
-  maxAttempts: number;
+  /** The delivery retry policy: its attempt limit goes into the delivery jobs' options. */
+  policy: RetryPolicy;
   metrics: WorkerMetrics;
   now?: () => number;
 }
 
-export function untriggeredRecord(
-  trigger: Trigger,
-  event: PushEventJob,
-  now: number,
-  reason: RecordReason,
-): NewAccessRecord {
-  return {
-    ...recordTriggerFields(trigger),
-    eventId: event.eventId,
-    deliveryId: null,
-    namespace: event.namespace,
-    repository: event.repository,
-    tag: event.tag,
-    digest: event.digest,
-    status: 'untriggered',
-    statusCode: UNTRIGGERED_STATUS_CODE,
-    attempt: 0,
-    requestTime: now,
-    durationMs: 0,
-    requestHeaders: {},
-    requestBody: '',
-    responseHeaders: {},
-    responseBody: '',
-    reason,
-    ...(event.requestId ? { requestId: event.requestId } : {}),
-  };
-}
-
 export function createPushEventProcessor(deps: EvaluateDeps) {
   const now = deps.now ?? Date.now;
+  const jobOptions = deliveryJobOptions(attemptLimit(deps.policy));
   return async (job: Job<PushEventJob>): Promise<{ matched: number; untriggered: number }> => {
     const parsed = pushEventJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid push event: ${parsed.error.message}`);
@@ -90,37 +64,32 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
     }
 
     if (matched.length > 0) {
-      const body = buildAcrPayload(
-        { digest: event.digest, pushedAt: event.pushedAt, tag: event.tag },
-        { ...repository, region: deps.region },
-        deps.timeZone,
-      );
+      // Built once for every delivery of the event, and kept on each job: every retry sends these bytes.
+      const body = deliveryBody(event, repository, deps);
       const eventKey = `${event.namespace}/${event.eventId}`;
-      await deps.deliveries.forRepository(event.namespace, event.repository).addBulk(
-        matched.map((trigger) => {
-          const deliveryId = deliveryIdFor(eventKey, trigger.id);
-          const data: DeliveryJob = {
-            deliveryId,
-            eventId: event.eventId,
-            namespace: event.namespace,
-            repository: event.repository,
-            triggerId: trigger.id,
-            tag: event.tag,
-            digest: event.digest,
-            pushedAt: event.pushedAt,
-            body,
-            receivedAt: event.receivedAt,
-            ...(previousDigest && triggerOptionsOf(trigger).onlyOnDigestChange ? { previousDigest } : {}),
-            ...(event.requestId ? { requestId: event.requestId } : {}),
-            ...(event.traceparent ? { traceparent: event.traceparent } : {}),
-          };
-          return {
-            name: 'deliver',
-            data,
-            opts: { ...deliveryJobOptions(deps.maxAttempts), jobId: deliveryId },
-          };
-        }),
-      );
+      const jobs = matched.map((trigger) => {
+        const deliveryId = deliveryIdFor(eventKey, trigger.id);
+        const data: DeliveryJob = {
+          deliveryId,
+          eventId: event.eventId,
+          namespace: event.namespace,
+          repository: event.repository,
+          triggerId: trigger.id,
+          tag: event.tag,
+          digest: event.digest,
+          pushedAt: event.pushedAt,
+          body,
+          receivedAt: event.receivedAt,
+          ...(previousDigest && triggerOptionsOf(trigger).onlyOnDigestChange ? { previousDigest } : {}),
+          ...(event.requestId ? { requestId: event.requestId } : {}),
+          ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+        };
+        return { name: 'deliver', data, opts: { ...jobOptions, jobId: deliveryId } };
+      });
+      const queue = deps.deliveries.forRepository(event.namespace, event.repository);
+      // One job is one script; addBulk wraps its scripts in MULTI/EXEC, two commands more.
+      if (jobs.length === 1) await queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
+      else await queue.addBulk(jobs);
     }
     const at = now();
     // One untriggered record per event and trigger, however often the event is evaluated

@@ -1,5 +1,5 @@
+/** The worker process: env, logs, tracing, the metrics port, the runtime's workers, heartbeat and shutdown. */
 import type { AddressInfo } from 'node:net';
-import { defaultRetryPolicy } from '@registry-triggers/core';
 import {
   createLogger,
   createMetricsRegistry,
@@ -10,39 +10,20 @@ import {
   ShutdownManager,
 } from '@registry-triggers/http-kit';
 import {
-  CaBundleStore,
   createRedis,
-  type DeliveryJob,
-  DeliveryStates,
   layoutReporter,
   layoutWarnings,
   minReplicasFor,
   newWorkerId,
-  PartitionedQueue,
-  type PushEventJob,
-  queueNames,
-  RecordStore,
-  RepositoryStore,
   replicasBelow,
   resolveQueueLayout,
-  retentionFromEnv,
-  TriggerStore,
   workerHeartbeat,
 } from '@registry-triggers/store';
-import type { Job } from 'bullmq';
 import express from 'express';
-import { CaDispatchers } from './ca-dispatchers.js';
-import { withCancellation } from './cancellable.js';
-import { createDeliveryProcessor, createLostDeliveryRecorder } from './deliver.js';
 import { missingPartition, readWorkerEnv } from './env.js';
-import { createPushEventProcessor } from './evaluate-push.js';
-import { createDeliveryDispatcher, type DispatcherOptions } from './http-delivery.js';
-import { logJobRuns } from './job-log.js';
-import { createWorkerMetrics } from './metrics.js';
-import { OriginGuard } from './origin-guard.js';
 import { workerReadiness } from './readiness.js';
-import { startWorkerTracing, tracedDelivery, tracedPushEvaluation, traceHeaders } from './tracing.js';
-import { startWorkers, type WorkerSet } from './workers.js';
+import { createWorkerRuntime } from './runtime.js';
+import { startWorkerTracing } from './tracing.js';
 
 const env = readWorkerEnv();
 const logger = createLogger('worker', env.LOG_LEVEL);
@@ -54,11 +35,7 @@ if (env.DELIVERY_ALLOW_PRIVATE_NETWORKS) {
 
 const redis = createRedis(env, { role: 'worker', name: 'worker' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis error'));
-const triggers = new TriggerStore(redis);
-// What a delivery depends on is on a replica before the delivery goes on (by default on a
-// cluster): its claim before the request is sent, its record before the job completes.
 const deliveryReplicas = minReplicasFor(env.DELIVERY_MIN_REPLICAS, env);
-const replicated = deliveryReplicas > 0 ? { replicas: deliveryReplicas, timeoutMs: 500 } : undefined;
 // Not awaited: a worker started before its Redis waits for it in BullMQ, not here.
 void replicasBelow(redis, deliveryReplicas).then((replicasNow) => {
   if (replicasNow !== undefined) {
@@ -68,7 +45,6 @@ void replicasBelow(redis, deliveryReplicas).then((replicasNow) => {
     );
   }
 });
-const records = new RecordStore(redis, retentionFromEnv(env), replicated);
 // The api and every worker must use one partition count (partitions.ts, docs/cluster.md).
 const layout = await resolveQueueLayout(redis, env.QUEUE_PARTITIONS, { role: 'consumer' });
 for (const warning of layoutWarnings(layout, 'consumer')) logger.warn({ ...layout }, warning);
@@ -77,76 +53,19 @@ if (unknownPartition) {
   logger.error({ ...layout }, `invalid setting WORKER_PARTITIONS: ${unknownPartition}`);
   process.exit(2);
 }
-const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, layout.partitions, redis);
-const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, layout.partitions, redis);
-const guard = new OriginGuard({
-  maxInFlight: env.DELIVERY_MAX_IN_FLIGHT_PER_ORIGIN ?? env.WORKER_CONCURRENCY,
-});
 const registry = createMetricsRegistry('worker');
-const metrics = createWorkerMetrics(registry, {
-  queueDepths: async () => {
-    const depths = await Promise.all(
-      [pushEvents, deliveries].flatMap((queue) =>
-        queue.partitions.map(async (partition) => {
-          const counts = await partition.getJobCounts('waiting', 'active', 'delayed', 'failed');
-          return Object.entries(counts).map(([state, count]) => ({ queue: queue.name, state, count }));
-        }),
-      ),
-    );
-    return depths.flat();
-  },
-  circuits: () => guard.openCircuits(),
+const runtime = createWorkerRuntime({
+  env,
+  redis,
+  registry,
+  logger,
+  tracer: tracing.tracer,
+  partitionCount: layout.partitions,
 });
-const dispatcherOptions: DispatcherOptions = {
-  allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
-  connectTimeoutMs: env.DELIVERY_CONNECT_TIMEOUT_MS,
-  timeoutMs: env.DELIVERY_TIMEOUT_MS,
-  // The access record only says the destination is in a blocked range; the address is here.
-  onBlocked: (host, addresses) =>
-    logger.warn({ host, addresses }, 'delivery refused: the host resolves to blocked addresses only'),
-};
-const dispatcher = createDeliveryDispatcher(dispatcherOptions);
-const caDispatchers = new CaDispatchers(new CaBundleStore(redis), dispatcher, dispatcherOptions);
-
-const processPushEvent = createPushEventProcessor({
-  triggers,
-  records,
-  deliveries,
-  region: env.REGION,
-  timeZone: env.PAYLOAD_TIMEZONE,
-  maxAttempts: defaultRetryPolicy.maxAttempts,
-  metrics,
-});
-// Each attempt of a delivery with retries is claimed, so a cancel accepted is never followed by a send.
-const processDelivery = withCancellation(
-  new DeliveryStates(redis),
-  env.WORKER_LOCK_DURATION_MS + env.DELIVERY_TIMEOUT_MS,
-  createDeliveryProcessor({
-    triggers,
-    repositories: new RepositoryStore(redis),
-    records,
-    dispatcher,
-    dispatcherFor: (namespace, url) => caDispatchers.forDelivery(namespace, url),
-    guard,
-    policy: defaultRetryPolicy,
-    region: env.REGION,
-    timeZone: env.PAYLOAD_TIMEZONE,
-    allowPrivateNetworks: env.DELIVERY_ALLOW_PRIVATE_NETWORKS,
-    timeoutMs: env.DELIVERY_TIMEOUT_MS,
-    autoDisableAfterMs: env.TRIGGER_AUTO_DISABLE_AFTER_MS,
-    metrics,
-    claims: replicated && { redis, ...replicated },
-    traceHeaders,
-  }),
-);
-
-const recordLostDelivery = createLostDeliveryRecorder({ triggers, records });
-
 redisMetrics(registry, redis);
-// Set once the workers run; until then, and once they close, /readyz answers 503.
-let workerSet: WorkerSet | undefined;
 
 // The metrics port first: a port that cannot be had ends the start before any job is taken.
+// Until the workers run, and once they close, /readyz answers 503.
 {
   const app = express();
   app.get('/metrics', metricsRoute(registry));
@@ -154,7 +73,7 @@ let workerSet: WorkerSet | undefined;
     healthRoutes(
       redis,
       500,
-      workerReadiness(redis, () => workerSet?.workers, 500, layoutReporter(redis, layout)),
+      workerReadiness(redis, () => runtime.workers?.workers, 500, layoutReporter(redis, layout)),
     ),
   );
   const server = await listenOrExit(
@@ -168,20 +87,7 @@ let workerSet: WorkerSet | undefined;
   logger.info({ port }, `worker metrics on http://${env.WORKER_METRICS_HOST}:${port}/metrics`);
 }
 
-const consumed = env.WORKER_PARTITIONS ?? Array.from({ length: layout.partitions }, (_, i) => i);
-workerSet = startWorkers({
-  connection: redis,
-  partitions: consumed,
-  evaluationConcurrency: env.EVALUATION_CONCURRENCY,
-  deliveryConcurrency: env.WORKER_CONCURRENCY,
-  policy: defaultRetryPolicy,
-  lockDurationMs: env.WORKER_LOCK_DURATION_MS,
-  processPushEvent: tracedPushEvaluation(tracing.tracer, processPushEvent),
-  processDelivery: tracedDelivery(tracing.tracer, processDelivery),
-  onError: (queue, error) => logger.warn({ queue, err: error.message }, 'worker error'),
-  onDeliveryLost: (job) => recordLostDelivery(job as Job<DeliveryJob>),
-});
-logJobRuns(workerSet.workers, logger);
+runtime.start();
 const heartbeat = workerHeartbeat(redis, newWorkerId(), {
   onError: (error) => logger.debug({ err: error.message }, 'heartbeat not written'),
 });
@@ -192,7 +98,7 @@ logger.info(
     partitions: layout.partitions,
     partitionsFrom: layout.source,
     masters: layout.masters,
-    consumed,
+    consumed: runtime.partitions,
     deliveryReplicas,
   },
   'worker started: evaluating push events and delivering',
@@ -200,9 +106,7 @@ logger.info(
 
 // Leaving the heartbeat set first: the api stops counting this worker as it drains.
 shutdown.register('heartbeat', () => heartbeat.stop());
-shutdown.register('workers', () => workerSet?.close());
-shutdown.register('queues', () => Promise.all([deliveries.close(), pushEvents.close()]));
-shutdown.register('http dispatcher', () => Promise.all([dispatcher.close(), caDispatchers.close()]));
+shutdown.register('workers, queues and dispatchers', () => runtime.close());
 shutdown.register('redis', () => redis.quit());
 shutdown.register('traces', () => tracing.shutdown());
 shutdown.listen();

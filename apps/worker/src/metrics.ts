@@ -70,7 +70,7 @@ export function createWorkerMetrics(registry: Registry, sources?: MetricSources)
     }),
     postponed: new Counter({
       name: 'delivery_postponed_total',
-      help: 'Deliveries postponed without an attempt: their receiver saturated or its circuit open, or (unreplicated) their claim not yet on a replica',
+      help: 'Deliveries postponed without an attempt: their receiver saturated or its circuit open, (unreplicated) their claim not yet on a replica, or (unrecorded) the record of their answered attempt refused by Redis, kept on the job to be written on the next run',
       labelNames: ['reason'],
       registers: [registry],
     }),

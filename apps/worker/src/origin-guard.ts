@@ -28,7 +28,11 @@
 export type AttemptHealth = 'healthy' | 'refusing' | 'unreachable';
 
 export type OriginAdmission =
-  | { admitted: true; release: (health: AttemptHealth, durationMs?: number) => void }
+  /**
+   * `health` undefined: the attempt ended with no verdict on the receiver (our side failed
+   * before or around the send); its slot is freed, the limit and circuit are left as they were.
+   */
+  | { admitted: true; release: (health: AttemptHealth | undefined, durationMs?: number) => void }
   | { admitted: false; reason: 'saturated' | 'circuit-open'; retryAt: number };
 
 export interface OriginGuardOptions {
@@ -140,7 +144,7 @@ export class OriginGuard {
         released = true;
         origin.started.delete(slot);
         if (probe) circuit.probing = false;
-        this.record(origin, endpoint, health, durationMs);
+        if (health !== undefined) this.record(origin, endpoint, health, durationMs);
       },
     };
   }

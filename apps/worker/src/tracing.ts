@@ -14,7 +14,7 @@ import {
 } from '@registry-triggers/http-kit';
 import type { DeliveryJob, PushEventJob } from '@registry-triggers/store';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
-import { RetryLater } from './deliver.js';
+import { RetryLater } from './bullmq-outcome.js';
 
 export const startWorkerTracing = (env: TracingEnv): Promise<Tracing> => startTracing('worker', env);
 

@@ -1,4 +1,4 @@
-/** BullMQ workers for every partition of both queues, with the delivery retry policy as backoff. */
+/** BullMQ workers for every partition of both queues, the process's concurrency shared by its partitions. */
 import type { RetryPolicy } from '@registry-triggers/core';
 import {
   isRedisOutOfMemory,
@@ -9,8 +9,9 @@ import {
   type RedisConnection,
 } from '@registry-triggers/store';
 import { DelayedError, type Job, Worker } from 'bullmq';
-import pLimit from 'p-limit';
-import { RetryLater, STALLED_TOO_OFTEN } from './deliver.js';
+import { failedForStalls } from './bullmq-adapter.js';
+import { deliveryBackoff } from './bullmq-outcome.js';
+import { ProcessSlots } from './process-slots.js';
 
 export interface WorkerSet {
   workers: Worker[];
@@ -55,31 +56,15 @@ function outlastRedisConditions(
   };
 }
 
-/**
- * The concurrency settings bound the whole process, not each partition: every partition's
- * BullMQ worker may take that many jobs (so one busy partition can use every slot), and one
- * limit shared by all partitions bounds how many run at once. A job taken while the limit is
- * full waits here, still locked by this worker, for the next free slot.
- */
-function sharedLimit(
-  concurrency: number,
-  partitions: number,
-  process: (job: Job, token?: string) => Promise<unknown>,
-): (job: Job, token?: string) => Promise<unknown> {
-  if (partitions <= 1) return process;
-  const limit = pLimit(concurrency);
-  return (job, token) => limit(() => process(job, token));
-}
-
 export function startWorkers(options: StartWorkersOptions): WorkerSet {
   const workers: Worker[] = [];
   const partitionCount = options.partitions.length;
-  const processPushEvent = sharedLimit(
-    options.evaluationConcurrency,
-    partitionCount,
-    outlastRedisConditions(options.processPushEvent, options.redisRetryDelayMs ?? 1000),
+  const evaluationSlots = new ProcessSlots(options.evaluationConcurrency, partitionCount);
+  const deliverySlots = new ProcessSlots(options.deliveryConcurrency, partitionCount);
+  const processPushEvent = outlastRedisConditions(
+    options.processPushEvent,
+    options.redisRetryDelayMs ?? 1000,
   );
-  const processDelivery = sharedLimit(options.deliveryConcurrency, partitionCount, options.processDelivery);
   for (const partition of options.partitions) {
     const common = {
       connection: options.connection,
@@ -88,28 +73,32 @@ export function startWorkers(options: StartWorkersOptions): WorkerSet {
       stalledInterval: Math.max(1000, Math.round(options.lockDurationMs / 2)),
       maxStalledCount: 2,
     };
-    workers.push(
-      new Worker(queueNames.pushEvents, processPushEvent, {
+    const evaluator: Worker = new Worker(
+      queueNames.pushEvents,
+      evaluationSlots.processorFor(() => evaluator, processPushEvent),
+      {
         ...common,
         prefix: keys.queuePrefix(queueNames.pushEvents, partition),
-        concurrency: options.evaluationConcurrency,
-      }),
-      new Worker(queueNames.deliveries, processDelivery, {
+        concurrency: evaluationSlots.initialConcurrency,
+      },
+    );
+    const deliverer: Worker = new Worker(
+      queueNames.deliveries,
+      deliverySlots.processorFor(() => deliverer, options.processDelivery),
+      {
         ...common,
         prefix: keys.queuePrefix(queueNames.deliveries, partition),
-        concurrency: options.deliveryConcurrency,
-        settings: {
-          backoffStrategy: (_attemptsMade: number, _type?: string, error?: Error) =>
-            error instanceof RetryLater ? error.delayMs : options.policy.baseDelayMs,
-        },
-      }),
+        concurrency: deliverySlots.initialConcurrency,
+        settings: deliveryBackoff(options.policy.baseDelayMs),
+      },
     );
+    workers.push(evaluator, deliverer);
   }
   for (const worker of workers) {
     worker.on('error', (error) => options.onError(worker.name as QueueName, error));
     if (worker.name === queueNames.deliveries) {
       worker.on('failed', (job, error) => {
-        if (job && error.message === STALLED_TOO_OFTEN) {
+        if (job && failedForStalls(job, error)) {
           options.onDeliveryLost(job).catch((lost) => options.onError(queueNames.deliveries, lost as Error));
         }
       });

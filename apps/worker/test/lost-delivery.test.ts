@@ -3,7 +3,6 @@
  * its record must still reach the access log. The stall script's mark (`defa` on the
  * job hash) is set directly, which is exactly what BullMQ does after the third stall.
  */
-import { defaultRetryPolicy } from '@registry-triggers/core';
 import {
   createRedis,
   type DeliveryJob,
@@ -16,8 +15,8 @@ import {
 } from '@registry-triggers/store';
 import { type RedisHandle, startRedis, waitFor } from '@registry-triggers/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createLostDeliveryRecorder, STALLED_TOO_OFTEN } from '../src/deliver.js';
-import { startWorkers } from '../src/workers.js';
+import { STALLED_TOO_OFTEN } from '../src/bullmq-adapter.js';
+import { testWorkerRuntime } from './support/worker-runtime.js';
 
 let redisServer: RedisHandle;
 beforeAll(async () => {
@@ -59,7 +58,7 @@ it('writes a failed WORKER_LOST record for a delivery BullMQ failed after too ma
       pushedAt: 1,
       body: '{"push_data":{}}',
     },
-    { ...deliveryJobOptions(defaultRetryPolicy.maxAttempts), jobId: 'msg_lost' },
+    { ...deliveryJobOptions(), jobId: 'msg_lost' },
   );
   await redis.hset(
     `${keys.queuePrefix(queueNames.deliveries, 0)}:${queueNames.deliveries}:${job.id}`,
@@ -67,21 +66,9 @@ it('writes a failed WORKER_LOST record for a delivery BullMQ failed after too ma
     STALLED_TOO_OFTEN,
   );
 
-  let processed = 0;
-  const workers = startWorkers({
-    connection: redis,
-    partitions: [0],
-    evaluationConcurrency: 1,
-    deliveryConcurrency: 1,
-    policy: defaultRetryPolicy,
-    lockDurationMs: 30_000,
-    processPushEvent: async () => undefined,
-    processDelivery: async () => {
-      processed++;
-    },
-    onError: () => {},
-    onDeliveryLost: (lostJob) => createLostDeliveryRecorder({ triggers, records })(lostJob),
-  });
+  // The worker as main.ts runs it: its processor would send (and record) an attempt if it ran.
+  const runtime = testWorkerRuntime(redis);
+  runtime.start();
   try {
     const page = await waitFor(
       async () => {
@@ -94,7 +81,7 @@ it('writes a failed WORKER_LOST record for a delivery BullMQ failed after too ma
       },
       { timeoutMs: 10_000, message: 'the lost delivery record' },
     );
-    expect(processed).toBe(0);
+    expect(page.records).toHaveLength(1);
     expect(page.records[0]).toMatchObject({
       status: 'failed',
       statusCode: 'WORKER_LOST',
@@ -104,7 +91,7 @@ it('writes a failed WORKER_LOST record for a delivery BullMQ failed after too ma
       requestBody: '{"push_data":{}}',
     });
   } finally {
-    await workers.close();
+    await runtime.close();
     await deliveries.close();
     redis.disconnect();
   }

@@ -20,13 +20,24 @@ afterAll(async () => {
   await redisServer?.stop();
 });
 
-async function runDeliveries(jobsPerPartition: number[]): Promise<{ done: number; maxInFlight: number }> {
+async function runDeliveries(
+  jobsPerPartition: number[],
+): Promise<{ done: number; maxInFlight: number; mostHeld: number }> {
   const redis = createRedis({ REDIS_URL: redisServer.url }, { role: 'worker' });
   await redis.flushall();
   const queue = new PartitionedQueue<{ n: number }>(queueNames.deliveries, PARTITIONS, redis);
   let inFlight = 0;
   let maxInFlight = 0;
   let done = 0;
+  // Jobs locked by this process (active in BullMQ), whether running or waiting for a slot.
+  let mostHeld = 0;
+  const held = async () => {
+    const counts = await Promise.all(queue.partitions.map((partition) => partition.getActiveCount()));
+    mostHeld = Math.max(
+      mostHeld,
+      counts.reduce((a, b) => a + b, 0),
+    );
+  };
   const workers = startWorkers({
     connection: redis,
     partitions: [0, 1, 2],
@@ -45,6 +56,13 @@ async function runDeliveries(jobsPerPartition: number[]): Promise<{ done: number
     onError: () => {},
     onDeliveryLost: async () => {},
   });
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      await held();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
   try {
     await Promise.all(
       jobsPerPartition.map((count, partition) =>
@@ -55,8 +73,10 @@ async function runDeliveries(jobsPerPartition: number[]): Promise<{ done: number
     );
     const total = jobsPerPartition.reduce((a, b) => a + b, 0);
     await waitFor(() => done === total, { timeoutMs: 20_000, message: `${total} deliveries` });
-    return { done, maxInFlight };
+    return { done, maxInFlight, mostHeld };
   } finally {
+    sampling = false;
+    await sampler;
     await workers.close();
     await queue.close();
     await redis.quit();
@@ -67,6 +87,15 @@ it('runs at most WORKER_CONCURRENCY deliveries at once over all partitions', asy
   const { done, maxInFlight } = await runDeliveries([20, 20, 20]);
   expect(done).toBe(60);
   expect(maxInFlight).toBe(CONCURRENCY);
+});
+
+it('holds about WORKER_CONCURRENCY jobs, not that many per partition', async () => {
+  const { done, mostHeld } = await runDeliveries([20, 20, 20]);
+  expect(done).toBe(60);
+  // About one job per partition beyond the slots (BullMQ's concurrency is at least 1, and a
+  // partition's worker may fetch while another's job is between two runs);
+  // partitions × concurrency (12) before.
+  expect(mostHeld).toBeLessThanOrEqual(CONCURRENCY + PARTITIONS);
 });
 
 it('lets one busy partition use every slot', async () => {

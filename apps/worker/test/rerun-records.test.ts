@@ -11,7 +11,6 @@
  * An event id pushed again after the 24-hour dedupe window is a new event: its deliveries
  * and its untriggered records are written again, not taken for re-runs of the first.
  */
-import { defaultRetryPolicy } from '@registry-triggers/core';
 import {
   createRedis,
   type DeliveryJob,
@@ -25,12 +24,9 @@ import {
 } from '@registry-triggers/store';
 import { type Receiver, type RedisHandle, startReceiver, startRedis } from '@registry-triggers/testing';
 import { Job } from 'bullmq';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { RetryLater } from '../src/deliver.js';
-import { createPushEventProcessor } from '../src/evaluate-push.js';
-import { createWorkerMetrics } from '../src/metrics.js';
-import { deliveryProcessorFor } from './support/delivery-processor.js';
+import { RetryLater } from '../src/bullmq-outcome.js';
+import { testWorkerRuntime } from './support/worker-runtime.js';
 
 const NS = 'stalled';
 const REPO = 'app';
@@ -40,9 +36,9 @@ let redis: RedisConnection;
 let receiver: Receiver;
 let deliveries: PartitionedQueue<DeliveryJob>;
 let records: RecordStore;
-let process: ReturnType<typeof deliveryProcessorFor>['process'];
-let evaluate: ReturnType<typeof createPushEventProcessor>;
-let dispatcher: ReturnType<typeof deliveryProcessorFor>['dispatcher'];
+let runtime: ReturnType<typeof testWorkerRuntime>;
+let process: ReturnType<typeof testWorkerRuntime>['processDelivery'];
+let evaluate: ReturnType<typeof testWorkerRuntime>['processPushEvent'];
 
 beforeAll(async () => {
   redisServer = await startRedis();
@@ -80,22 +76,13 @@ beforeAll(async () => {
   );
   records = new RecordStore(redis);
   deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, 1, redis);
-  const metrics = createWorkerMetrics(new Registry());
-  evaluate = createPushEventProcessor({
-    triggers,
-    records,
-    deliveries,
-    region: 'local',
-    timeZone: 'UTC',
-    maxAttempts: defaultRetryPolicy.maxAttempts,
-    metrics,
-  });
-  ({ process, dispatcher } = deliveryProcessorFor(redis, { triggers, records, metrics }));
+  runtime = testWorkerRuntime(redis);
+  ({ processDelivery: process, processPushEvent: evaluate } = runtime);
 }, 60_000);
 
 afterAll(async () => {
   await deliveries?.close();
-  await dispatcher?.close();
+  await runtime?.close();
   await receiver?.close();
   await redis?.quit();
   await redisServer?.stop();
@@ -117,7 +104,7 @@ async function deliveryJob(deliveryId: string, stalls = 0): Promise<Job<Delivery
       pushedAt: Date.UTC(2026, 10, 27),
       body: '{"push_data":{"tag":"v1"}}',
     },
-    { ...deliveryJobOptions(defaultRetryPolicy.maxAttempts), jobId: deliveryId },
+    { ...deliveryJobOptions(), jobId: deliveryId },
   );
   if (stalls > 0) await stall(deliveryId, stalls);
   return (await Job.fromId<DeliveryJob>(queue, deliveryId))!;

@@ -2,7 +2,6 @@ import {
   createRedis,
   type DeliveryJob,
   deliveryJobOptions,
-  keys,
   PartitionedQueue,
   queueNames,
   type RedisConnection,
@@ -16,10 +15,9 @@ import {
   startRedis,
   waitFor,
 } from '@registry-triggers/testing';
-import { Worker } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OriginGuard } from '../src/origin-guard.js';
-import { deliveryProcessorFor } from './support/delivery-processor.js';
+import { testWorkerRuntime } from './support/worker-runtime.js';
 
 const NS = 'tests';
 const REPO = 'app';
@@ -30,11 +28,10 @@ let redisServer: RedisHandle;
 let redis: RedisConnection;
 let receiver: Receiver;
 let deliveries: PartitionedQueue<DeliveryJob>;
-let worker: Worker;
+let runtime: ReturnType<typeof testWorkerRuntime>;
 let guard: OriginGuard;
 let inFlight = 0;
 let mostInFlight = 0;
-let dispatcher: ReturnType<typeof deliveryProcessorFor>['dispatcher'];
 
 beforeAll(async () => {
   redisServer = await startRedis();
@@ -75,19 +72,13 @@ beforeAll(async () => {
     failureThreshold: 2,
     baseCooldownMs: COOLDOWN_MS,
   });
-  let processDelivery: ReturnType<typeof deliveryProcessorFor>['process'];
-  ({ process: processDelivery, dispatcher } = deliveryProcessorFor(redis, { guard }));
-  worker = new Worker(queueNames.deliveries, processDelivery, {
-    connection: redis,
-    prefix: keys.queuePrefix(queueNames.deliveries, 0),
-    concurrency: 20,
-  });
+  runtime = testWorkerRuntime(redis, { WORKER_CONCURRENCY: '20' }, { guard });
+  runtime.start();
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.close();
+  await runtime?.close();
   await deliveries?.close();
-  await dispatcher?.close();
   await receiver?.close();
   await redis?.quit();
   await redisServer?.stop();

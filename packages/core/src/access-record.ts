@@ -1,7 +1,7 @@
 /**
  * The access-log record: one per delivery attempt and one per trigger that
  * did not fire. The worker writes it and the logs app reads it, so its shape
- * lives here and nowhere else.
+ * lives here and nowhere else: every record is built by a builder below.
  */
 import { z } from 'zod';
 import { describeTriggerFilter, type Trigger, type TriggerType, triggerTypeSchema } from './trigger.js';
@@ -168,5 +168,140 @@ export function recordTriggerFields(trigger: Trigger) {
     triggerUrl: redactUrl(trigger.url),
     triggerType: trigger.type,
     triggerTag: describeTriggerFilter(trigger),
+  };
+}
+
+/** A record before the log gives it its id. */
+export type UnsavedRecord = Omit<AccessRecord, 'id'>;
+
+/** What a record says of the push (and delivery) it is about: a push event or a delivery job. */
+export interface RecordedPush {
+  eventId: string;
+  namespace: string;
+  repository: string;
+  tag: string;
+  digest: string;
+  requestId?: string | undefined;
+}
+
+export interface RecordedDelivery extends RecordedPush {
+  deliveryId: string;
+}
+
+function pushFields(push: RecordedPush) {
+  return {
+    eventId: push.eventId,
+    namespace: push.namespace,
+    repository: push.repository,
+    tag: push.tag,
+    digest: push.digest,
+  };
+}
+
+const requestIdOf = (push: RecordedPush) => (push.requestId ? { requestId: push.requestId } : {});
+
+/** A trigger that did not fire for a push, and why (its filter, an artifact tag, the same digest). */
+export function untriggeredRecord(
+  trigger: Trigger,
+  push: RecordedPush,
+  at: number,
+  reason: RecordReason,
+): UnsavedRecord {
+  return {
+    ...recordTriggerFields(trigger),
+    ...pushFields(push),
+    deliveryId: null,
+    status: 'untriggered',
+    statusCode: UNTRIGGERED_STATUS_CODE,
+    attempt: 0,
+    requestTime: at,
+    durationMs: 0,
+    requestHeaders: {},
+    requestBody: '',
+    responseHeaders: {},
+    responseBody: '',
+    reason,
+    ...requestIdOf(push),
+  };
+}
+
+/** What became of one attempt that was sent (answered or not). */
+export interface AttemptFacts {
+  attempt: number;
+  requestTime: number;
+  status: Exclude<RecordStatus, 'untriggered'>;
+  /** The HTTP status, or the error code of an attempt that got no answer. */
+  statusCode: string;
+  durationMs: number;
+  /** As sent: secrets are redacted here. */
+  requestHeaders: Record<string, string>;
+  requestBody: string;
+  responseHeaders: Record<string, string>;
+  responseBody: string;
+  /** What the log says besides the status (the error, the reason, "trigger disabled"); repeats dropped. */
+  notes: ReadonlyArray<string | undefined>;
+  nextAttemptAt?: number | undefined;
+}
+
+/** The record of one attempt of a delivery. */
+export function attemptRecord(
+  trigger: Trigger,
+  delivery: RecordedDelivery,
+  facts: AttemptFacts,
+): UnsavedRecord {
+  const notes = [...new Set(facts.notes.filter((note): note is string => Boolean(note)))];
+  return {
+    ...recordTriggerFields(trigger),
+    ...pushFields(delivery),
+    deliveryId: delivery.deliveryId,
+    attempt: facts.attempt,
+    requestTime: facts.requestTime,
+    ...requestIdOf(delivery),
+    status: facts.status,
+    statusCode: facts.statusCode,
+    durationMs: facts.durationMs,
+    requestHeaders: redactHeaders(facts.requestHeaders),
+    requestBody: facts.requestBody,
+    responseHeaders: redactHeaders(facts.responseHeaders),
+    responseBody: facts.responseBody,
+    ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+    ...(facts.nextAttemptAt === undefined ? {} : { nextAttemptAt: facts.nextAttemptAt }),
+  };
+}
+
+/**
+ * The `failed` record of a delivery that ends with no request sent (its trigger disabled, its
+ * worker lost): `statusCode` is one of TRIGGER_DISABLED, WORKER_LOST (see unsentRecordFields).
+ */
+export function unsentRecord(
+  trigger: Trigger,
+  delivery: RecordedDelivery,
+  unsent: { attempt: number; at: number; statusCode: string; note: string; requestBody?: string | undefined },
+): UnsavedRecord {
+  return {
+    ...recordTriggerFields(trigger),
+    ...pushFields(delivery),
+    deliveryId: delivery.deliveryId,
+    attempt: unsent.attempt,
+    requestTime: unsent.at,
+    ...requestIdOf(delivery),
+    ...unsentRecordFields(unsent.statusCode, unsent.note, unsent.requestBody),
+  };
+}
+
+/**
+ * The `failed` record that ends, unsent, a delivery whose earlier attempt is `previous` (its
+ * trigger deleted since, or the delivery cancelled): the trigger's fields come from that record.
+ */
+export function finalRecordAfter(
+  previous: AccessRecord,
+  unsent: { attempt: number; at: number; statusCode: string; note: string; requestBody?: string | undefined },
+): UnsavedRecord {
+  const { id: _id, note: _note, nextAttemptAt: _next, reason: _reason, ...fields } = previous;
+  return {
+    ...fields,
+    attempt: unsent.attempt,
+    requestTime: unsent.at,
+    ...unsentRecordFields(unsent.statusCode, unsent.note, unsent.requestBody),
   };
 }

@@ -3,6 +3,7 @@ export * from './artifact-tags.js';
 export * from './bounded-cache.js';
 export * from './ca-bundle.js';
 export * from './cloudevents.js';
+export * from './decide.js';
 export * from './header-rules.js';
 export * from './match.js';
 export * from './merge-patch.js';

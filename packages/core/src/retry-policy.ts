@@ -1,7 +1,7 @@
 /**
- * What one delivery attempt means and when to try again. The worker maps a
- * DeliveryOutcome onto BullMQ: final → UnrecoverableError, retryable → throw
- * with the delay from retryDelayMs.
+ * What one delivery attempt means and when to try again: the only owner of the
+ * retry schedule and the attempt limit. decide.ts turns a DeliveryOutcome into
+ * what the job does next; the worker maps that onto BullMQ.
  */
 import { parseHttpDate } from './retry-date.js';
 
@@ -81,6 +81,14 @@ export const defaultRetryPolicy: RetryPolicy = {
   baseDelayMs: 1000,
   maxDelayMs: 10 * 60 * 1000,
 };
+
+/**
+ * How many attempts a delivery gets: the policy's, or one for a test delivery. The queue's
+ * job options take their `attempts` from here, so the limit has one owner.
+ */
+export function attemptLimit(policy: RetryPolicy, singleAttempt = false): number {
+  return singleAttempt ? 1 : policy.maxAttempts;
+}
 
 export function shouldRetry(policy: RetryPolicy, attempt: number, outcome: DeliveryOutcome): boolean {
   return outcome.type === 'retryable' && attempt < policy.maxAttempts;

@@ -2,6 +2,7 @@
  * The queue catalog: queue names, partitions, job payload schemas and job options,
  * shared by the api (producer) and the worker (consumer) so neither spells them alone.
  */
+import { attemptLimit, defaultRetryPolicy } from '@registry-triggers/core';
 import { Queue, type QueueOptions } from 'bullmq';
 import { z } from 'zod';
 import type { RedisConnection } from './connection.js';
@@ -45,7 +46,11 @@ export const deliveryJobSchema = z.object({
   tag: z.string(),
   digest: z.string(),
   pushedAt: z.number().int(),
-  /** The exact request body, built once (at fan-out, or by the first attempt) so every retry sends the same bytes. */
+  /**
+   * The exact ACR request body, built once at fan-out so every retry sends the same bytes.
+   * Absent on test deliveries and on redeliveries of an event never delivered: the worker
+   * builds it with the same function (delivery-body.ts).
+   */
   body: z.string().optional(),
   /** Single-attempt deliveries (the trigger test) are not retried. */
   singleAttempt: z.boolean().optional(),
@@ -53,11 +58,19 @@ export const deliveryJobSchema = z.object({
   receivedAt: z.number().int().optional(),
   /** onlyOnDigestChange: the digest the tag had before this push (absent on its first push). */
   previousDigest: z.string().min(1).optional(),
+  /**
+   * An attempt that was sent and decided but whose record Redis refused to write: kept here
+   * (the record as JSON, and the reason to disable the trigger after a 410) so the job's next
+   * run of the same attempt writes it instead of sending again.
+   */
+  unsettled: z
+    .object({ attempt: z.number().int().min(1), record: z.string(), disableTrigger: z.string().optional() })
+    .optional(),
   ...jobContextSchema.shape,
 });
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
 
-/** Job options per queue; retries of deliveries are driven by the core retry policy. */
+/** Job options of a push event: its attempts are for errors of the evaluation itself. */
 export const pushEventJobOptions = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 500 },
@@ -67,9 +80,15 @@ export const pushEventJobOptions = {
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 } as const;
 
-export const deliveryJobOptions = (maxAttempts: number) =>
+/**
+ * The options of a delivery job. Its retries are decided by the core retry policy (the
+ * worker's decide step); `attempts` is that policy's limit, never spelled here, so BullMQ
+ * never ends a delivery the policy would retry. `maxAttempts` overrides it (1: a test delivery).
+ */
+export const deliveryJobOptions = (maxAttempts: number = attemptLimit(defaultRetryPolicy)) =>
   ({
     attempts: maxAttempts,
+    // The worker's backoff strategy of this type carries out the delay decided (bullmq-outcome.ts).
     backoff: { type: 'delivery-policy' },
     // Completed jobs are kept for an hour so a retried fan-out with the same job id is a no-op.
     removeOnComplete: { age: 3600, count: 50_000 },
