@@ -4,14 +4,11 @@
  */
 import { MAX_CA_BUNDLE_BYTES, REDACTED } from '@registry-triggers/core';
 import {
-  apiServer,
   authErrors,
-  BOTH_APPS,
   bodyErrors,
   eventSecurity,
   json,
   jsonBody,
-  logsServer,
   namespaceErrors,
   nsParameter,
   queryParameters,

@@ -9,7 +9,6 @@ import {
   accessRecordSchema,
   HTTP_PORT_RULE,
   HTTPS_PORT_RULE,
-  MAX_CA_BUNDLE_BYTES,
   MAX_EXPRESSION_LENGTH,
   MAX_RESPONSE_BODY_BYTES,
   namespaceNameSchema,
@@ -32,12 +31,9 @@ import {
   responseComponents,
 } from './openapi-parts.js';
 import {
-  DISTRIBUTION_MEDIA_TYPES,
   distributionEnvelopeSchema,
-  MAX_EVENTS_PER_REQUEST,
   pushEventSchema,
   pushEventsBodySchema,
-  recordQuerySchema,
   repositoryBodySchema,
   tokenInputSchema,
   tokenRotationSchema,
@@ -52,7 +48,6 @@ import {
   harborWebhookSchema,
   pubSubPushSchema,
   quayNotificationSchema,
-  sourceQuerySchema,
 } from './source-schemas.js';
 
 /** What reads show for a trigger: the stored shape with the secret masked. */

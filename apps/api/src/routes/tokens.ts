@@ -63,7 +63,6 @@ const issued = (token: IssuedToken) => ({
 
 export function tokenHandlers(redis: RedisConnection): RouteHandlers {
   const handlers: RouteHandlers = {};
-  const base = '/v1/namespaces/:ns/tokens';
 
   handlers.listNamespaces = [
     handle(async (_req, res) => {

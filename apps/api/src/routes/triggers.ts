@@ -110,7 +110,6 @@ async function recordOfTrigger(
 
 export function triggerHandlers(deps: TriggerRouteDeps): RouteHandlers {
   const handlers: RouteHandlers = {};
-  const base = '/v1/namespaces/:ns/repositories/:repo/triggers';
   const json = requireMediaType(['application/json']);
   const mergePatch = requireMediaType(['application/merge-patch+json', 'application/json']);
 

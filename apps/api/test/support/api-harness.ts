@@ -7,16 +7,11 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Tracer } from '@opentelemetry/api';
-import { defaultRetryPolicy } from '@registry-triggers/core';
-import { closeServer, createLogger, createMetricsRegistry, listen } from '@registry-triggers/http-kit';
+import { closeServer, createLogger, listen } from '@registry-triggers/http-kit';
 import {
-  createRedis,
-  type DeliveryJob,
   keys,
-  PartitionedQueue,
   type PushEventJob,
   type QueueName,
-  queueNames,
   type RecordStore,
   type RedisConnection,
 } from '@registry-triggers/store';
