@@ -4,15 +4,19 @@ import type { Tracer } from '@opentelemetry/api';
 import {
   authenticate,
   DISTRIBUTION_MEDIA_TYPES,
-  healthRoutes,
+  healthHandlers,
   httpMetrics,
   type Logger,
   metricsRoute,
+  mountRoutes,
   openApiDocument,
   problemHandler,
+  type RouteSpec,
   refuseReservedKeys,
   requestIds,
   routeNotFound,
+  routesOf,
+  routeTable,
 } from '@registry-triggers/http-kit';
 import {
   CaBundleStore,
@@ -35,12 +39,12 @@ import { createApiMetrics } from './metrics.js';
 import { quotasOf } from './quotas.js';
 import { apiReadiness } from './readiness.js';
 import { pushAcceptor } from './routes/accept-pushes.js';
-import { caBundleRoutes } from './routes/ca-bundle.js';
-import { eventRoutes } from './routes/events.js';
-import { repositoryRoutes } from './routes/repositories.js';
-import { sourceEventRoutes } from './routes/source-events.js';
-import { tokenRoutes } from './routes/tokens.js';
-import { triggerRoutes } from './routes/triggers.js';
+import { caBundleHandlers } from './routes/ca-bundle.js';
+import { eventHandlers } from './routes/events.js';
+import { repositoryHandlers } from './routes/repositories.js';
+import { sourceEventHandlers } from './routes/source-events.js';
+import { tokenHandlers } from './routes/tokens.js';
+import { triggerHandlers } from './routes/triggers.js';
 import { testDeliveryLimit } from './test-delivery-limit.js';
 
 export interface ApiDeps {
@@ -69,6 +73,9 @@ export interface ApiDeps {
   queueLayout?: () => Promise<LayoutReport>;
 }
 
+/** The api's part of the route table: what it mounts, documents and answers 405 for. */
+export const apiRouteTable = routesOf(routeTable, 'api');
+
 export function createApiApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -77,11 +84,18 @@ export function createApiApp(deps: ApiDeps): Express {
   app.set('etag', false);
   app.use(requestIds());
   app.use(httpMetrics(deps.metrics));
-  app.use(healthRoutes(deps.redis, 500, apiReadiness(deps.redis, 500, deps.queueLayout)));
-  app.get('/metrics', metricsRoute(deps.metrics));
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
-  });
+  // The public routes (health, metrics, this document) before authentication; /v1 after it.
+  mountRoutes(
+    app,
+    apiRouteTable.filter((route) => route.public),
+    {
+      ...healthHandlers(deps.redis, 500, apiReadiness(deps.redis, 500, deps.queueLayout)),
+      getMetrics: metricsRoute(deps.metrics),
+      getOpenApi: (_req, res) => {
+        res.json(openApiDocument());
+      },
+    },
+  );
 
   app.use(
     '/v1',
@@ -104,7 +118,8 @@ export function createApiApp(deps: ApiDeps): Express {
     replicas > 0
       ? { redis: deps.redis, replicas, timeoutMs: deps.env.INGEST_REPLICA_TIMEOUT_MS ?? 500 }
       : undefined;
-  // The busiest routes first: express tries every earlier route of a request in turn.
+  // The busiest routes (POST /v1/events/*) first: express tries every earlier route of a
+  // request in turn.
   const accept = pushAcceptor(
     {
       queue: deps.pushEvents,
@@ -116,15 +131,20 @@ export function createApiApp(deps: ApiDeps): Express {
     createApiMetrics(deps.metrics),
     deps.logger,
   );
-  app.use(
-    eventRoutes(accept, deps.logger, { maxEnvelopeEvents: deps.env.MAX_EVENTS_PER_ENVELOPE }, deps.tracer),
-  );
-  app.use(sourceEventRoutes(accept, deps.tracer));
-  app.use(tokenRoutes(deps.redis));
-  app.use(caBundleRoutes(new CaBundleStore(deps.redis)));
-  app.use(repositoryRoutes(repositories, quotas));
-  app.use(
-    triggerRoutes({
+  const secured = apiRouteTable.filter((route) => !route.public);
+  const ingest = (route: RouteSpec) => route.path.startsWith('/v1/events/');
+  mountRoutes(app, [...secured.filter(ingest), ...secured.filter((route) => !ingest(route))], {
+    ...eventHandlers(
+      accept,
+      deps.logger,
+      { maxEnvelopeEvents: deps.env.MAX_EVENTS_PER_ENVELOPE },
+      deps.tracer,
+    ),
+    ...sourceEventHandlers(accept, deps.tracer),
+    ...tokenHandlers(deps.redis),
+    ...caBundleHandlers(new CaBundleStore(deps.redis)),
+    ...repositoryHandlers(repositories, quotas),
+    ...triggerHandlers({
       triggers: new TriggerStore(deps.redis),
       records: deps.records,
       deliveries: deps.deliveryRequests,
@@ -135,8 +155,8 @@ export function createApiApp(deps: ApiDeps): Express {
       quotas,
       limitTestDeliveries: testDeliveryLimit(deps.redis, deps.env.TEST_DELIVERIES_PER_MINUTE),
     }),
-  );
-  app.use(routeNotFound(app));
+  });
+  app.use(routeNotFound(apiRouteTable));
   app.use(problemHandler(deps.logger));
   return app;
 }

@@ -30,6 +30,7 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
 /**
  * The backlog of both queues and the live workers, read from Redis when scraped. The api
  * reports them (every api the same numbers) so they stay visible, and rise, with no worker up.
+ * While Redis is out they have no samples and the scrape still answers 200 (redis_up is 0).
  */
 export function registerBacklogMetrics(
   registry: Registry,
@@ -51,7 +52,7 @@ export function registerBacklogMetrics(
     labelNames: ['queue', 'partition', 'state'],
     registers: [registry],
     async collect() {
-      const backlog = await read();
+      const backlog = await read().catch(() => []);
       this.reset();
       for (const { queue, partition, counts } of backlog) {
         for (const [state, count] of Object.entries(counts))
@@ -65,7 +66,7 @@ export function registerBacklogMetrics(
     labelNames: ['queue', 'partition'],
     registers: [registry],
     async collect() {
-      const backlog = await read();
+      const backlog = await read().catch(() => []);
       this.reset();
       for (const { queue, partition, oldestWaitingSeconds } of backlog)
         this.set({ queue, partition: String(partition) }, oldestWaitingSeconds);
@@ -76,7 +77,10 @@ export function registerBacklogMetrics(
     help: 'Worker processes whose heartbeat is younger than 15 s',
     registers: [registry],
     async collect() {
-      this.set(await sources.liveWorkers());
+      // Unknown while Redis is out: no sample, rather than a failed scrape (redis_up tells why).
+      const alive = await sources.liveWorkers().catch(() => undefined);
+      this.reset();
+      if (alive !== undefined) this.set(alive);
     },
   });
 }

@@ -1,23 +1,29 @@
 /** Builds the logs app: the access-log API, the live tail, the console and its way to the api. */
 import {
   authenticate,
-  healthRoutes,
+  healthHandlers,
   httpMetrics,
   type Logger,
   methodsServing,
   metricsRoute,
+  mountRoutes,
   openApiDocument,
   problemHandler,
   requestIds,
   routeNotFound,
+  routesOf,
+  routeTable,
 } from '@registry-triggers/http-kit';
 import { RecordStore, type RedisConnection } from '@registry-triggers/store';
 import express, { type Express } from 'express';
 import { Gauge, type Registry } from 'prom-client';
 import { apiProxy } from './routes/api-proxy.js';
-import { liveTailRoutes } from './routes/live-tail.js';
-import { recordRoutes } from './routes/records.js';
-import { webPageRoutes } from './routes/web-page.js';
+import { liveTailHandlers } from './routes/live-tail.js';
+import { recordHandlers } from './routes/records.js';
+import { webPageHandlers } from './routes/web-page.js';
+
+/** The logs app's part of the route table: what it mounts, documents and answers 405 for. */
+export const logsRouteTable = routesOf(routeTable, 'logs');
 
 export interface LogsDeps {
   adminToken: string;
@@ -44,16 +50,23 @@ export function createLogsApp(
   app.set('query parser', 'simple');
   app.use(requestIds());
   app.use(httpMetrics(deps.metrics));
-  app.use(healthRoutes(deps.redis));
-  app.get('/metrics', metricsRoute(deps.metrics));
-  // The whole contract's document, the same one the api serves.
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
-  });
-  app.use(webPageRoutes());
+  // The public routes (health, metrics, the document, the console) before authentication.
+  mountRoutes(
+    app,
+    logsRouteTable.filter((route) => route.public),
+    {
+      ...healthHandlers(deps.redis),
+      getMetrics: metricsRoute(deps.metrics),
+      // The whole contract's document, the same one the api serves.
+      getOpenApi: (_req, res) => {
+        res.json(openApiDocument());
+      },
+      ...webPageHandlers(),
+    },
+  );
 
   const records = new RecordStore(deps.redis);
-  const liveTail = liveTailRoutes({
+  const liveTail = liveTailHandlers({
     records,
     blockingConnection: deps.blockingConnection,
     maxStreams: deps.maxStreams,
@@ -72,7 +85,7 @@ export function createLogsApp(
   const proxy = deps.apiUrl
     ? apiProxy({
         target: deps.apiUrl,
-        serves: (req) => methodsServing(app, req.path).length > 0,
+        serves: (req) => methodsServing(logsRouteTable, req.path).length > 0,
         timeoutMs: deps.apiTimeoutMs ?? 40_000,
         logger: deps.logger,
       })
@@ -82,9 +95,12 @@ export function createLogsApp(
     '/v1',
     authenticate({ adminToken: deps.adminToken, ingestToken: deps.ingestToken, redis: deps.redis }),
   );
-  app.use(liveTail);
-  app.use(recordRoutes(records));
-  app.use(routeNotFound(app));
+  mountRoutes(
+    app,
+    logsRouteTable.filter((route) => !route.public),
+    { ...liveTail.handlers, ...recordHandlers(records) },
+  );
+  app.use(routeNotFound(logsRouteTable));
   app.use(problemHandler(deps.logger));
   return Object.assign(app, {
     closeStreams: liveTail.closeAll,

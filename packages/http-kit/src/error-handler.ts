@@ -3,9 +3,9 @@ import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'exp
 import type { Logger } from 'pino';
 import type { Principal } from './auth.js';
 import { redactAccessToken } from './auth.js';
-import { methodsServing } from './express-routes.js';
 import { HttpError, MAX_LISTED_ERRORS } from './problem.js';
 import { requestIdOf } from './request-id.js';
+import { methodsServing, type RouteSpec } from './route-table.js';
 
 /** Seconds a client should wait before retrying while Redis is unreachable. */
 const RETRY_AFTER_SECONDS = '1';
@@ -138,12 +138,12 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
 }
 
 /**
- * The last handler of an app: 405 with `Allow` for a path the app serves with other
- * methods, 404 for a path it does not serve at all.
+ * The last handler of an app: 405 with `Allow` for a path the app's routes (its part of the
+ * route table) serve with other methods, 404 for a path they do not serve at all.
  */
-export function routeNotFound(app: object): RequestHandler {
+export function routeNotFound(routes: readonly RouteSpec[]): RequestHandler {
   return (req, _res, next) => {
-    const allowed = methodsServing(app, req.path);
+    const allowed = methodsServing(routes, req.path);
     if (allowed.length > 0) {
       next(
         new HttpError(

@@ -1,5 +1,5 @@
 import type { RedisConnection } from '@registry-triggers/store';
-import { Router as createRouter, type Router } from 'express';
+import { Router as createRouter, type RequestHandler, type Router } from 'express';
 
 /** What /readyz answers: ready or not, and a body that names what the app depends on. */
 export interface Readiness {
@@ -32,25 +32,39 @@ export function redisAnswers(redis: RedisConnection, timeoutMs = 500): () => Pro
 
 /**
  * `/healthz`: the process runs. `/readyz`: what the app depends on works (by default, Redis
- * answers within a short deadline); the body says what was checked.
+ * answers within a short deadline); the body says what was checked. By operationId, for
+ * the route table (route-table.ts).
  */
+export function healthHandlers(
+  redis: RedisConnection,
+  timeoutMs = 500,
+  readiness: () => Promise<Readiness> = redisAnswers(redis, timeoutMs),
+): { getHealth: RequestHandler; getReadiness: RequestHandler } {
+  return {
+    getHealth: (_req, res) => {
+      res.json({ status: 'ok' });
+    },
+    getReadiness: async (_req, res, next) => {
+      try {
+        const { ready, body } = await readiness();
+        res.status(ready ? 200 : 503).json(body);
+      } catch (error) {
+        next(error);
+      }
+    },
+  };
+}
+
+/** The same two routes as a router, for a process without a route table (the worker). */
 export function healthRoutes(
   redis: RedisConnection,
   timeoutMs = 500,
   readiness: () => Promise<Readiness> = redisAnswers(redis, timeoutMs),
 ): Router {
   const router = createRouter();
-  router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  router.get('/readyz', async (_req, res, next) => {
-    try {
-      const { ready, body } = await readiness();
-      res.status(ready ? 200 : 503).json(body);
-    } catch (error) {
-      next(error);
-    }
-  });
+  const handlers = healthHandlers(redis, timeoutMs, readiness);
+  router.get('/healthz', handlers.getHealth);
+  router.get('/readyz', handlers.getReadiness);
   return router;
 }
 

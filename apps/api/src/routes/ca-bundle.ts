@@ -4,19 +4,16 @@
  * with any token of it that may read.
  */
 import { checkCaBundle, MAX_CA_BUNDLE_BYTES } from '@registry-triggers/core';
-import { HttpError, notFound } from '@registry-triggers/http-kit';
+import { HttpError, notFound, type RouteHandlers } from '@registry-triggers/http-kit';
 import type { CaBundleStore } from '@registry-triggers/store';
-import express, { Router } from 'express';
+import express from 'express';
 import { handle, namespaceOf, requireMediaType } from './params.js';
 
 export const CA_BUNDLE_MEDIA_TYPES = ['application/x-pem-file', 'text/plain'];
 
-export function caBundleRoutes(bundles: CaBundleStore): Router {
-  const router = Router();
-  const path = '/v1/namespaces/:ns/ca-bundle';
-
-  router.put(
-    path,
+export function caBundleHandlers(bundles: CaBundleStore): RouteHandlers {
+  const handlers: RouteHandlers = {};
+  handlers.putCaBundle = [
     requireMediaType(CA_BUNDLE_MEDIA_TYPES),
     express.text({ type: CA_BUNDLE_MEDIA_TYPES, limit: MAX_CA_BUNDLE_BYTES }),
     handle(async (req, res) => {
@@ -31,25 +28,23 @@ export function caBundleRoutes(bundles: CaBundleStore): Router {
       const stored = await bundles.put(namespace, pem);
       res.json({ namespace, certificates: check.certificates, sha256: stored.sha256 });
     }),
-  );
+  ];
 
-  router.get(
-    path,
+  handlers.getCaBundle = [
     handle(async (req, res) => {
       const namespace = namespaceOf(req, res);
       const bundle = await bundles.get(namespace);
       if (!bundle) throw notFound(`the CA bundle of namespace ${namespace}`);
       res.type('application/x-pem-file').send(bundle.pem);
     }),
-  );
+  ];
 
-  router.delete(
-    path,
+  handlers.deleteCaBundle = [
     handle(async (req, res) => {
       const namespace = namespaceOf(req, res);
       if (!(await bundles.delete(namespace))) throw notFound(`the CA bundle of namespace ${namespace}`);
       res.status(204).end();
     }),
-  );
-  return router;
+  ];
+  return handlers;
 }

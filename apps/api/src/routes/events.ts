@@ -7,9 +7,9 @@ import {
   parseOr400,
   pushEventBatchSchema,
   pushEventSchema,
+  type RouteHandlers,
   requestIdOf,
 } from '@registry-triggers/http-kit';
-import { Router } from 'express';
 import { readEnvelope } from '../distribution-envelope.js';
 import { traceIngest } from '../tracing.js';
 import type { AcceptPushes } from './accept-pushes.js';
@@ -39,16 +39,15 @@ export interface EventRouteLimits {
   maxEnvelopeEvents: number;
 }
 
-export function eventRoutes(
+export function eventHandlers(
   accept: AcceptPushes,
   logger: Logger,
   limits: EventRouteLimits,
   tracer: Tracer = trace.getTracer('registry-triggers'),
-): Router {
-  const router = Router();
+): RouteHandlers {
+  const handlers: RouteHandlers = {};
 
-  router.post(
-    '/v1/events/push',
+  handlers.postPushEvents = [
     requireMediaType(['application/json']),
     handle(async (req, res) => {
       const result = await traceIngest(tracer, req, 'push', async () => {
@@ -65,10 +64,9 @@ export function eventRoutes(
       });
       res.status(202).json(result);
     }),
-  );
+  ];
 
-  router.post(
-    '/v1/events/distribution',
+  handlers.postDistributionEnvelope = [
     requireMediaType(DISTRIBUTION_MEDIA_TYPES),
     handle(async (req, res) => {
       const result = await traceIngest(tracer, req, 'distribution', async () => {
@@ -96,6 +94,6 @@ export function eventRoutes(
       });
       res.status(202).json(result);
     }),
-  );
-  return router;
+  ];
+  return handlers;
 }

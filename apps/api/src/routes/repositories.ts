@@ -3,10 +3,10 @@ import {
   notFound,
   parseOr400,
   parseQueryOr400,
+  type RouteHandlers,
   repositoryBodySchema,
 } from '@registry-triggers/http-kit';
 import { type NamespaceQuotas, QuotaExceededError, type RepositoryStore } from '@registry-triggers/store';
-import { Router } from 'express';
 import { z } from 'zod';
 import { quotaRefusal } from '../quotas.js';
 import { handle, namespaceOf, repositoryOf, requireMediaType } from './params.js';
@@ -16,10 +16,9 @@ const listQuerySchema = z.object({
   cursor: z.string().max(300).optional(),
 });
 
-export function repositoryRoutes(repositories: RepositoryStore, quotas: NamespaceQuotas): Router {
-  const router = Router();
-  router.put(
-    '/v1/namespaces/:ns/repositories/:repo',
+export function repositoryHandlers(repositories: RepositoryStore, quotas: NamespaceQuotas): RouteHandlers {
+  const handlers: RouteHandlers = {};
+  handlers.putRepository = [
     requireMediaType(['application/json']),
     handle(async (req, res) => {
       const { namespace, repository } = repositoryOf(req, res);
@@ -39,32 +38,29 @@ export function repositoryRoutes(repositories: RepositoryStore, quotas: Namespac
         });
       res.status(result.created ? 201 : 200).json(result.repository);
     }),
-  );
-  router.get(
-    '/v1/namespaces/:ns/repositories/:repo',
+  ];
+  handlers.getRepository = [
     handle(async (req, res) => {
       const { namespace, repository } = repositoryOf(req, res);
       const found = await repositories.get(namespace, repository);
       if (!found) throw notFound(`repository ${namespace}/${repository}`);
       res.json(found);
     }),
-  );
-  router.delete(
-    '/v1/namespaces/:ns/repositories/:repo',
+  ];
+  handlers.deleteRepository = [
     handle(async (req, res) => {
       const { namespace, repository } = repositoryOf(req, res);
       if (!(await repositories.delete(namespace, repository)))
         throw notFound(`repository ${namespace}/${repository}`);
       res.status(204).end();
     }),
-  );
-  router.get(
-    '/v1/namespaces/:ns/repositories',
+  ];
+  handlers.listRepositories = [
     handle(async (req, res) => {
       const namespace = namespaceOf(req, res);
       const query = parseQueryOr400(listQuerySchema, req.query);
       res.json(await repositories.list(namespace, query));
     }),
-  );
-  return router;
+  ];
+  return handlers;
 }

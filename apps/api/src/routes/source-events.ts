@@ -4,8 +4,14 @@
  * Answers 202 `{accepted, duplicates, eventIds, ignored}`; Azure's ping 200.
  */
 import { type Tracer, trace } from '@opentelemetry/api';
-import { parseOr400, principalOf, sourceQuerySchema } from '@registry-triggers/http-kit';
-import { type Request, Router } from 'express';
+import {
+  apiRoutes,
+  parseOr400,
+  principalOf,
+  type RouteHandlers,
+  sourceQuerySchema,
+} from '@registry-triggers/http-kit';
+import type { Request } from 'express';
 import { SOURCES, sourceRoutes } from '../sources/index.js';
 import { traceIngest } from '../tracing.js';
 import type { AcceptPushes } from './accept-pushes.js';
@@ -14,16 +20,22 @@ import { handle, requireMediaType } from './params.js';
 const hasBody = (req: Request) =>
   req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
-export function sourceEventRoutes(
+/** The operationId the route table gives `POST /v1/events/<source>`. */
+function operationIdOf(source: string): string {
+  const route = apiRoutes.find((r) => r.method === 'POST' && r.path === `/v1/events/${source}`);
+  if (!route) throw new Error(`the route table has no POST /v1/events/${source}`);
+  return route.operationId;
+}
+
+export function sourceEventHandlers(
   accept: AcceptPushes,
   tracer: Tracer = trace.getTracer('registry-triggers'),
-): Router {
-  const router = Router();
+): RouteHandlers {
+  const handlers: RouteHandlers = {};
   for (const source of SOURCES) {
     const route = sourceRoutes[source];
     const mediaType = requireMediaType(route.mediaTypes);
-    router.post(
-      `/v1/events/${source}`,
+    handlers[operationIdOf(source)] = [
       // Azure's ping may come without a body (its shape is not documented).
       (req, res, next) => (source === 'azure' && !hasBody(req) ? next() : mediaType(req, res, next)),
       handle(async (req, res) => {
@@ -47,7 +59,7 @@ export function sourceEventRoutes(
         );
         res.status(202).json({ ...result, ignored: reading.ignored });
       }),
-    );
+    ];
   }
-  return router;
+  return handlers;
 }

@@ -6,6 +6,7 @@ import {
   HttpError,
   notFound,
   parseOr400,
+  type RouteHandlers,
   requireAdmin,
   requireNamespaceAdmin,
   tokenInputSchema,
@@ -20,7 +21,7 @@ import {
   revokeToken,
   rotateToken,
 } from '@registry-triggers/store';
-import { type Request, type RequestHandler, Router } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { handle, namespaceOf } from './params.js';
 
 const TOKEN_ID = /^[0-9a-f]{24}$/;
@@ -60,20 +61,17 @@ const issued = (token: IssuedToken) => ({
   prefix: token.prefix,
 });
 
-export function tokenRoutes(redis: RedisConnection): Router {
-  const router = Router();
-  const base = '/v1/namespaces/:ns/tokens';
+export function tokenHandlers(redis: RedisConnection): RouteHandlers {
+  const handlers: RouteHandlers = {};
 
-  router.get(
-    '/v1/namespaces',
+  handlers.listNamespaces = [
     handle(async (_req, res) => {
       requireAdmin(res);
       res.json({ namespaces: await listNamespaces(redis) });
     }),
-  );
+  ];
 
-  router.post(
-    base,
+  handlers.issueNamespaceToken = [
     optionalJson,
     handle(async (req, res) => {
       const namespace = namespaceOf(req, res);
@@ -86,19 +84,17 @@ export function tokenRoutes(redis: RedisConnection): Router {
       });
       res.status(201).json(issued(token));
     }),
-  );
+  ];
 
-  router.get(
-    base,
+  handlers.listNamespaceTokens = [
     handle(async (req, res) => {
       const namespace = namespaceOf(req, res);
       requireNamespaceAdmin(res, namespace);
       res.json({ tokens: await listTokens(redis, namespace) });
     }),
-  );
+  ];
 
-  router.delete(
-    `${base}/:tokenId`,
+  handlers.revokeNamespaceToken = [
     handle(async (req, res) => {
       const namespace = namespaceOf(req, res);
       requireNamespaceAdmin(res, namespace);
@@ -106,10 +102,9 @@ export function tokenRoutes(redis: RedisConnection): Router {
         throw notFound(`token ${req.params.tokenId}`);
       res.status(204).end();
     }),
-  );
+  ];
 
-  router.post(
-    `${base}/:tokenId/rotate`,
+  handlers.rotateNamespaceToken = [
     optionalJson,
     handle(async (req, res) => {
       const namespace = namespaceOf(req, res);
@@ -119,6 +114,6 @@ export function tokenRoutes(redis: RedisConnection): Router {
       if (!token) throw notFound(`token ${req.params.tokenId}`);
       res.status(201).json(issued(token));
     }),
-  );
-  return router;
+  ];
+  return handlers;
 }

@@ -16,6 +16,7 @@ import {
   HttpError,
   notFound,
   parseOr400,
+  type RouteHandlers,
   validationError,
 } from '@registry-triggers/http-kit';
 import {
@@ -24,7 +25,7 @@ import {
   type RecordStore,
   type TriggerStore,
 } from '@registry-triggers/store';
-import { type Request, type Response, Router } from 'express';
+import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import type { DeliveryCancels } from '../delivery-cancels.js';
 import type { DeliveryRequests } from '../delivery-requests.js';
@@ -107,9 +108,8 @@ async function recordOfTrigger(
   return record;
 }
 
-export function triggerRoutes(deps: TriggerRouteDeps): Router {
-  const router = Router();
-  const base = '/v1/namespaces/:ns/repositories/:repo/triggers';
+export function triggerHandlers(deps: TriggerRouteDeps): RouteHandlers {
+  const handlers: RouteHandlers = {};
   const json = requireMediaType(['application/json']);
   const mergePatch = requireMediaType(['application/merge-patch+json', 'application/json']);
 
@@ -120,8 +120,7 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
     return trigger;
   }
 
-  router.post(
-    base,
+  handlers.createTrigger = [
     json,
     handle(async (req, res) => {
       const { namespace, repository } = repositoryOf(req, res);
@@ -144,26 +143,23 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
       const collection = (req.originalUrl.split('?')[0] ?? '').replace(/\/+$/, '');
       res.status(201).location(`${collection}/${trigger.id}`).json(toPublicTrigger(trigger));
     }),
-  );
+  ];
 
-  router.get(
-    base,
+  handlers.listTriggers = [
     handle(async (req, res) => {
       const { namespace, repository } = repositoryOf(req, res);
       const triggers = await deps.triggers.list(namespace, repository);
       res.json({ triggers: triggers.map(toPublicTrigger) });
     }),
-  );
+  ];
 
-  router.get(
-    `${base}/:id`,
+  handlers.getTrigger = [
     handle(async (req, res) => {
       res.json(toPublicTrigger(await load(req, res)));
     }),
-  );
+  ];
 
-  router.put(
-    `${base}/:id`,
+  handlers.replaceTrigger = [
     json,
     handle(async (req, res) => {
       const existing = await load(req, res);
@@ -171,13 +167,12 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
       if (!(await deps.triggers.replace(replaced))) throw notFound(`trigger ${existing.id}`);
       res.json(toPublicTrigger(replaced));
     }),
-  );
+  ];
 
   // A merge patch applies to the trigger as read ("***" for the secret and header values),
   // and the result is checked as a PUT body: the same rules, the masked values kept. It is
   // written only if the trigger is still as read, else read and applied again.
-  router.patch(
-    `${base}/:id`,
+  handlers.patchTrigger = [
     mergePatch,
     handle(async (req, res) => {
       const { namespace, repository } = repositoryOf(req, res);
@@ -205,19 +200,17 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
         `trigger ${id} kept changing while it was patched; try again`,
       );
     }),
-  );
+  ];
 
-  router.delete(
-    `${base}/:id`,
+  handlers.deleteTrigger = [
     handle(async (req, res) => {
       const trigger = await load(req, res);
       await deps.triggers.delete(trigger.namespace, trigger.repository, trigger.id);
       res.status(204).end();
     }),
-  );
+  ];
 
-  router.post(
-    `${base}/:id/test`,
+  handlers.testTrigger = [
     handle(async (req, res) => {
       const trigger = await load(req, res);
       await deps.limitTestDeliveries(res);
@@ -225,10 +218,9 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
       if (outcome.kind === 'finished') res.json(outcome.record);
       else res.status(202).json({ deliveryId: outcome.deliveryId, status: 'pending' });
     }),
-  );
+  ];
 
-  router.post(
-    `${base}/:id/records/:recordId/redeliver`,
+  handlers.redeliverRecord = [
     handle(async (req, res) => {
       const trigger = await load(req, res);
       const record = await recordOfTrigger(deps.records, trigger, String(req.params.recordId), 'redeliver');
@@ -242,16 +234,15 @@ export function triggerRoutes(deps: TriggerRouteDeps): Router {
       const deliveryId = await deps.deliveries.redeliver(trigger, record, jobContextOf(res));
       res.status(202).json({ deliveryId, eventId: record.eventId });
     }),
-  );
+  ];
 
-  router.post(
-    `${base}/:id/records/:recordId/cancel`,
+  handlers.cancelDelivery = [
     handle(async (req, res) => {
       const trigger = await load(req, res);
       const record = await recordOfTrigger(deps.records, trigger, String(req.params.recordId), 'cancel');
       res.json(await deps.cancels.cancel(trigger, record));
     }),
-  );
+  ];
 
-  return router;
+  return handlers;
 }

@@ -7,26 +7,20 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Tracer } from '@opentelemetry/api';
-import { defaultRetryPolicy } from '@registry-triggers/core';
-import { closeServer, createLogger, createMetricsRegistry, listen } from '@registry-triggers/http-kit';
+import { closeServer, createLogger, listen } from '@registry-triggers/http-kit';
 import {
-  createRedis,
-  type DeliveryJob,
   keys,
-  PartitionedQueue,
   type PushEventJob,
   type QueueName,
-  queueNames,
-  RecordStore,
+  type RecordStore,
   type RedisConnection,
 } from '@registry-triggers/store';
 import { type RedisHandle, withTimeout } from '@registry-triggers/testing';
 import { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
-import { createApiApp } from '../../src/app.js';
-import { DeliveryRequests } from '../../src/delivery-requests.js';
 import { apiEnvSchema } from '../../src/env.js';
+import { createApiRuntime } from '../../src/runtime.js';
 
 export interface ApiHarnessOptions {
   triggersPerRepository?: number;
@@ -114,15 +108,22 @@ export async function startApi(
   const logged: LogLine[] = [];
   // Warnings and errors are kept for the suites to read; nothing reaches the test output.
   const logger = createLogger('api', 'warn', { write: (line: string) => logged.push(JSON.parse(line)) });
-  const redis = createRedis(env, {
-    role: 'fail-fast',
-    // Suites that are not about timing get a generous command timeout: on a loaded CI machine
-    // the api's 500 ms default turns a healthy but slow Redis into 503s. The outage suite sets
-    // the real default explicitly.
-    commandTimeoutMs: options.commandTimeoutMs ?? 5000,
-    name: 'api-test',
+  // The api's own wiring (runtime.ts), as main.ts starts it.
+  const runtime = await createApiRuntime({
+    env: {
+      ...env,
+      QUEUE_PARTITIONS: 1,
+      // Suites that are not about timing get a generous command timeout: on a loaded CI machine
+      // the api's 500 ms default turns a healthy but slow Redis into 503s. The outage suite sets
+      // the real default explicitly.
+      REDIS_COMMAND_TIMEOUT_MS: options.commandTimeoutMs ?? 5000,
+      TEST_DELIVERY_WAIT_MS: options.testDeliveryWaitMs ?? 2000,
+    },
+    logger,
+    tracer: options.tracer,
+    connectionName: 'api-test',
   });
-  redis.on('error', () => {}); // outages are expected in some files; the api answers 503
+  const { app, redis, pushEvents, deliveries, deliveryRequests, records } = runtime;
   // A fail-fast connection answers 503 until it is connected; the suites start once it is,
   // as a deployment routes traffic only once /readyz says so.
   if (redis.status !== 'ready')
@@ -131,32 +132,8 @@ export async function startApi(
       10_000,
       'the api connection to Redis',
     );
-  const opened: Array<{ disconnect(): void }> = [redis];
-  const pushEvents = new PartitionedQueue<PushEventJob>(queueNames.pushEvents, 1, redis);
-  const deliveries = new PartitionedQueue<DeliveryJob>(queueNames.deliveries, 1, redis);
+  const opened: Array<{ disconnect(): void }> = [runtime];
   for (const queue of [...pushEvents.partitions, ...deliveries.partitions]) queue.on('error', () => {});
-  const deliveryRequests = new DeliveryRequests(
-    deliveries,
-    () => {
-      const connection = createRedis(env, { role: 'worker', name: 'api-test-events' });
-      connection.on('error', () => {});
-      opened.push(connection);
-      return connection;
-    },
-    options.testDeliveryWaitMs ?? 2000,
-    defaultRetryPolicy.maxAttempts,
-  );
-  const records = new RecordStore(redis);
-  const app = createApiApp({
-    env,
-    redis,
-    pushEvents,
-    deliveryRequests,
-    records,
-    logger,
-    metrics: createMetricsRegistry('api'),
-    ...(options.tracer ? { tracer: options.tracer } : {}),
-  });
   const server: Server = await listen(app, 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const inspectors: Array<Queue<unknown>> = [];

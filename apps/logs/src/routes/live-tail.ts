@@ -15,6 +15,7 @@ import {
   HttpError,
   parseOr400,
   principalOf,
+  type RouteHandlers,
   requireNamespace,
   watchAccess,
 } from '@registry-triggers/http-kit';
@@ -24,7 +25,7 @@ import {
   type RecordStore,
   type RedisConnection,
 } from '@registry-triggers/store';
-import { type Response, Router } from 'express';
+import type { Response } from 'express';
 import { z } from 'zod';
 import { NamespaceTails, type TailFollower } from '../namespace-tails.js';
 
@@ -179,13 +180,17 @@ class RecordStream implements TailFollower {
   }
 }
 
-export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => void; clients: () => number } {
-  const router = Router();
+export function liveTailHandlers(deps: LiveTailDeps): {
+  handlers: RouteHandlers;
+  closeAll: () => void;
+  clients: () => number;
+} {
+  const handlers: RouteHandlers = {};
   const open = new Set<() => void>();
   const slots = new StreamSlots(deps);
   const tails = new NamespaceTails(deps.blockingConnection, HEARTBEAT_MS);
 
-  router.get('/v1/namespaces/:ns/records/stream', async (req, res) => {
+  handlers.streamRecords = async (req, res) => {
     const { ns } = parseOr400(z.object({ ns: namespaceNameSchema }), req.params, 'path');
     requireNamespace(res, ns);
     const resumeFrom =
@@ -254,12 +259,13 @@ export function liveTailRoutes(deps: LiveTailDeps): Router & { closeAll: () => v
     // make every stream of the namespace wait while the shared reader replays the log.
     unfollow = tails.follow(ns, newest, stream);
     await stream.catchUp(deps.records, ns, () => closed);
-  });
+  };
 
-  return Object.assign(router, {
+  return {
+    handlers,
     clients: () => slots.open(),
     closeAll: () => {
       for (const stop of [...open]) stop();
     },
-  });
+  };
 }

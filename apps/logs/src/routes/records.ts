@@ -3,11 +3,12 @@ import {
   notFound,
   parseOr400,
   parseQueryOr400,
+  type RouteHandlers,
   recordQuerySchema,
   requireNamespace,
 } from '@registry-triggers/http-kit';
 import type { RecordStore } from '@registry-triggers/store';
-import { type Request, type Response, Router } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 
 const pathSchema = z.object({
@@ -22,33 +23,33 @@ function pathOf(req: Request, res: Response) {
   return path;
 }
 
-export function recordRoutes(records: RecordStore): Router {
-  const router = Router();
+export function recordHandlers(records: RecordStore): RouteHandlers {
+  const handlers: RouteHandlers = {};
 
-  router.get('/v1/namespaces/:ns/repositories/:repo/triggers/:id/records', async (req, res) => {
+  handlers.listTriggerRecords = async (req, res) => {
     const { ns, repo, id } = pathOf(req, res);
     const query = parseQueryOr400(recordQuerySchema, req.query);
     res.json(await records.list({ ...query, namespace: ns, scope: { repository: repo!, triggerId: id } }));
-  });
+  };
 
-  router.get('/v1/namespaces/:ns/repositories/:repo/records', async (req, res) => {
+  handlers.listRepositoryRecords = async (req, res) => {
     const { ns, repo } = pathOf(req, res);
     const query = parseQueryOr400(recordQuerySchema, req.query);
     res.json(await records.list({ ...query, namespace: ns, scope: { repository: repo! } }));
-  });
+  };
 
-  router.get('/v1/namespaces/:ns/records', async (req, res) => {
+  handlers.listNamespaceRecords = async (req, res) => {
     const { ns } = pathOf(req, res);
     const query = parseQueryOr400(recordQuerySchema, req.query);
     res.json(await records.list({ ...query, namespace: ns, scope: { all: true } }));
-  });
+  };
 
-  router.get('/v1/namespaces/:ns/records/:recordId', async (req, res, next) => {
+  handlers.getRecord = async (req, res, next) => {
     if (req.params.recordId === 'stream') return next();
     const { ns } = pathOf(req, res);
     const record = await records.get(ns, String(req.params.recordId));
     if (!record) throw notFound(`record ${req.params.recordId}`);
     res.json(record);
-  });
-  return router;
+  };
+  return handlers;
 }

@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { notFound } from '@registry-triggers/http-kit';
-import express, { Router } from 'express';
+import { notFound, type RouteHandlers } from '@registry-triggers/http-kit';
+import express, { type RequestHandler } from 'express';
 
 const publicDir = fileURLToPath(new URL('../../public/', import.meta.url));
 /** The console's modules, flat: each is served at /js/<name>.js. */
@@ -37,7 +37,7 @@ const securityHeaders: Record<string, string> = {
   'Cache-Control': 'no-cache',
 };
 
-export function webPageRoutes(): Router {
+export function webPageHandlers(): RouteHandlers {
   // Fail at start-up, not on the first visit, if the console was not shipped with the app.
   for (const file of [
     join(publicDir, 'index.html'),
@@ -47,19 +47,15 @@ export function webPageRoutes(): Router {
   ]) {
     if (!existsSync(file)) throw new Error(`the console is missing ${file}`);
   }
-  const router = Router();
-  router.get(
-    ['/', '/index.html', '/app.css'],
-    express.static(publicDir, {
-      index: 'index.html',
-      redirect: false,
-      setHeaders: (res) => {
-        res.set(securityHeaders);
-      },
-    }),
-  );
+  const files = express.static(publicDir, {
+    index: 'index.html',
+    redirect: false,
+    setHeaders: (res) => {
+      res.set(securityHeaders);
+    },
+  });
   // One flat folder of modules (a name never holds a slash), and the SSE parser's module beside them.
-  router.get('/js/:module', (req, res, next) => {
+  const serveModule: RequestHandler = (req, res, next) => {
     const module = String(req.params.module);
     if (!/^[a-z][a-z-]*\.js$/.test(module)) {
       next(notFound(`module ${module.slice(0, 64)}`));
@@ -71,6 +67,11 @@ export function webPageRoutes(): Router {
       // A module that is not there: a 404 problem.
       if (error) next((error as { status?: number }).status === 404 ? notFound(`module ${module}`) : error);
     });
-  });
-  return router;
+  };
+  return {
+    getLogsPage: files,
+    getLogsPageIndex: files,
+    getLogsPageStyle: files,
+    getLogsPageModule: serveModule,
+  };
 }
