@@ -62,7 +62,7 @@ const SECTIONS = [
 type Section = (typeof SECTIONS)[number];
 const ROW_ORDER = [
   'ingest-single',
-  'ingest-single-minimal',
+  'ingest-single-bare',
   'ingest-batch',
   'ingest-harbor',
   'e2e-one',

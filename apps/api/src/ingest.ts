@@ -99,9 +99,9 @@ export function ingestPushEvents(
  * what they did not (see the top of this file).
  */
 function withinDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
+  // One promise and one timer per request (no race/finally chain): this runs on every push.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
       () =>
         reject(
           new HttpError(
@@ -114,10 +114,18 @@ function withinDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
         ),
       deadlineMs,
     );
+    // A failure after the deadline's answer has no one left to tell: reject is then a no-op.
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  // A failure after the deadline's answer has no one left to tell.
-  work.catch(() => {});
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 async function takeEvents(

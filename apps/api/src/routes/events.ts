@@ -10,6 +10,7 @@ import {
   type RouteHandlers,
   requestIdOf,
 } from '@registry-triggers/http-kit';
+import type { Response } from 'express';
 import { readEnvelope } from '../distribution-envelope.js';
 import { traceIngest } from '../tracing.js';
 import type { AcceptPushes } from './accept-pushes.js';
@@ -29,6 +30,19 @@ function checkEnvelopeSize(body: unknown, limit: number): void {
     limit,
     'MAX_EVENTS_PER_ENVELOPE',
   );
+}
+
+/**
+ * The 202 of an ingest route, written straight to the socket: the bytes and headers of
+ * `res.status(202).json(body)` without express's send path (type lookup, ETag, freshness),
+ * which the busiest request paid on every event.
+ */
+function answerAccepted(res: Response, body: object): void {
+  const json = JSON.stringify(body);
+  res.statusCode = 202;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(json));
+  res.end(json);
 }
 
 /** How many unusable events the envelope's warn line names. */
@@ -62,7 +76,7 @@ export function eventHandlers(
         }));
         return accept('push', res, events);
       });
-      res.status(202).json(result);
+      answerAccepted(res, result);
     }),
   ];
 
@@ -92,7 +106,7 @@ export function eventHandlers(
         const ignored = items.length - events.length;
         return { ...(await accept('distribution', res, events, ignored)), ignored };
       });
-      res.status(202).json(result);
+      answerAccepted(res, result);
     }),
   ];
   return handlers;
