@@ -15,6 +15,7 @@ import {
   redactHeaders,
   retryDelayMs,
   shouldRetry,
+  supersededRecordFields,
   type Trigger,
   triggerOptionsOf,
   unsentRecordFields as unsent,
@@ -33,6 +34,7 @@ import {
 } from '@registry-triggers/store';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { Dispatcher } from 'undici';
+import type { DeliveryGates, GateOutcome } from './gates/index.js';
 import { type AttemptReport, attemptDelivery } from './http-delivery.js';
 import { statusClass, type WorkerMetrics } from './metrics.js';
 import type { AttemptHealth, OriginGuard } from './origin-guard.js';
@@ -56,6 +58,8 @@ export interface DeliverDeps {
   /** The dispatcher of one delivery (a namespace's private CA); `dispatcher` without it. */
   dispatcherFor?: (namespace: string, url: string) => Promise<Dispatcher>;
   guard: OriginGuard;
+  /** The per-trigger delivery gates (coalesce, ordered, rateLimit; gates/); none: every delivery goes. */
+  gates?: DeliveryGates;
   policy: RetryPolicy;
   region: string;
   timeZone: string;
@@ -87,6 +91,8 @@ function baseRecord(trigger: Trigger, data: DeliveryJob, attempt: number, reques
     attempt,
     requestTime,
     ...(data.requestId ? { requestId: data.requestId } : {}),
+    // Delivery gates: what held this attempt back, if anything (records of no attempt override it).
+    ...(data.heldBy?.attempt === attempt ? { reason: data.heldBy.reason } : {}),
   };
 }
 
@@ -343,15 +349,41 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       throw new DelayedError();
     }
 
+    // ── Delivery gates (issue #18: coalesce, ordered, rateLimit; gates/index.ts) ──────────────
+    // Before the origin guard, which hands a gate's grant back when it postpones the delivery. A
+    // wait postpones without an attempt, like the guard; a superseded delivery ends with its
+    // record. The gate's release follows the attempt below.
+    const gate = deps.gates ? await deps.gates.admit(data, trigger) : undefined;
+    if (gate && !gate.admitted) {
+      if ('superseded' in gate) {
+        const at = now();
+        const record: NewAccessRecord = {
+          ...baseRecord(trigger, data, attempt, at),
+          ...supersededRecordFields(gate.superseded, data.body),
+        };
+        const recordId = await deps.records.append(record, at, attemptWriteId(job, attempt));
+        deps.metrics.attempts.inc({ outcome: 'superseded', status_class: 'unsent' });
+        return { recordId };
+      }
+      deps.metrics.postponed.inc({ reason: gate.reason });
+      if (data.heldBy?.attempt !== attempt)
+        await job.updateData({ ...job.data, heldBy: { reason: gate.reason, attempt } });
+      await job.moveToDelayed(gate.retryAt, token);
+      throw new DelayedError();
+    }
+    // ── end of the delivery gates' admission (their release: below and in the finally) ─────
+
     // A saturated or failing receiver: postpone without an attempt, freeing this slot for others.
     // Test deliveries too: anyone may ask for many, and the receiver may be a third party's. An
     // open circuit holds them like a retry (a test of an endpoint known down waits for its probe).
     const admission = deps.guard.admit(trigger.url, { retry: attempt > 1 || data.singleAttempt === true });
     if (!admission.admitted) {
+      if (gate?.admitted) await gate.release('retrying').catch(() => {}); // delivery gates
       deps.metrics.postponed.inc({ reason: admission.reason });
       await job.moveToDelayed(admission.retryAt, token);
       throw new DelayedError();
     }
+    let gateOutcome: GateOutcome = 'retrying'; // delivery gates
     let health: AttemptHealth = 'healthy';
     let durationMs: number | undefined;
     try {
@@ -362,6 +394,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
         attempt,
         requestTime,
       );
+      gateOutcome = retry ? 'retrying' : 'final'; // delivery gates: how the delivery goes on
       if (outcome.type === 'retryable') health = answered ? 'refusing' : 'unreachable';
       durationMs = record.durationMs;
       if (data.singleAttempt) return { id: recordId, ...record };
@@ -370,6 +403,8 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       throw new UnrecoverableError(outcome.reason);
     } finally {
       admission.release(health, durationMs);
+      // Delivery gates: free what the attempt held and wake who waits for it (never fails the job).
+      if (gate?.admitted) await gate.release(gateOutcome).catch(() => {});
     }
   };
 }

@@ -15,6 +15,7 @@ import {
   untriggeredReason,
 } from '@registry-triggers/core';
 import {
+  type DeliveryGateStore,
   type DeliveryJob,
   deliveryJobOptions,
   type NewAccessRecord,
@@ -31,6 +32,8 @@ export interface EvaluateDeps {
   triggers: TriggerStore;
   records: RecordStore;
   deliveries: PartitionedQueue<DeliveryJob>;
+  /** Delivery gates: an ordered or coalesce trigger's deliveries take their place before their jobs exist. */
+  gates?: DeliveryGateStore;
   region: string;
   timeZone: string;
   maxAttempts: number;
@@ -96,6 +99,26 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
         deps.timeZone,
       );
       const eventKey = `${event.namespace}/${event.eventId}`;
+      // Delivery gates (ordered, coalesce): each delivery's place by its push's acceptance, taken
+      // before its job exists so that the job never runs unplaced (a re-run registers nothing new).
+      await Promise.all(
+        matched.map((trigger) => {
+          const { ordered, coalesce } = triggerOptionsOf(trigger);
+          if (!deps.gates || !(ordered || coalesce)) return undefined;
+          return deps.gates.register(
+            {
+              namespace: event.namespace,
+              repository: event.repository,
+              triggerId: trigger.id,
+              tag: event.tag,
+              deliveryId: deliveryIdFor(eventKey, trigger.id),
+              eventId: event.eventId,
+              score: event.receivedAt,
+            },
+            { ordered, coalesce },
+          );
+        }),
+      );
       await deps.deliveries.forRepository(event.namespace, event.repository).addBulk(
         matched.map((trigger) => {
           const deliveryId = deliveryIdFor(eventKey, trigger.id);

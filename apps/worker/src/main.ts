@@ -12,6 +12,7 @@ import {
 import {
   CaBundleStore,
   createRedis,
+  DeliveryGateStore,
   type DeliveryJob,
   DeliveryStates,
   minReplicasFor,
@@ -33,6 +34,7 @@ import { withCancellation } from './cancellable.js';
 import { createDeliveryProcessor, createLostDeliveryRecorder } from './deliver.js';
 import { readWorkerEnv } from './env.js';
 import { createPushEventProcessor } from './evaluate-push.js';
+import { DeliveryGates } from './gates/index.js';
 import { createDeliveryDispatcher, type DispatcherOptions } from './http-delivery.js';
 import { logJobRuns } from './job-log.js';
 import { createWorkerMetrics } from './metrics.js';
@@ -97,10 +99,22 @@ const dispatcherOptions: DispatcherOptions = {
 const dispatcher = createDeliveryDispatcher(dispatcherOptions);
 const caDispatchers = new CaDispatchers(new CaBundleStore(redis), dispatcher, dispatcherOptions);
 
+const gateStore = new DeliveryGateStore(redis);
+// The per-trigger gates (coalesce, ordered, rateLimit) and the per-host limit; a lease outlasts
+// the longest attempt and its record, so only a dead worker's lease ever expires.
+const gates = new DeliveryGates({
+  store: gateStore,
+  queueFor: (namespace, repository) => deliveries.forRepository(namespace, repository),
+  leaseMs: env.DELIVERY_TIMEOUT_MS + 10_000,
+  hostPerSecond: env.DELIVERY_HOST_RATE_LIMIT,
+  onError: (error) => logger.warn({ err: error }, 'delivery gate: waking a waiting delivery failed'),
+});
+
 const processPushEvent = createPushEventProcessor({
   triggers,
   records,
   deliveries,
+  gates: gateStore,
   region: env.REGION,
   timeZone: env.PAYLOAD_TIMEZONE,
   maxAttempts: defaultRetryPolicy.maxAttempts,
@@ -117,6 +131,7 @@ const processDelivery = withCancellation(
     dispatcher,
     dispatcherFor: (namespace, url) => caDispatchers.forDelivery(namespace, url),
     guard,
+    gates,
     policy: defaultRetryPolicy,
     region: env.REGION,
     timeZone: env.PAYLOAD_TIMEZONE,

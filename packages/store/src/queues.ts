@@ -53,6 +53,8 @@ export const deliveryJobSchema = z.object({
   receivedAt: z.number().int().optional(),
   /** onlyOnDigestChange: the digest the tag had before this push (absent on its first push). */
   previousDigest: z.string().min(1).optional(),
+  /** A delivery gate (coalesce, ordered, rateLimit) held this attempt back: its record says so. */
+  heldBy: z.object({ reason: z.enum(['rate-limited', 'ordered']), attempt: z.number().int() }).optional(),
   ...jobContextSchema.shape,
 });
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
