@@ -52,10 +52,21 @@ if rank == 0 then return {'go', nowMs, registeredAt(ARGV[1])} end
 local head = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
 return {'wait', nowMs, head, rank, registeredAt(head)}`;
 
-// KEYS: coalesce, lease, meta. ARGV: delivery id, lease ms. Answers {'absent'},
+// KEYS: coalesce, lease, meta, done. ARGV: delivery id, lease ms. Answers {'absent'},
 // {'superseded', newest event id}, {'wait', lease pttl}, or {'go', older delivery ids...}.
+// A newer push whose delivery already ended supersedes too (done: it is no longer registered).
 const COALESCE_ADMIT_SCRIPT = `
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {'absent'} end
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return {'absent'} end
+local done = redis.call('GET', KEYS[4])
+if done then
+  local doneScore, doneEvent = string.match(done, '^(%S+) (.*)$')
+  if tonumber(doneScore) > tonumber(score) then
+    redis.call('ZREM', KEYS[1], ARGV[1])
+    if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+    return {'superseded', doneEvent}
+  end
+end
 local newest = redis.call('ZRANGE', KEYS[1], -1, -1)[1]
 if newest ~= ARGV[1] then
   redis.call('ZREM', KEYS[1], ARGV[1])
@@ -114,14 +125,25 @@ if max > 0 then
 end
 return {'go', nowMs}`;
 
-// KEYS: order, coalesce, lease, meta, rate, in-flight, waiters. ARGV: delivery id, final?.
-// Frees what the delivery holds (a final end: its places too) and answers whom to wake:
+// KEYS: order, coalesce, lease, meta, rate, in-flight, waiters, coalesce done. ARGV: delivery
+// id, final?, ttl. Frees what the delivery holds (a final end: its places too, and a coalesce
+// delivery that ended becomes its tag's done mark if newest) and answers whom to wake:
 // {order head, coalesce newest, in-flight waiter} ('' for none).
 const RELEASE_SCRIPT = `
 local member = ARGV[1]
 if redis.call('GET', KEYS[3]) == member then redis.call('DEL', KEYS[3]) end
 redis.call('ZREM', KEYS[6], member)
 if ARGV[2] == '1' then
+  local score = redis.call('ZSCORE', KEYS[2], member)
+  local meta = redis.call('HGET', KEYS[4], member)
+  local event = meta and string.match(meta, '^%d+ (.*)$')
+  if score and event then
+    local done = redis.call('GET', KEYS[8])
+    local doneScore = done and tonumber(string.match(done, '^(%S+) '))
+    if not doneScore or tonumber(score) >= doneScore then
+      redis.call('SET', KEYS[8], score .. ' ' .. event, 'PX', ARGV[3])
+    end
+  end
   redis.call('ZREM', KEYS[7], member)
   redis.call('ZREM', KEYS[1], member)
   redis.call('ZREM', KEYS[2], member)
@@ -175,6 +197,7 @@ const triggerKeys = (d: GateDelivery) => [
   keys.gateRate(d.namespace, d.repository, d.triggerId),
   keys.gateInFlight(d.namespace, d.repository, d.triggerId),
   keys.gateInFlightWaiters(d.namespace, d.repository, d.triggerId),
+  keys.gateCoalesceDone(d.namespace, d.repository, d.triggerId, d.tag),
 ];
 
 const intervalUs = (perSecond: number) => Math.max(1, Math.round(1_000_000 / perSecond));
@@ -246,11 +269,11 @@ export class DeliveryGateStore {
   }
 
   async admitCoalesce(d: GateDelivery, leaseMs: number): Promise<CoalesceAdmission> {
-    const [, coalesce, lease, meta] = triggerKeys(d);
+    const all = triggerKeys(d);
     const reply = (await runScript(
       this.redis,
       COALESCE_ADMIT_SCRIPT,
-      [coalesce as string, lease as string, meta as string],
+      [all[1], all[2], all[3], all[7]] as string[],
       [d.deliveryId, leaseMs],
     )) as Array<string | number>;
     const kind = String(reply[0]);
@@ -294,6 +317,7 @@ export class DeliveryGateStore {
     const [head, newest, waiter] = (await runScript(this.redis, RELEASE_SCRIPT, triggerKeys(d), [
       d.deliveryId,
       final ? '1' : '0',
+      GATE_TTL_MS,
     ])) as string[];
     return { orderHead: head ?? '', coalesceNewest: newest ?? '', inFlightWaiter: waiter ?? '' };
   }

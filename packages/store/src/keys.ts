@@ -70,6 +70,9 @@ export const keys = {
   /** String: the delivery id of the tag's attempt in flight (coalesce), expiring with its lease. */
   gateCoalesceLease: (namespace: string, repository: string, triggerId: string, tag: string) =>
     `${tenant(namespace)}:gate:coalesce-lease:${repository}:${triggerId}:${tag}`,
+  /** String "<score> <event id>": the newest push of the tag whose delivery has ended (coalesce). */
+  gateCoalesceDone: (namespace: string, repository: string, triggerId: string, tag: string) =>
+    `${tenant(namespace)}:gate:coalesce-done:${repository}:${triggerId}:${tag}`,
   /** Hash: delivery id → "<registered at, Redis ms> <event id>" of the registered deliveries. */
   gateMeta: (namespace: string, repository: string, triggerId: string) =>
     `${tenant(namespace)}:gate:meta:${repository}:${triggerId}`,
