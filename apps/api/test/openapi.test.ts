@@ -343,8 +343,17 @@ describe('the OpenAPI document (structure)', () => {
       expect(query.limit.schema).toEqual(
         expect.objectContaining({ type: 'integer', minimum: 1, maximum: 200, default: 50 }),
       );
-      expect(query.status.schema.enum).toEqual(['untriggered', 'succeeded', 'retrying', 'failed']);
+      expect(query.status.schema.enum).toEqual([
+        'untriggered',
+        'succeeded',
+        'retrying',
+        'failed',
+        'superseded',
+      ]);
       expect(query.reason.schema.enum).toContain('same-digest');
+      expect(query.reason.schema.enum).toEqual(
+        expect.arrayContaining(['superseded', 'rate-limited', 'ordered']),
+      );
       expect(validate('2026-11-27T03:28:00Z', query.since.schema, doc)).toEqual([]);
       expect(validate(1_732_665_000_000, query.until.schema, doc)).toEqual([]);
     }
@@ -402,10 +411,16 @@ describe('the OpenAPI document (structure)', () => {
     ];
     expect([...record.required].sort()).toEqual([...fields].sort());
     expect(Object.keys(record.properties).sort()).toEqual(
-      [...fields, 'note', 'reason', 'requestId', 'nextAttemptAt'].sort(),
+      [...fields, 'note', 'reason', 'supersededBy', 'requestId', 'nextAttemptAt'].sort(),
     );
     expect(record.properties.reason.enum).toEqual(expect.arrayContaining(['filter', 'artifact-tag']));
-    expect(record.properties.status.enum).toEqual(['untriggered', 'succeeded', 'retrying', 'failed']);
+    expect(record.properties.status.enum).toEqual([
+      'untriggered',
+      'succeeded',
+      'retrying',
+      'failed',
+      'superseded',
+    ]);
     expect(record.properties.requestTime.type).toBe('integer');
     expect(record.properties.attempt.type).toBe('integer');
     expect(record.properties.statusCode.type).toBe('string');

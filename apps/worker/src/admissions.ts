@@ -2,7 +2,7 @@
  * The gates an attempt passes before it is sent: each answers admitted (with a release once
  * the attempt is settled) or not now (with when to ask again). A delivery turned away goes
  * back to delayed without using an attempt, so a gate never costs a delivery its retries.
- * The origin guard is one; per-trigger gates (rate limit, ordering) plug in the same list.
+ * The origin guard is one; the per-trigger gates (gates/: coalesce, ordered, rateLimit) follow it.
  */
 import type { AfterAttempt, Trigger } from '@registry-triggers/core';
 import type { DeliveryJob } from '@registry-triggers/store';
@@ -22,10 +22,15 @@ export interface AttemptEnd {
   decision: AfterAttempt;
 }
 
+/** Frees what an admitted attempt held; awaited before the run ends, so the next in line can go. */
+type Release = (end: AttemptEnd | undefined) => void | Promise<void>;
+
 export type Admission =
-  | { admitted: true; release: (end: AttemptEnd | undefined) => void }
+  | { admitted: true; release: Release }
   /** `reason` is a metric label: a short fixed word per gate and cause. */
-  | { admitted: false; retryAt: number; reason: string };
+  | { admitted: false; retryAt: number; reason: string }
+  /** Coalesce: a newer push of the tag replaced this delivery, which ends unsent (`superseded`). */
+  | { admitted: false; superseded: string };
 
 export interface DeliveryGate {
   admit(request: AdmissionRequest): Admission | Promise<Admission>;
@@ -42,11 +47,11 @@ export async function admitThrough(
   request: AdmissionRequest,
 ): Promise<Admission> {
   if (gates.length === 0) return admittedAlone;
-  const releases: Array<(end: AttemptEnd | undefined) => void> = [];
+  const releases: Release[] = [];
   for (const gate of gates) {
     const admission = await gate.admit(request);
     if (!admission.admitted) {
-      for (const release of releases.reverse()) release(undefined);
+      for (const release of releases.reverse()) await release(undefined);
       return admission;
     }
     releases.push(admission.release);
@@ -54,8 +59,8 @@ export async function admitThrough(
   if (releases.length === 1) return { admitted: true, release: releases[0]! };
   return {
     admitted: true,
-    release: (end) => {
-      for (const release of [...releases].reverse()) release(end);
+    release: async (end) => {
+      for (const release of [...releases].reverse()) await release(end);
     },
   };
 }

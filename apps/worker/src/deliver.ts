@@ -16,6 +16,7 @@ import {
   finalRecordAfter,
   type RetryPolicy,
   recordStatusOf,
+  supersededRecord,
   type Trigger,
   type UnsavedRecord,
   unsentRecord,
@@ -32,6 +33,7 @@ import { type AttemptEnd, admitThrough, type DeliveryGate } from './admissions.j
 import { carryOut, endFor, type RunEnd } from './bullmq-outcome.js';
 import { type ClaimSettings, claimState } from './claims.js';
 import { bodyForJob } from './delivery-body.js';
+import { isGateWaitReason } from './gates/index.js';
 import type { WorkerMetrics } from './metrics.js';
 import { buildRequest, type SendSettings, type SentAttempt, sendAttempt } from './send.js';
 import { createSettler } from './settle.js';
@@ -219,7 +221,22 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     // freeing this slot for others.
     const admission = await admitThrough(deps.gates, { trigger, data, attempt });
     if (!admission.admitted) {
+      if ('superseded' in admission) {
+        const record = supersededRecord(trigger, data, {
+          attempt,
+          at: now(),
+          byEventId: admission.superseded,
+          requestBody: data.body,
+        });
+        return {
+          kind: 'complete',
+          value: { recordId: await settler.settleUnsent(record, attemptWriteId(job, attempt)) },
+        };
+      }
       deps.metrics.postponed.inc({ reason: admission.reason });
+      // A trigger's gate holding the attempt: its record, once sent, says what held it.
+      if (isGateWaitReason(admission.reason) && data.heldBy?.attempt !== attempt)
+        await job.updateData({ ...data, heldBy: { reason: admission.reason, attempt } });
       return { kind: 'wait', until: admission.retryAt };
     }
     // Only an attempt the receiver answered (or failed to) tells the gates how it went: our own
@@ -245,10 +262,11 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
           decision.action === 'fail' && decision.disableTrigger ? 'trigger disabled' : undefined,
         ],
         nextAttemptAt: decision.action === 'retry' ? now() + decision.delayMs : undefined,
+        reason: data.heldBy?.attempt === attempt ? data.heldBy.reason : undefined,
       });
       return await settleSent(job, data, attempt, record, decision);
     } finally {
-      admission.release(ended);
+      await admission.release(ended);
     }
   }
 

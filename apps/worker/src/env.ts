@@ -27,6 +27,12 @@ export const workerEnvSchema = redisEnvSchema
      * WORKER_CONCURRENCY). Each origin starts lower and earns its slots by answering.
      */
     DELIVERY_MAX_IN_FLIGHT_PER_ORIGIN: z.coerce.number().int().min(1).optional(),
+    /**
+     * Deliveries a second to one receiver host (host:port as the trigger URL names it), across
+     * every trigger, namespace and worker process; unset: no limit. A delivery beyond it waits
+     * without using an attempt (its record: reason rate-limited).
+     */
+    DELIVERY_HOST_RATE_LIMIT: z.coerce.number().min(0.1).max(100_000).optional(),
     /** How long a job stays locked by a worker that stopped answering before another takes it over. */
     WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
     /** Disable a trigger whose deliveries have failed without a success for this long; 0 never does. */

@@ -15,6 +15,7 @@ import {
   untriggeredRecord,
 } from '@registry-triggers/core';
 import {
+  type DeliveryGateStore,
   type DeliveryJob,
   deliveryJobOptions,
   type PartitionedQueue,
@@ -31,6 +32,8 @@ export interface EvaluateDeps {
   triggers: TriggerStore;
   records: RecordStore;
   deliveries: PartitionedQueue<DeliveryJob>;
+  /** Delivery gates: an ordered or coalesce trigger's deliveries take their place before their jobs exist. */
+  gates?: DeliveryGateStore;
   region: string;
   timeZone: string;
   /** The delivery retry policy: its attempt limit goes into the delivery jobs' options. */
@@ -67,6 +70,26 @@ export function createPushEventProcessor(deps: EvaluateDeps) {
       // Built once for every delivery of the event, and kept on each job: every retry sends these bytes.
       const body = deliveryBody(event, repository, deps);
       const eventKey = `${event.namespace}/${event.eventId}`;
+      // Delivery gates (ordered, coalesce): each delivery's place by its push's acceptance, taken
+      // before its job exists so that the job never runs unplaced (a re-run registers nothing new).
+      await Promise.all(
+        matched.map((trigger) => {
+          const { ordered, coalesce } = triggerOptionsOf(trigger);
+          if (!deps.gates || !(ordered || coalesce)) return undefined;
+          return deps.gates.register(
+            {
+              namespace: event.namespace,
+              repository: event.repository,
+              triggerId: trigger.id,
+              tag: event.tag,
+              deliveryId: deliveryIdFor(eventKey, trigger.id),
+              eventId: event.eventId,
+              score: event.receivedAt,
+            },
+            { ordered, coalesce },
+          );
+        }),
+      );
       const jobs = matched.map((trigger) => {
         const deliveryId = deliveryIdFor(eventKey, trigger.id);
         const data: DeliveryJob = {

@@ -9,6 +9,7 @@ import { defaultRetryPolicy, type RetryPolicy } from '@registry-triggers/core';
 import type { Logger } from '@registry-triggers/http-kit';
 import {
   CaBundleStore,
+  DeliveryGateStore,
   type DeliveryJob,
   DeliveryStates,
   minReplicasFor,
@@ -29,6 +30,7 @@ import { claimBeforeRetryRecord, withCancellation } from './cancellable.js';
 import { createDeliveryProcessor, type DeliveryResult } from './deliver.js';
 import type { WorkerEnv } from './env.js';
 import { createPushEventProcessor } from './evaluate-push.js';
+import { DeliveryGates, triggerGatesStep } from './gates/index.js';
 import { createDeliveryDispatcher, type DispatcherOptions } from './http-delivery.js';
 import { logJobRuns } from './job-log.js';
 import { createLostDeliveryRecorder } from './lost-deliveries.js';
@@ -50,7 +52,7 @@ export interface WorkerRuntimeDeps {
   /** For tests: a guard with small limits, a clock, a retry policy with short waits. */
   guard?: OriginGuard | undefined;
   policy?: RetryPolicy | undefined;
-  /** Gates asked after the origin guard, in order (admissions.ts). */
+  /** Gates asked after the origin guard and the trigger's own, in order (admissions.ts). */
   gates?: readonly DeliveryGate[] | undefined;
   writeRetryDelaysMs?: readonly number[] | undefined;
   /**
@@ -116,11 +118,22 @@ export function createWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
   const dispatcher = createDeliveryDispatcher(dispatcherOptions);
   const caDispatchers = new CaDispatchers(new CaBundleStore(redis), dispatcher, dispatcherOptions);
   const now = deps.now ?? Date.now;
+  // The per-trigger gates (coalesce, ordered, rateLimit) and the per-host limit; a lease outlasts
+  // the longest attempt and its record, so only a dead worker's lease ever expires.
+  const gateStore = new DeliveryGateStore(redis);
+  const triggerGates = new DeliveryGates({
+    store: gateStore,
+    queueFor: (namespace, repository) => deliveries.forRepository(namespace, repository),
+    leaseMs: env.DELIVERY_TIMEOUT_MS + 10_000,
+    hostPerSecond: env.DELIVERY_HOST_RATE_LIMIT,
+    onError: (error) => logger?.warn({ err: error }, 'delivery gate: waking a waiting delivery failed'),
+  });
 
   const evaluate = createPushEventProcessor({
     triggers,
     records,
     deliveries,
+    gates: gateStore,
     region: env.REGION,
     timeZone: env.PAYLOAD_TIMEZONE,
     policy,
@@ -139,7 +152,7 @@ export function createWorkerRuntime(deps: WorkerRuntimeDeps): WorkerRuntime {
       records,
       dispatcher,
       dispatcherFor: (namespace, url) => caDispatchers.forDelivery(namespace, url),
-      gates: [originGuardGate(guard), ...(deps.gates ?? [])],
+      gates: [originGuardGate(guard), triggerGatesStep(triggerGates), ...(deps.gates ?? [])],
       policy,
       region: env.REGION,
       timeZone: env.PAYLOAD_TIMEZONE,

@@ -108,7 +108,7 @@ export function createSettler(deps: SettleDeps) {
   async function settleUnsent(record: UnsavedRecord, writeId?: string): Promise<string> {
     const at = record.requestTime;
     const id = await withWriteRetries(delays, () => deps.records.append(record, at, writeId));
-    deps.metrics.attempts.inc({ outcome: 'failed', status_class: 'unsent' });
+    deps.metrics.attempts.inc({ outcome: record.status, status_class: 'unsent' });
     return id;
   }
 

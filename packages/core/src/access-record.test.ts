@@ -138,8 +138,14 @@ describe('accessRecordSchema', () => {
     expect(accessRecordSchema.safeParse(withoutDigest).success).toBe(false);
   });
 
-  it('lists the four statuses of the contract', () => {
-    expect(recordStatusSchema.options).toEqual(['untriggered', 'succeeded', 'retrying', 'failed']);
+  it('lists the five statuses of the contract', () => {
+    expect(recordStatusSchema.options).toEqual([
+      'untriggered',
+      'succeeded',
+      'retrying',
+      'failed',
+      'superseded',
+    ]);
   });
 });
 

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { describeTriggerFilter, type Trigger, type TriggerType, triggerTypeSchema } from './trigger.js';
 import { looksLikeSecretName, REDACTED, redactUrl } from './url-rules.js';
 
-export const recordStatusSchema = z.enum(['untriggered', 'succeeded', 'retrying', 'failed']);
+/** `superseded`: a coalesce delivery not sent (again) because a newer push of its tag came (supersededBy). */
+export const recordStatusSchema = z.enum(['untriggered', 'succeeded', 'retrying', 'failed', 'superseded']);
 export type RecordStatus = z.infer<typeof recordStatusSchema>;
 
 /**
@@ -15,7 +16,11 @@ export type RecordStatus = z.infer<typeof recordStatusSchema>;
  * filter did not match the tag), `artifact-tag` (a signature/attestation/SBOM tag, with
  * skipArtifactTags), `same-digest` (the tag did not move, with onlyOnDigestChange),
  * `disabled` (the trigger was disabled when its delivery came up), `trigger-deleted`
- * (deleted between two attempts), `worker-lost` (its worker kept dying during it).
+ * (deleted between two attempts), `worker-lost` (its worker kept dying during it),
+ * `superseded` (coalesce: a newer push of the tag replaced it). On the record of an attempt,
+ * what held the attempt back before it went (it waited, using no attempt): `rate-limited`
+ * (the trigger's rateLimit or the per-host limit), `ordered` (an earlier delivery of an
+ * ordered trigger, or of the same tag under coalesce, had to end first).
  */
 const RECORD_REASONS = [
   'filter',
@@ -24,6 +29,9 @@ const RECORD_REASONS = [
   'disabled',
   'trigger-deleted',
   'worker-lost',
+  'superseded',
+  'rate-limited',
+  'ordered',
 ] as const;
 export const recordReasonSchema = z.enum(RECORD_REASONS, {
   error: `reason must be one of ${RECORD_REASONS.join(', ')}`,
@@ -65,8 +73,10 @@ export interface AccessRecord {
   /** At most MAX_RESPONSE_BODY_BYTES of UTF-8. */
   responseBody: string;
   note?: string;
-  /** Why nothing was sent; absent on records of attempts (and on records written before reasons). */
+  /** Why nothing was sent, or what held an attempt back; absent otherwise (and on records written before reasons). */
   reason?: RecordReason;
+  /** `superseded` records: the event whose delivery replaced this one. */
+  supersededBy?: string;
   /** The api request that took the push (its X-Request-Id), when known. */
   requestId?: string;
   /** `retrying` records: the earliest time (epoch ms) of the next attempt. */
@@ -99,6 +109,7 @@ export const accessRecordSchema = z.object({
   responseBody: z.string(),
   note: z.string().exactOptional(),
   reason: recordReasonSchema.exactOptional(),
+  supersededBy: z.string().min(1).exactOptional(),
   requestId: z.string().exactOptional(),
   nextAttemptAt: z.number().int().nonnegative().exactOptional(),
 });
@@ -109,6 +120,22 @@ const UNSENT_REASONS: Readonly<Record<string, RecordReason>> = {
   TRIGGER_DELETED: 'trigger-deleted',
   WORKER_LOST: 'worker-lost',
 };
+
+/** The rest of the `superseded` record of a coalesce delivery that a newer push of its tag replaced. */
+function supersededRecordFields(byEventId: string, requestBody = '') {
+  return {
+    status: 'superseded' as const,
+    statusCode: 'SUPERSEDED',
+    reason: 'superseded' as const,
+    supersededBy: byEventId,
+    durationMs: 0,
+    requestHeaders: {},
+    requestBody,
+    responseHeaders: {},
+    responseBody: '',
+    note: `not sent: superseded by event ${byEventId}, a newer push of the tag (coalesce)`,
+  };
+}
 
 /** The rest of a `failed` record of a delivery that ended with no request sent (or none answered). */
 export function unsentRecordFields(statusCode: string, note: string, requestBody = '') {
@@ -241,6 +268,8 @@ export interface AttemptFacts {
   /** What the log says besides the status (the error, the reason, "trigger disabled"); repeats dropped. */
   notes: ReadonlyArray<string | undefined>;
   nextAttemptAt?: number | undefined;
+  /** What held this attempt back before it was sent (a delivery gate: `rate-limited`, `ordered`). */
+  reason?: RecordReason | undefined;
 }
 
 /** The record of one attempt of a delivery. */
@@ -266,6 +295,24 @@ export function attemptRecord(
     responseBody: facts.responseBody,
     ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
     ...(facts.nextAttemptAt === undefined ? {} : { nextAttemptAt: facts.nextAttemptAt }),
+    ...(facts.reason === undefined ? {} : { reason: facts.reason }),
+  };
+}
+
+/** The `superseded` record of a coalesce delivery that a newer push of its tag replaced, unsent. */
+export function supersededRecord(
+  trigger: Trigger,
+  delivery: RecordedDelivery,
+  superseded: { attempt: number; at: number; byEventId: string; requestBody?: string | undefined },
+): UnsavedRecord {
+  return {
+    ...recordTriggerFields(trigger),
+    ...pushFields(delivery),
+    deliveryId: delivery.deliveryId,
+    attempt: superseded.attempt,
+    requestTime: superseded.at,
+    ...requestIdOf(delivery),
+    ...supersededRecordFields(superseded.byEventId, superseded.requestBody),
   };
 }
 

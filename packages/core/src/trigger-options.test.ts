@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { triggerOptionsOf, untriggeredReason } from './trigger-options.js';
+import { rateLimitSchema, triggerOptionsOf, untriggeredReason } from './trigger-options.js';
 
 const SIGNATURE = `sha256-${'ab'.repeat(32)}.sig`;
 const all = { type: 'ALL' } as const;
@@ -10,10 +10,39 @@ describe('triggerOptionsOf', () => {
       skipArtifactTags: true,
       onlyOnDigestChange: false,
       format: 'acr',
+      coalesce: false,
+      ordered: false,
+      rateLimit: undefined,
     });
     expect(
-      triggerOptionsOf({ skipArtifactTags: false, onlyOnDigestChange: true, format: 'cloudevents' }),
-    ).toEqual({ skipArtifactTags: false, onlyOnDigestChange: true, format: 'cloudevents' });
+      triggerOptionsOf({
+        skipArtifactTags: false,
+        onlyOnDigestChange: true,
+        format: 'cloudevents',
+        coalesce: true,
+        ordered: true,
+        rateLimit: { perSecond: 5, maxInFlight: 2 },
+      }),
+    ).toEqual({
+      skipArtifactTags: false,
+      onlyOnDigestChange: true,
+      format: 'cloudevents',
+      coalesce: true,
+      ordered: true,
+      rateLimit: { perSecond: 5, maxInFlight: 2 },
+    });
+  });
+
+  it('rateLimit: perSecond 0.1 to 1000, maxInFlight 1 to 256, nothing else', () => {
+    const valid = (value: unknown) => rateLimitSchema.safeParse(value).success;
+    expect(valid({ perSecond: 0.1 })).toBe(true);
+    expect(valid({ perSecond: 1000, maxInFlight: 256 })).toBe(true);
+    expect(valid({ perSecond: 0.09 })).toBe(false);
+    expect(valid({ perSecond: 1001 })).toBe(false);
+    expect(valid({ perSecond: 5, maxInFlight: 257 })).toBe(false);
+    expect(valid({ perSecond: 5, maxInFlight: 1.5 })).toBe(false);
+    expect(valid({ perSecond: 5, burst: 2 })).toBe(false);
+    expect(valid({})).toBe(false);
   });
 });
 

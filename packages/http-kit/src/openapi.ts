@@ -153,10 +153,11 @@ function generatedSchemas(): Record<string, JsonSchema> {
     deliveryId:
       'The webhook-id header of the delivery (the same on every retry); null when nothing was sent.',
     repository: 'The repository inside the namespace (may hold "/").',
-    status: 'untriggered: the filter did not match; retrying: this attempt failed and another follows.',
+    status:
+      'untriggered: the filter did not match; retrying: this attempt failed and another follows; superseded: not sent (again), a newer push of the tag replaced it (coalesce).',
     statusCode:
       'The HTTP status as a string, "untriggered", or an error code such as ETIMEDOUT or ECONNREFUSED; ' +
-      'for a delivery ended without sending: TRIGGER_DISABLED, TRIGGER_DELETED (deleted between two attempts), CANCELLED (its retries were cancelled) or WORKER_LOST.',
+      'for a delivery ended without sending: TRIGGER_DISABLED, TRIGGER_DELETED (deleted between two attempts), CANCELLED (its retries were cancelled), WORKER_LOST or SUPERSEDED (coalesce).',
     attempt: '1-based attempt number; 0 when nothing was sent.',
     requestTime: 'When the attempt started (or the trigger was evaluated), epoch ms.',
     durationMs: 'How long the attempt took.',
@@ -166,7 +167,8 @@ function generatedSchemas(): Record<string, JsonSchema> {
     responseBody: `At most ${MAX_RESPONSE_BODY_BYTES} bytes (UTF-8) of the receiver's answer.`,
     note: 'Why nothing was sent, or what else happened, when there is something to say.',
     reason:
-      'Why the trigger did not fire (untriggered: filter, artifact-tag, same-digest) or why its delivery ended without a request (failed: disabled, trigger-deleted, worker-lost); absent on records of attempts.',
+      'Why the trigger did not fire (untriggered: filter, artifact-tag, same-digest), why its delivery ended without a request (failed: disabled, trigger-deleted, worker-lost; superseded: superseded), or what held an attempt back before it went (rate-limited, ordered); absent otherwise.',
+    supersededBy: 'superseded records only: the event id of the newer push that replaced this delivery.',
     nextAttemptAt:
       'retrying records only: the earliest time (epoch ms) of the next attempt (a saturated receiver may postpone it a little).',
     requestId:

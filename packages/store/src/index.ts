@@ -1,6 +1,7 @@
 export * from './backlog.js';
 export * from './ca-bundles.js';
 export * from './connection.js';
+export * from './delivery-gates.js';
 export * from './delivery-states.js';
 export * from './durability.js';
 export * from './keys.js';

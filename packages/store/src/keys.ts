@@ -58,6 +58,35 @@ export const keys = {
    * repository, the last digest of each of its tags (tag-digests.ts: capped and expiring).
    */
   tagDigests: (namespace: string, repository: string) => `${tenant(namespace)}:tag-digests:${repository}`,
+  /**
+   * Delivery gates of one trigger (delivery-gates.ts), all under the namespace's tag so every
+   * gate script is one slot. Sorted set: delivery id → its push's acceptance time (ordered).
+   */
+  gateOrder: (namespace: string, repository: string, triggerId: string) =>
+    `${tenant(namespace)}:gate:order:${repository}:${triggerId}`,
+  /** Sorted set: delivery id → acceptance time, of one tag's pending deliveries (coalesce). */
+  gateCoalesce: (namespace: string, repository: string, triggerId: string, tag: string) =>
+    `${tenant(namespace)}:gate:coalesce:${repository}:${triggerId}:${tag}`,
+  /** String: the delivery id of the tag's attempt in flight (coalesce), expiring with its lease. */
+  gateCoalesceLease: (namespace: string, repository: string, triggerId: string, tag: string) =>
+    `${tenant(namespace)}:gate:coalesce-lease:${repository}:${triggerId}:${tag}`,
+  /** String "<score> <event id>": the newest push of the tag whose delivery has ended (coalesce). */
+  gateCoalesceDone: (namespace: string, repository: string, triggerId: string, tag: string) =>
+    `${tenant(namespace)}:gate:coalesce-done:${repository}:${triggerId}:${tag}`,
+  /** Hash: delivery id → "<registered at, Redis ms> <event id>" of the registered deliveries. */
+  gateMeta: (namespace: string, repository: string, triggerId: string) =>
+    `${tenant(namespace)}:gate:meta:${repository}:${triggerId}`,
+  /** Hash { tat, r:<delivery id> → reserved slot } of a trigger's rateLimit (GCRA, µs). */
+  gateRate: (namespace: string, repository: string, triggerId: string) =>
+    `${tenant(namespace)}:gate:rate:${repository}:${triggerId}`,
+  /** Sorted set: delivery id → lease expiry (Redis ms) of the trigger's attempts in flight. */
+  gateInFlight: (namespace: string, repository: string, triggerId: string) =>
+    `${tenant(namespace)}:gate:in-flight:${repository}:${triggerId}`,
+  /** Sorted set: delivery id → since when it waits for an in-flight slot of the trigger. */
+  gateInFlightWaiters: (namespace: string, repository: string, triggerId: string) =>
+    `${tenant(namespace)}:gate:in-flight-waiters:${repository}:${triggerId}`,
+  /** Hash like gateRate for DELIVERY_HOST_RATE_LIMIT: one slot per receiver host, shared by all namespaces. */
+  hostRate: (host: string) => `${ROOT}:{rate:host:${host}}`,
   /** Hash { pem, sha256 } of a namespace's private CA bundle (ca-bundles.ts). */
   caBundle: (namespace: string) => `${tenant(namespace)}:ca-bundle`,
   /**

@@ -66,6 +66,8 @@ export const deliveryJobSchema = z.object({
   unsettled: z
     .object({ attempt: z.number().int().min(1), record: z.string(), disableTrigger: z.string().optional() })
     .optional(),
+  /** A delivery gate (coalesce, ordered, rateLimit) held this attempt back: its record says so. */
+  heldBy: z.object({ reason: z.enum(['rate-limited', 'ordered']), attempt: z.number().int() }).optional(),
   ...jobContextSchema.shape,
 });
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;

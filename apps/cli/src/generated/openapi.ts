@@ -839,6 +839,15 @@ export interface components {
              * @enum {string}
              */
             format?: "acr" | "cloudevents" | "cloudevents-structured";
+            /** @description Default false: true delivers only the latest push of a tag. A delivery of the tag still waiting or retrying when a newer push of it arrives is not sent (again): its record ends `superseded`, naming the event that replaced it. A delivery already in flight finishes; the newer one follows it. */
+            coalesce?: boolean;
+            /** @description Default false: true sends the trigger's deliveries in the order their pushes were accepted, one at a time: the next waits until the one before succeeded or finally failed (its retries included). */
+            ordered?: boolean;
+            /** @description Default none: at most perSecond deliveries a second (0.1 to 1000) and, with maxInFlight (1 to 256), at most that many in flight at once, across every worker process. A delivery beyond the limit waits; waiting uses no attempt and is not a failure (its attempt's record says `reason: "rate-limited"`). */
+            rateLimit?: {
+                perSecond: number;
+                maxInFlight?: number;
+            };
         };
         /** @description The body of a trigger, as for POST; a trigger as read (secret "***" included) may be sent back edited. */
         TriggerReplacement: {
@@ -869,6 +878,15 @@ export interface components {
              * @enum {string}
              */
             format?: "acr" | "cloudevents" | "cloudevents-structured";
+            /** @description Default false: true delivers only the latest push of a tag. A delivery of the tag still waiting or retrying when a newer push of it arrives is not sent (again): its record ends `superseded`, naming the event that replaced it. A delivery already in flight finishes; the newer one follows it. */
+            coalesce?: boolean;
+            /** @description Default false: true sends the trigger's deliveries in the order their pushes were accepted, one at a time: the next waits until the one before succeeded or finally failed (its retries included). */
+            ordered?: boolean;
+            /** @description Default none: at most perSecond deliveries a second (0.1 to 1000) and, with maxInFlight (1 to 256), at most that many in flight at once, across every worker process. A delivery beyond the limit waits; waiting uses no attempt and is not a failure (its attempt's record says `reason: "rate-limited"`). */
+            rateLimit?: {
+                perSecond: number;
+                maxInFlight?: number;
+            };
             /** @description Read-only: may be sent back as read; it must be the id in the URL. */
             id?: string;
             /** @description Read-only: may be sent back as read; it must be the namespace in the URL. */
@@ -911,6 +929,15 @@ export interface components {
              * @enum {string}
              */
             format?: "acr" | "cloudevents" | "cloudevents-structured";
+            /** @description Default false: true delivers only the latest push of a tag. A delivery of the tag still waiting or retrying when a newer push of it arrives is not sent (again): its record ends `superseded`, naming the event that replaced it. A delivery already in flight finishes; the newer one follows it. */
+            coalesce?: boolean;
+            /** @description Default false: true sends the trigger's deliveries in the order their pushes were accepted, one at a time: the next waits until the one before succeeded or finally failed (its retries included). */
+            ordered?: boolean;
+            /** @description Default none: at most perSecond deliveries a second (0.1 to 1000) and, with maxInFlight (1 to 256), at most that many in flight at once, across every worker process. A delivery beyond the limit waits; waiting uses no attempt and is not a failure (its attempt's record says `reason: "rate-limited"`). */
+            rateLimit?: {
+                perSecond: number;
+                maxInFlight?: number;
+            };
             createdAt: number;
             updatedAt: number;
             disabledReason?: string;
@@ -937,11 +964,11 @@ export interface components {
             tag: string;
             digest: string;
             /**
-             * @description untriggered: the filter did not match; retrying: this attempt failed and another follows.
+             * @description untriggered: the filter did not match; retrying: this attempt failed and another follows; superseded: not sent (again), a newer push of the tag replaced it (coalesce).
              * @enum {string}
              */
-            status: "untriggered" | "succeeded" | "retrying" | "failed";
-            /** @description The HTTP status as a string, "untriggered", or an error code such as ETIMEDOUT or ECONNREFUSED; for a delivery ended without sending: TRIGGER_DISABLED, TRIGGER_DELETED (deleted between two attempts), CANCELLED (its retries were cancelled) or WORKER_LOST. */
+            status: "untriggered" | "succeeded" | "retrying" | "failed" | "superseded";
+            /** @description The HTTP status as a string, "untriggered", or an error code such as ETIMEDOUT or ECONNREFUSED; for a delivery ended without sending: TRIGGER_DISABLED, TRIGGER_DELETED (deleted between two attempts), CANCELLED (its retries were cancelled), WORKER_LOST or SUPERSEDED (coalesce). */
             statusCode: string;
             /** @description 1-based attempt number; 0 when nothing was sent. */
             attempt: number;
@@ -964,10 +991,12 @@ export interface components {
             /** @description Why nothing was sent, or what else happened, when there is something to say. */
             note?: string;
             /**
-             * @description Why the trigger did not fire (untriggered: filter, artifact-tag, same-digest) or why its delivery ended without a request (failed: disabled, trigger-deleted, worker-lost); absent on records of attempts.
+             * @description Why the trigger did not fire (untriggered: filter, artifact-tag, same-digest), why its delivery ended without a request (failed: disabled, trigger-deleted, worker-lost; superseded: superseded), or what held an attempt back before it went (rate-limited, ordered); absent otherwise.
              * @enum {string}
              */
-            reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost";
+            reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost" | "superseded" | "rate-limited" | "ordered";
+            /** @description superseded records only: the event id of the newer push that replaced this delivery. */
+            supersededBy?: string;
             /** @description The X-Request-Id of the api request that took the push, also in the api and worker log lines; absent for records of pushes taken before it was kept. */
             requestId?: string;
             /** @description retrying records only: the earliest time (epoch ms) of the next attempt (a saturated receiver may postpone it a little). */
@@ -1153,6 +1182,12 @@ export interface components {
             skipArtifactTags?: boolean | null;
             onlyOnDigestChange?: boolean | null;
             format?: ("acr" | "cloudevents" | "cloudevents-structured") | null;
+            coalesce?: boolean | null;
+            ordered?: boolean | null;
+            rateLimit?: {
+                perSecond: number;
+                maxInFlight?: number;
+            } | null;
             id?: string | null;
             namespace?: string | null;
             repository?: string | null;
@@ -2820,9 +2855,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only records of this status. */
-                status?: "untriggered" | "succeeded" | "retrying" | "failed";
+                status?: "untriggered" | "succeeded" | "retrying" | "failed" | "superseded";
                 /** @description Only records with this reason (why a trigger did not fire, or a delivery ended unsent). */
-                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost";
+                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost" | "superseded" | "rate-limited" | "ordered";
                 /** @description Only records of this image tag. */
                 tag?: string;
                 /** @description Only records written at or after this time: epoch ms or ISO-8601 with an offset. */
@@ -2878,9 +2913,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only records of this status. */
-                status?: "untriggered" | "succeeded" | "retrying" | "failed";
+                status?: "untriggered" | "succeeded" | "retrying" | "failed" | "superseded";
                 /** @description Only records with this reason (why a trigger did not fire, or a delivery ended unsent). */
-                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost";
+                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost" | "superseded" | "rate-limited" | "ordered";
                 /** @description Only records of this image tag. */
                 tag?: string;
                 /** @description Only records written at or after this time: epoch ms or ISO-8601 with an offset. */
@@ -2934,9 +2969,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only records of this status. */
-                status?: "untriggered" | "succeeded" | "retrying" | "failed";
+                status?: "untriggered" | "succeeded" | "retrying" | "failed" | "superseded";
                 /** @description Only records with this reason (why a trigger did not fire, or a delivery ended unsent). */
-                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost";
+                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost" | "superseded" | "rate-limited" | "ordered";
                 /** @description Only records of this image tag. */
                 tag?: string;
                 /** @description Only records written at or after this time: epoch ms or ISO-8601 with an offset. */

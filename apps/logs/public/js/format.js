@@ -8,6 +8,7 @@ export const STATUS = {
   retrying: { label: 'Retrying', glyph: '↻' },
   failed: { label: 'Failed', glyph: '✕' },
   untriggered: { label: 'Untriggered', glyph: '–' },
+  superseded: { label: 'Superseded', glyph: '⤳' },
 };
 
 /** @param {number} n @param {number} [width] */

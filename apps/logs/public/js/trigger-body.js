@@ -21,6 +21,10 @@ export function triggerBody(trigger) {
   if (trigger.type === 'TAG_REG_EXP') body.expression = trigger.expression ?? '';
   if (trigger.secret) body.secret = trigger.secret;
   if (Object.keys(trigger.headers ?? {}).length > 0) body.headers = trigger.headers;
+  // Delivery options: only when on, so turning one off in an edit resets it to its default (null).
+  if (trigger.coalesce) body.coalesce = true;
+  if (trigger.ordered) body.ordered = true;
+  if (trigger.rateLimit) body.rateLimit = trigger.rateLimit;
   return body;
 }
 

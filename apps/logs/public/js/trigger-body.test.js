@@ -27,6 +27,22 @@ describe('triggerBody', () => {
     });
     expect(triggerBody(read)).not.toHaveProperty('expression');
   });
+
+  it('carries coalesce, ordered and rateLimit only when set, so turning one off patches it to null', () => {
+    const gated = { ...read, coalesce: true, ordered: true, rateLimit: { perSecond: 5, maxInFlight: 2 } };
+    expect(triggerBody(gated)).toMatchObject({
+      coalesce: true,
+      ordered: true,
+      rateLimit: { perSecond: 5, maxInFlight: 2 },
+    });
+    expect(triggerBody(read)).not.toHaveProperty('coalesce');
+    expect(
+      mergePatch(triggerBody(gated), triggerBody({ ...gated, ordered: false, rateLimit: undefined })),
+    ).toEqual({
+      ordered: null,
+      rateLimit: null,
+    });
+  });
 });
 
 describe('mergePatch', () => {

@@ -2,7 +2,7 @@
 /** The shapes the API answers with, as the console reads them (docs/contract.md). */
 
 /**
- * @typedef {'succeeded' | 'retrying' | 'failed' | 'untriggered'} RecordStatus
+ * @typedef {'succeeded' | 'retrying' | 'failed' | 'untriggered' | 'superseded'} RecordStatus
  *
  * @typedef {object} AccessRecord
  * @property {string} id
@@ -27,7 +27,8 @@
  * @property {Record<string, string>} responseHeaders
  * @property {string} responseBody
  * @property {string} [note]
- * @property {'filter' | 'artifact-tag' | 'same-digest' | 'disabled' | 'trigger-deleted' | 'worker-lost'} [reason] why nothing was sent
+ * @property {'filter' | 'artifact-tag' | 'same-digest' | 'disabled' | 'trigger-deleted' | 'worker-lost' | 'superseded' | 'rate-limited' | 'ordered'} [reason] why nothing was sent, or what held the attempt back
+ * @property {string} [supersededBy] superseded records: the event of the newer push that replaced it
  * @property {number | null} [nextAttemptAt] when a retrying delivery tries again (epoch ms), if the api says
  *
  * @typedef {object} Trigger
@@ -40,6 +41,9 @@
  * @property {boolean} enabled
  * @property {string} [secret]
  * @property {Record<string, string>} [headers]
+ * @property {boolean} [coalesce] latest push of a tag wins
+ * @property {boolean} [ordered] deliveries one at a time, in push order
+ * @property {{ perSecond: number, maxInFlight?: number }} [rateLimit]
  * @property {string} [disabledReason]
  *
  * @typedef {object} Token

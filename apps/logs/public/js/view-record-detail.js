@@ -157,6 +157,7 @@ export function recordDialog(api, onChange) {
         { className: 'facts' },
         fact('Status', `${STATUS[record.status]?.label ?? record.status}, code `, mono(record.statusCode)),
         record.reason ? fact('Reason', mono(record.reason)) : null,
+        record.supersededBy ? fact('Superseded by', 'event ', mono(record.supersededBy)) : null,
         fact(
           'Time',
           timeElement(record.requestTime),

@@ -85,6 +85,24 @@ export function triggerForm(options) {
     defaultChecked: trigger?.enabled ?? true,
     checked: trigger?.enabled ?? true,
   });
+  /** @param {'coalesce' | 'ordered'} option */
+  const checkbox = (option) =>
+    h('input', { id: id(option), name: option, type: 'checkbox', checked: trigger?.[option] ?? false });
+  const coalesce = checkbox('coalesce');
+  const ordered = checkbox('ordered');
+  /** @param {'perSecond' | 'maxInFlight'} part @param {string} placeholder */
+  const rateInput = (part, placeholder) =>
+    h('input', {
+      id: id(`rate-${part}`),
+      name: `rateLimit.${part}`,
+      type: 'number',
+      min: part === 'perSecond' ? '0.1' : '1',
+      step: part === 'perSecond' ? 'any' : '1',
+      placeholder,
+      value: trigger?.rateLimit?.[part] === undefined ? '' : String(trigger.rateLimit[part]),
+    });
+  const perSecond = rateInput('perSecond', 'no limit');
+  const maxInFlight = rateInput('maxInFlight', 'no limit');
   const hadSecret = trigger?.secret !== undefined && trigger.secret !== '';
   const secret = h('input', {
     id: id('secret'),
@@ -128,6 +146,20 @@ export function triggerForm(options) {
     ),
     field('Extra headers', headers, 'One Name: value per line.'),
     h('div', { className: 'field check' }, enabled, h('label', { htmlFor: enabled.id }, 'Enabled')),
+    h(
+      'div',
+      { className: 'field check' },
+      coalesce,
+      h('label', { htmlFor: coalesce.id }, 'Coalesce: only the latest push of a tag is delivered'),
+    ),
+    h(
+      'div',
+      { className: 'field check' },
+      ordered,
+      h('label', { htmlFor: ordered.id }, 'Ordered: one delivery at a time, in push order'),
+    ),
+    field('Rate limit (per second)', perSecond, '0.1 to 1000 deliveries a second; empty: no limit.'),
+    field('At most in flight', maxInFlight, 'With a rate limit: 1 to 256 at once.'),
     h('div', { className: 'field actions' }, submit),
     message,
   );
@@ -153,6 +185,17 @@ export function triggerForm(options) {
       expression: expression.value,
       secret: secret.value !== '' ? secret.value : hadSecret ? MASKED : '',
       headers: parsedHeaders.headers ?? {},
+      coalesce: coalesce.checked,
+      ordered: ordered.checked,
+      // The api checks the numbers (a 400 names rateLimit.perSecond or rateLimit.maxInFlight).
+      ...(perSecond.value !== ''
+        ? {
+            rateLimit: {
+              perSecond: Number(perSecond.value),
+              ...(maxInFlight.value !== '' ? { maxInFlight: Number(maxInFlight.value) } : {}),
+            },
+          }
+        : {}),
     });
     submit.disabled = true;
     try {

@@ -35,7 +35,14 @@ export function triggerView(context, ns, repo, id) {
   function show(trigger) {
     heading.textContent = trigger.name;
     context.nameHere(trigger.name);
-    summary.textContent = `${trigger.enabled ? 'Enabled' : 'Disabled'} · fires for ${filterText(trigger)} · ${trigger.url}`;
+    const delivery = [
+      trigger.coalesce ? 'coalesce' : '',
+      trigger.ordered ? 'ordered' : '',
+      trigger.rateLimit
+        ? `≤ ${trigger.rateLimit.perSecond}/s${trigger.rateLimit.maxInFlight ? `, ${trigger.rateLimit.maxInFlight} in flight` : ''}`
+        : '',
+    ].filter(Boolean);
+    summary.textContent = `${trigger.enabled ? 'Enabled' : 'Disabled'} · fires for ${filterText(trigger)} · ${trigger.url}${delivery.length > 0 ? ` · ${delivery.join(', ')}` : ''}`;
     const toggle = h(
       'button',
       { type: 'button', className: 'secondary' },
