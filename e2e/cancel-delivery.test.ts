@@ -69,6 +69,7 @@ it('a cancel during an attempt waits for it, then no attempt follows; the delive
   expect(cancelled.body).toMatchObject({
     status: 'failed',
     statusCode: 'CANCELLED',
+    reason: 'cancelled',
     attempt: 3,
     deliveryId: first.deliveryId,
     triggerId: trigger.id,

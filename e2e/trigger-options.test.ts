@@ -172,7 +172,7 @@ describe('trigger options', () => {
         {
           path: 'query.reason',
           message:
-            'reason must be one of filter, artifact-tag, same-digest, disabled, trigger-deleted, worker-lost, superseded, rate-limited, ordered',
+            'reason must be one of filter, artifact-tag, same-digest, disabled, trigger-deleted, worker-lost, superseded, rate-limited, ordered, cancelled',
         },
       ]);
     });

@@ -3,7 +3,7 @@
  * (store/delivery-states.ts), then ended in the access log with a `failed` record whose
  * statusCode is CANCELLED, and its waiting job taken off the queue.
  */
-import { type AccessRecord, type Trigger, unsentRecordFields } from '@registry-triggers/core';
+import { type AccessRecord, finalRecordAfter, type Trigger } from '@registry-triggers/core';
 import { HttpError } from '@registry-triggers/http-kit';
 import type { DeliveryState, DeliveryStates, RecordStore } from '@registry-triggers/store';
 import type { DeliveryRequests } from './delivery-requests.js';
@@ -71,19 +71,15 @@ export class DeliveryCancels {
   }
 
   private async recordCancel(record: AccessRecord, before: DeliveryState): Promise<AccessRecord> {
-    const { id: _id, note: _note, nextAttemptAt: _next, ...fields } = record;
     const lastAttempt = before.kind === 'waiting' ? before.attempt : record.attempt;
     const now = Date.now();
-    const final = {
-      ...fields,
+    const final = finalRecordAfter(record, {
       attempt: lastAttempt + 1,
-      requestTime: now,
-      ...unsentRecordFields(
-        CANCELLED_STATUS_CODE,
-        'not sent: the delivery was cancelled',
-        record.requestBody,
-      ),
-    };
+      at: now,
+      statusCode: CANCELLED_STATUS_CODE,
+      note: 'not sent: the delivery was cancelled',
+      requestBody: record.requestBody,
+    });
     // One write id per delivery: a cancel retried after a lost reply adds one record.
     const id = await this.records.append(final, now, `cancel:${record.deliveryId}`);
     return { id, ...final };

@@ -352,7 +352,7 @@ describe('the OpenAPI document (structure)', () => {
       ]);
       expect(query.reason.schema.enum).toContain('same-digest');
       expect(query.reason.schema.enum).toEqual(
-        expect.arrayContaining(['superseded', 'rate-limited', 'ordered']),
+        expect.arrayContaining(['superseded', 'rate-limited', 'ordered', 'cancelled']),
       );
       expect(validate('2026-11-27T03:28:00Z', query.since.schema, doc)).toEqual([]);
       expect(validate(1_732_665_000_000, query.until.schema, doc)).toEqual([]);

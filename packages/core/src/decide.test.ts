@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AccessRecord,
-  accessRecordSchema,
-  attemptRecord,
-  finalRecordAfter,
-  unsentRecord,
-  untriggeredRecord,
-} from './access-record.js';
+import { type AccessRecord, accessRecordSchema } from './access-record.js';
 import { decideAfterAttempt, decideBeforeAttempt, decideFromRecord, recordStatusOf } from './decide.js';
+import { attemptRecord, finalRecordAfter, unsentRecord, untriggeredRecord } from './record-builders.js';
 import { attemptLimit, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import type { Trigger } from './trigger.js';
 

@@ -10,6 +10,7 @@ export * from './merge-patch.js';
 export * from './names.js';
 export * from './payload.js';
 export * from './quote.js';
+export * from './record-builders.js';
 export * from './retry-date.js';
 export * from './retry-policy.js';
 export * from './signing.js';

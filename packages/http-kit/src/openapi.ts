@@ -167,7 +167,7 @@ function generatedSchemas(): Record<string, JsonSchema> {
     responseBody: `At most ${MAX_RESPONSE_BODY_BYTES} bytes (UTF-8) of the receiver's answer.`,
     note: 'Why nothing was sent, or what else happened, when there is something to say.',
     reason:
-      'Why the trigger did not fire (untriggered: filter, artifact-tag, same-digest), why its delivery ended without a request (failed: disabled, trigger-deleted, worker-lost; superseded: superseded), or what held an attempt back before it went (rate-limited, ordered); absent otherwise.',
+      'Why the trigger did not fire (untriggered: filter, artifact-tag, same-digest), why its delivery ended without a request (failed: disabled, trigger-deleted, worker-lost, cancelled; superseded: superseded), or what held an attempt back before it went (rate-limited, ordered); absent otherwise.',
     supersededBy: 'superseded records only: the event id of the newer push that replaced this delivery.',
     nextAttemptAt:
       'retrying records only: the earliest time (epoch ms) of the next attempt (a saturated receiver may postpone it a little).',

@@ -45,16 +45,39 @@ describe('DeliveryGateStore', () => {
     );
   });
 
+  it('DELIVERY_HOST_RATE_LIMIT: deliveries of any trigger or namespace to one host share its slots; another host has its own', async () => {
+    const host = `receiver-${++n}.example.com`;
+    // One a second, whoever's delivery takes it (slots a second apart: a slow box changes nothing).
+    const first = await gates.admitHost(host, 'ns-a/t1/d1', 1);
+    expect(first).toMatchObject({ kind: 'go' });
+    const second = await gates.admitHost(host, 'ns-b/t7/d2', 1);
+    const third = await gates.admitHost(host, 'ns-a/t2/d3', 1);
+    if (second.kind !== 'wait' || third.kind !== 'wait')
+      throw new Error(`not held: ${second.kind}, ${third.kind}`);
+    expect(second.retryAtMs - first.nowMs).toBeGreaterThanOrEqual(999);
+    expect(second.retryAtMs - first.nowMs).toBeLessThanOrEqual(1001);
+    expect(third.retryAtMs - second.retryAtMs).toBeGreaterThanOrEqual(999);
+    // The same delivery asking again keeps its slot; another host has slots of its own.
+    const secondAgain = await gates.admitHost(host, 'ns-b/t7/d2', 1);
+    expect(secondAgain.kind === 'wait' && secondAgain.retryAtMs).toBe(second.retryAtMs);
+    expect(await gates.admitHost(`other-${host}`, 'ns-b/t7/d4', 1)).toMatchObject({ kind: 'go' });
+  });
+
   it('a backlog gets one slot each, the emission interval apart, kept across its wake-ups', async () => {
     const trigger = `t${++n}`;
-    const spec = { perSecond: 10, leaseMs: 1000 };
+    // One a second: slots far enough apart that a slow box between the calls changes nothing.
+    const spec = { perSecond: 1, leaseMs: 1000 };
     const answers = [];
     for (const id of ['a', 'b', 'c', 'd']) answers.push(await gates.admitRate(delivery(trigger, id), spec));
     expect(answers[0]).toMatchObject({ kind: 'go' });
-    const slots = answers.slice(1).map((a) => (a.kind === 'wait' ? a.retryAtMs - a.nowMs : -1));
-    expect(slots[0]).toBeGreaterThan(80);
-    expect(slots[1]! - slots[0]!).toBeGreaterThan(90);
-    expect(slots[2]! - slots[1]!).toBeGreaterThan(90);
+    const goneAt = answers[0]!.nowMs;
+    const slots = answers.slice(1).map((a) => (a.kind === 'wait' ? a.retryAtMs : Number.NaN));
+    // Each waiting delivery has its own slot, one interval after the one before (Redis's clock).
+    expect(slots[0]! - goneAt).toBeGreaterThanOrEqual(999);
+    expect(slots[1]! - slots[0]!).toBeGreaterThanOrEqual(999);
+    expect(slots[1]! - slots[0]!).toBeLessThanOrEqual(1001);
+    expect(slots[2]! - slots[1]!).toBeGreaterThanOrEqual(999);
+    expect(slots[2]! - slots[1]!).toBeLessThanOrEqual(1001);
     // Asking again early keeps the reservation: the same slot, no new one taken.
     const again = await gates.admitRate(delivery(trigger, 'd'), spec);
     expect(again.kind === 'wait' && again.retryAtMs).toBe(

@@ -991,10 +991,10 @@ export interface components {
             /** @description Why nothing was sent, or what else happened, when there is something to say. */
             note?: string;
             /**
-             * @description Why the trigger did not fire (untriggered: filter, artifact-tag, same-digest), why its delivery ended without a request (failed: disabled, trigger-deleted, worker-lost; superseded: superseded), or what held an attempt back before it went (rate-limited, ordered); absent otherwise.
+             * @description Why the trigger did not fire (untriggered: filter, artifact-tag, same-digest), why its delivery ended without a request (failed: disabled, trigger-deleted, worker-lost, cancelled; superseded: superseded), or what held an attempt back before it went (rate-limited, ordered); absent otherwise.
              * @enum {string}
              */
-            reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost" | "superseded" | "rate-limited" | "ordered";
+            reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost" | "superseded" | "rate-limited" | "ordered" | "cancelled";
             /** @description superseded records only: the event id of the newer push that replaced this delivery. */
             supersededBy?: string;
             /** @description The X-Request-Id of the api request that took the push, also in the api and worker log lines; absent for records of pushes taken before it was kept. */
@@ -2857,7 +2857,7 @@ export interface operations {
                 /** @description Only records of this status. */
                 status?: "untriggered" | "succeeded" | "retrying" | "failed" | "superseded";
                 /** @description Only records with this reason (why a trigger did not fire, or a delivery ended unsent). */
-                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost" | "superseded" | "rate-limited" | "ordered";
+                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost" | "superseded" | "rate-limited" | "ordered" | "cancelled";
                 /** @description Only records of this image tag. */
                 tag?: string;
                 /** @description Only records written at or after this time: epoch ms or ISO-8601 with an offset. */
@@ -2915,7 +2915,7 @@ export interface operations {
                 /** @description Only records of this status. */
                 status?: "untriggered" | "succeeded" | "retrying" | "failed" | "superseded";
                 /** @description Only records with this reason (why a trigger did not fire, or a delivery ended unsent). */
-                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost" | "superseded" | "rate-limited" | "ordered";
+                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost" | "superseded" | "rate-limited" | "ordered" | "cancelled";
                 /** @description Only records of this image tag. */
                 tag?: string;
                 /** @description Only records written at or after this time: epoch ms or ISO-8601 with an offset. */
@@ -2971,7 +2971,7 @@ export interface operations {
                 /** @description Only records of this status. */
                 status?: "untriggered" | "succeeded" | "retrying" | "failed" | "superseded";
                 /** @description Only records with this reason (why a trigger did not fire, or a delivery ended unsent). */
-                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost" | "superseded" | "rate-limited" | "ordered";
+                reason?: "filter" | "artifact-tag" | "same-digest" | "disabled" | "trigger-deleted" | "worker-lost" | "superseded" | "rate-limited" | "ordered" | "cancelled";
                 /** @description Only records of this image tag. */
                 tag?: string;
                 /** @description Only records written at or after this time: epoch ms or ISO-8601 with an offset. */

@@ -27,7 +27,7 @@
  * @property {Record<string, string>} responseHeaders
  * @property {string} responseBody
  * @property {string} [note]
- * @property {'filter' | 'artifact-tag' | 'same-digest' | 'disabled' | 'trigger-deleted' | 'worker-lost' | 'superseded' | 'rate-limited' | 'ordered'} [reason] why nothing was sent, or what held the attempt back
+ * @property {'filter' | 'artifact-tag' | 'same-digest' | 'disabled' | 'trigger-deleted' | 'worker-lost' | 'cancelled' | 'superseded' | 'rate-limited' | 'ordered'} [reason] why nothing was sent, or what held the attempt back
  * @property {string} [supersededBy] superseded records: the event of the newer push that replaced it
  * @property {number | null} [nextAttemptAt] when a retrying delivery tries again (epoch ms), if the api says
  *
