@@ -37,6 +37,10 @@ export const pushEventJobSchema = z.object({
 });
 export type PushEventJob = z.infer<typeof pushEventJobSchema>;
 
+/** Why a delivery gate (rateLimit or the host limit; ordered or coalesce) held an attempt back. */
+export const gateWaitReasonSchema = z.enum(['rate-limited', 'ordered']);
+export type GateWaitReason = z.infer<typeof gateWaitReasonSchema>;
+
 export const deliveryJobSchema = z.object({
   deliveryId: z.string().min(1),
   eventId: z.string().min(1),
@@ -67,7 +71,7 @@ export const deliveryJobSchema = z.object({
     .object({ attempt: z.number().int().min(1), record: z.string(), disableTrigger: z.string().optional() })
     .optional(),
   /** A delivery gate (coalesce, ordered, rateLimit) held this attempt back: its record says so. */
-  heldBy: z.object({ reason: z.enum(['rate-limited', 'ordered']), attempt: z.number().int() }).optional(),
+  heldBy: z.object({ reason: gateWaitReasonSchema, attempt: z.number().int() }).optional(),
   ...jobContextSchema.shape,
 });
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;

@@ -7,7 +7,13 @@
  * (promoting their delayed jobs), so waiting is not polling.
  */
 import { type Trigger, triggerOptionsOf } from '@registry-triggers/core';
-import type { DeliveryGateStore, DeliveryJob, GateDelivery } from '@registry-triggers/store';
+import {
+  type DeliveryGateStore,
+  type DeliveryJob,
+  type GateDelivery,
+  type GateWaitReason,
+  gateWaitReasonSchema,
+} from '@registry-triggers/store';
 import type { Queue } from 'bullmq';
 import type { DeliveryGate } from '../admissions.js';
 import { admitCoalesce } from './coalesce.js';
@@ -16,7 +22,6 @@ import { admitHostRate, admitTriggerRate } from './rate-limit.js';
 
 /** `final`: the delivery ended (succeeded or finally failed); `retrying`: another attempt follows. */
 export type GateOutcome = 'final' | 'retrying';
-export type GateWaitReason = 'rate-limited' | 'ordered';
 
 export type GateAdmission =
   | { admitted: true; release: (outcome: GateOutcome) => Promise<void> }
@@ -163,4 +168,4 @@ export function triggerGatesStep(gates: DeliveryGates): DeliveryGate {
 
 /** The reasons a trigger gate holds a delivery, which its attempt's record then names. */
 export const isGateWaitReason = (reason: string): reason is GateWaitReason =>
-  reason === 'rate-limited' || reason === 'ordered';
+  gateWaitReasonSchema.safeParse(reason).success;
