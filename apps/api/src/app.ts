@@ -11,12 +11,14 @@ import {
   mountRoutes,
   openApiDocument,
   problemHandler,
+  type RouteHandlers,
   type RouteSpec,
   refuseReservedKeys,
   requestIds,
   routeNotFound,
   routesOf,
   routeTable,
+  serveDirectly,
 } from '@registry-triggers/http-kit';
 import {
   CaBundleStore,
@@ -82,8 +84,9 @@ export function createApiApp(deps: ApiDeps): Express {
   app.set('query parser', 'simple');
   // No ETag: hashing every answer costs the hot path (POST /v1/events/push) and no client revalidates.
   app.set('etag', false);
-  app.use(requestIds());
-  app.use(httpMetrics(deps.metrics));
+  // Every request's first steps, also the first of the direct routes (below).
+  const everyRequest = [requestIds(), httpMetrics(deps.metrics)];
+  app.use(...everyRequest);
   // The public routes (health, metrics, this document) before authentication; /v1 after it.
   mountRoutes(
     app,
@@ -97,20 +100,17 @@ export function createApiApp(deps: ApiDeps): Express {
     },
   );
 
-  app.use(
-    '/v1',
+  const v1Requests = [
     authenticate({ adminToken: deps.env.ADMIN_TOKEN, ingestToken: deps.env.INGEST_TOKEN, redis: deps.redis }),
-  );
-  // Bodies are read only once the caller is known: without a token the answer is 401,
-  // and an anonymous client cannot make the api buffer and parse megabytes.
-  app.use(
-    '/v1',
+    // Bodies are read only once the caller is known: without a token the answer is 401,
+    // and an anonymous client cannot make the api buffer and parse megabytes.
     express.json({
       limit: deps.env.MAX_BODY_BYTES,
       type: ['application/json', 'application/*+json', ...DISTRIBUTION_MEDIA_TYPES],
     }),
-  );
-  app.use('/v1', refuseReservedKeys());
+    refuseReservedKeys(),
+  ];
+  app.use('/v1', ...v1Requests);
   const repositories = new RepositoryStore(deps.redis);
   const quotas = quotasOf(deps.env);
   const replicas = minReplicasFor(deps.env.INGEST_MIN_REPLICAS, deps.env);
@@ -133,7 +133,7 @@ export function createApiApp(deps: ApiDeps): Express {
   );
   const secured = apiRouteTable.filter((route) => !route.public);
   const ingest = (route: RouteSpec) => route.path.startsWith('/v1/events/');
-  mountRoutes(app, [...secured.filter(ingest), ...secured.filter((route) => !ingest(route))], {
+  const ingestHandlers: RouteHandlers = {
     ...eventHandlers(
       accept,
       deps.logger,
@@ -141,6 +141,9 @@ export function createApiApp(deps: ApiDeps): Express {
       deps.tracer,
     ),
     ...sourceEventHandlers(accept, deps.tracer),
+  };
+  mountRoutes(app, [...secured.filter(ingest), ...secured.filter((route) => !ingest(route))], {
+    ...ingestHandlers,
     ...tokenHandlers(deps.redis),
     ...caBundleHandlers(new CaBundleStore(deps.redis)),
     ...repositoryHandlers(repositories, quotas),
@@ -157,6 +160,18 @@ export function createApiApp(deps: ApiDeps): Express {
     }),
   });
   app.use(routeNotFound(apiRouteTable));
-  app.use(problemHandler(deps.logger));
+  const problems = problemHandler(deps.logger);
+  app.use(problems);
+  // The ingest routes, a registry's one request per pushed tag, skip express's router: the
+  // same steps in the same order (direct-routes.ts).
+  serveDirectly(
+    app,
+    secured.filter(ingest).map((route) => ({
+      method: route.method,
+      path: route.path,
+      chain: [...everyRequest, ...v1Requests, ...[ingestHandlers[route.operationId]!].flat()],
+    })),
+    problems,
+  );
   return app;
 }

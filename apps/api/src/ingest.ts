@@ -182,9 +182,12 @@ async function takeEvents(
   let duplicates = 0;
   await Promise.all(
     [...groups].map(async ([partition, members]) => {
-      const slotKey = keys.queuePrefix(queueNames.pushEvents, queue.partitions.indexOf(partition));
+      const slotKey = durability
+        ? keys.queuePrefix(queueNames.pushEvents, queue.partitions.indexOf(partition))
+        : undefined;
       // WAIT only vouches for writes made on its own connection: note the master before writing.
-      const wroteVia = durability && (slotMaster(durability.redis, slotKey) ?? null);
+      const wroteVia =
+        durability && slotKey !== undefined ? (slotMaster(durability.redis, slotKey) ?? null) : undefined;
       const bulk = members.map(({ jobId, index }) => {
         const data = jobs[index]!.data;
         return {
@@ -206,7 +209,7 @@ async function takeEvents(
       added.forEach((job, i) => {
         if (job.id !== members[i]!.jobId) duplicates++;
       });
-      if (durability) {
+      if (durability && slotKey !== undefined) {
         // A duplicate waits too: its first copy may not have reached a replica yet.
         await waitForReplicas(
           durability.redis,

@@ -33,7 +33,8 @@ export function traceIngest<T extends IngestResult>(
       kind: SpanKind.SERVER,
       attributes: {
         'http.request.method': req.method,
-        'http.route': req.path,
+        // The route's pattern, as the metrics label it (req.path would parse the URL again).
+        'http.route': (req.route?.path as string | undefined) ?? req.path,
         'registry_triggers.source': source,
       },
     },

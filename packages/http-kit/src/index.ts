@@ -1,5 +1,6 @@
 export * from './api-routes.js';
 export * from './auth.js';
+export * from './direct-routes.js';
 export * from './env.js';
 export * from './error-handler.js';
 export * from './health.js';

@@ -6,6 +6,7 @@
 import {
   type Context,
   context,
+  INVALID_SPAN_CONTEXT,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -34,6 +35,16 @@ export interface Tracing {
 const TRACER_NAME = 'registry-triggers';
 
 /**
+ * Whether this process started tracing. Until it does, every tracer is OpenTelemetry's no-op
+ * one, and `withSpan` skips making spans that nothing records: per push, the no-op span, its
+ * context and the attributes cost the api about as much as its body's validation.
+ */
+let tracingStarted = false;
+
+/** A span that records nothing, handed to the work of `withSpan` while tracing is off. */
+const NOT_RECORDED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
  * Starts tracing for one app when the environment names a collector, or when a test gives
  * an exporter (spans are then exported one by one, as they end). The SDK is loaded only
  * then: an app without traces does not pay for its start-up.
@@ -57,6 +68,7 @@ export async function startTracing(app: string, env: TracingEnv, exporter?: Span
   // The async-hooks context manager (a span started in a request stays active across its
   // awaits) and the W3C trace-context propagator, for the whole process.
   provider.register();
+  tracingStarted = true;
   return { enabled: true, tracer: provider.getTracer(TRACER_NAME), shutdown: () => provider.shutdown() };
 }
 
@@ -88,6 +100,7 @@ export async function withSpan<T>(
   onError: (span: Span, error: unknown) => void = (span, error) =>
     span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.name ?? 'Error' }),
 ): Promise<T> {
+  if (!tracingStarted) return work(NOT_RECORDED);
   const span = tracer.startSpan(name, options, parent);
   try {
     return await context.with(trace.setSpan(parent, span), () => work(span));

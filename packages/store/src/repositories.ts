@@ -162,6 +162,9 @@ export class RepositoryStore {
     repositories: readonly RepositoryToEnsure[],
     repositoriesPerNamespace: number,
   ): Promise<{ created: RepositoryToEnsure[]; refused: RepositoryToEnsure[] }> {
+    // The common case (every push after a repository's first): nothing to ask Redis.
+    if (repositories.every((repository) => this.ensured.has(fullName(repository))))
+      return { created: [], refused: [] };
     const byNamespace = new Map<string, RepositoryToEnsure[]>();
     for (const repository of repositories) {
       if (this.ensured.has(fullName(repository))) continue;
