@@ -34,6 +34,7 @@ import {
 } from '@registry-triggers/store';
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
+import { CoalescedAdds } from './coalesced-adds.js';
 import { DeliveryCancels } from './delivery-cancels.js';
 import type { DeliveryRequests } from './delivery-requests.js';
 import type { ApiEnv } from './env.js';
@@ -123,6 +124,7 @@ export function createApiApp(deps: ApiDeps): Express {
   const accept = pushAcceptor(
     {
       queue: deps.pushEvents,
+      adds: new CoalescedAdds(),
       repositories,
       durability,
       repositoriesPerNamespace: quotas.repositoriesPerNamespace,

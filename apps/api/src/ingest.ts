@@ -33,6 +33,7 @@ import {
   waitForReplicas,
 } from '@registry-triggers/store';
 import type { Queue } from 'bullmq';
+import type { CoalescedAdds } from './coalesced-adds.js';
 import { QUOTA_SETTINGS } from './quotas.js';
 
 export interface IncomingPushEvent {
@@ -74,6 +75,8 @@ export interface Durability {
 
 export interface IngestTarget {
   queue: PartitionedQueue<PushEventJob>;
+  /** How the jobs reach the queue: with the other requests' of the same turn (coalesced-adds.ts). */
+  adds: CoalescedAdds;
   /** Repositories are created on their first push, so they can be read as soon as 202 is answered. */
   repositories: RepositoryStore;
   durability?: Durability | undefined;
@@ -129,7 +132,7 @@ function withinDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
 }
 
 async function takeEvents(
-  { queue, repositories, durability, repositoriesPerNamespace }: IngestTarget,
+  { queue, adds, repositories, durability, repositoriesPerNamespace }: IngestTarget,
   events: IncomingPushEvent[],
   now: number,
   context: JobContext = {},
@@ -153,7 +156,8 @@ async function takeEvents(
   const { refused } = await repositories.ensureAll([...firstPushes.values()], repositoriesPerNamespace);
   const refusedNames = new Set(refused.map(({ namespace, name }) => `${namespace}/${name}`));
 
-  // Group by partition: each group is one addBulk (a pipeline of one script per event) on one hash slot.
+  // Group by partition: each group is one script per event on one hash slot, sent with the
+  // groups other requests add to the same partition in this turn.
   const groups = new Map<Queue<PushEventJob>, Array<{ jobId: string; index: number }>>();
   const jobs = events.map((event, index) => {
     const jobId = randomUUID();
@@ -200,11 +204,7 @@ async function takeEvents(
           },
         };
       });
-      // One job is one script: no MULTI around it (the benchmark's most common request).
-      const single = bulk.length === 1 ? bulk[0] : undefined;
-      const added = single
-        ? [await partition.add(single.name, single.data, single.opts)]
-        : await partition.addBulk(bulk);
+      const added = await adds.add(partition, bulk);
       // A deduplicated add answers with the id of the job that already carries the event.
       added.forEach((job, i) => {
         if (job.id !== members[i]!.jobId) duplicates++;

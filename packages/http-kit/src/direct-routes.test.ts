@@ -85,6 +85,6 @@ describe('a direct route', () => {
       body: '{"a":',
     });
     expect(response.status).toBe(400);
-    expect((await response.json()).code).toBe('malformed-json');
+    expect(((await response.json()) as { code: string }).code).toBe('malformed-json');
   });
 });
