@@ -62,8 +62,9 @@ function asExpress(
   rawRes: ServerResponse,
   path: string,
 ): { req: Request; res: Response } {
-  Object.setPrototypeOf(rawReq, app.request);
-  Object.setPrototypeOf(rawRes, app.response);
+  // A server started by listen (http-server.ts) makes them express's already.
+  if (!Object.prototype.isPrototypeOf.call(app.request, rawReq)) Object.setPrototypeOf(rawReq, app.request);
+  if (!Object.prototype.isPrototypeOf.call(app.response, rawRes)) Object.setPrototypeOf(rawRes, app.response);
   const req = rawReq as Request;
   const res = rawRes as Response;
   req.res = res;
