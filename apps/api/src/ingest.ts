@@ -33,7 +33,7 @@ import {
   waitForReplicas,
 } from '@registry-triggers/store';
 import type { Queue } from 'bullmq';
-import type { CoalescedAdds } from './coalesced-adds.js';
+import type { CoalescedAdds, PushJob } from './coalesced-adds.js';
 import { QUOTA_SETTINGS } from './quotas.js';
 
 export interface IncomingPushEvent {
@@ -139,75 +139,87 @@ async function takeEvents(
 ): Promise<IngestResult> {
   const eventIds = events.map((event) => event.eventId ?? randomUUID());
 
-  // date_created is the moment of the first push: the registry's push time, but never later
-  // than its arrival here (a clock ahead, or a pushedAt in the future).
-  const firstPushes = new Map<string, RepositoryToEnsure>();
-  for (const event of events) {
+  // Each repository once: its first push (date_created is the moment of the first push: the
+  // registry's push time, but never later than its arrival here, for a clock ahead or a
+  // pushedAt in the future) and its partition.
+  const repositoriesOf = new Map<
+    string,
+    { key: string; first: RepositoryToEnsure; partition: Queue<PushEventJob> }
+  >();
+  const repositoryOfEvent = events.map((event) => {
     const key = `${event.namespace}/${event.repository}`;
-    if (!firstPushes.has(key))
-      firstPushes.set(key, {
-        namespace: event.namespace,
-        name: event.repository,
-        createdAt: Math.min(event.pushedAt ?? now, now),
-      });
-  }
+    let repository = repositoriesOf.get(key);
+    if (!repository) {
+      repository = {
+        key,
+        first: {
+          namespace: event.namespace,
+          name: event.repository,
+          createdAt: Math.min(event.pushedAt ?? now, now),
+        },
+        partition: queue.forRepository(event.namespace, event.repository),
+      };
+      repositoriesOf.set(key, repository);
+    }
+    return repository;
+  });
   // First, so that a push to a repository the quota refuses is not enqueued (and the worker
   // never creates it), and every repository of a 202 can be read at once.
-  const { refused } = await repositories.ensureAll([...firstPushes.values()], repositoriesPerNamespace);
+  const { refused } = await repositories.ensureAll(
+    [...repositoriesOf.values()].map(({ first }) => first),
+    repositoriesPerNamespace,
+  );
   const refusedNames = new Set(refused.map(({ namespace, name }) => `${namespace}/${name}`));
 
   // Group by partition: each group is one script per event on one hash slot, sent with the
   // groups other requests add to the same partition in this turn.
-  const groups = new Map<Queue<PushEventJob>, Array<{ jobId: string; index: number }>>();
-  const jobs = events.map((event, index) => {
-    const jobId = randomUUID();
-    if (!refusedNames.has(`${event.namespace}/${event.repository}`)) {
-      const partition = queue.forRepository(event.namespace, event.repository);
-      const group = groups.get(partition) ?? [];
-      group.push({ jobId, index });
-      groups.set(partition, group);
+  const groups = new Map<Queue<PushEventJob>, PushJob[]>();
+  let refusedEvents = 0;
+  events.forEach((event, index) => {
+    const { key, partition } = repositoryOfEvent[index]!;
+    if (refusedNames.size > 0 && refusedNames.has(key)) {
+      refusedEvents++;
+      return;
     }
-    return {
-      jobId,
-      data: {
-        eventId: eventIds[index]!,
-        namespace: event.namespace,
-        repository: event.repository,
-        tag: event.tag,
-        digest: event.digest,
-        pushedAt: event.pushedAt ?? now,
-        receivedAt: now,
-        ...(context.requestId ? { requestId: context.requestId } : {}),
-        ...(context.traceparent ? { traceparent: context.traceparent } : {}),
-      } satisfies PushEventJob,
+    const eventId = eventIds[index]!;
+    const data: PushEventJob = {
+      eventId,
+      namespace: event.namespace,
+      repository: event.repository,
+      tag: event.tag,
+      digest: event.digest,
+      pushedAt: event.pushedAt ?? now,
+      receivedAt: now,
+      ...(context.requestId ? { requestId: context.requestId } : {}),
+      ...(context.traceparent ? { traceparent: context.traceparent } : {}),
     };
+    const job: PushJob = {
+      name: 'push',
+      data,
+      opts: {
+        ...pushEventJobOptions,
+        jobId: randomUUID(),
+        deduplication: { id: `${event.namespace}/${eventId}`, ttl: EVENT_DEDUPE_TTL_MS },
+      },
+    };
+    const group = groups.get(partition);
+    if (group) group.push(job);
+    else groups.set(partition, [job]);
   });
 
   let duplicates = 0;
   await Promise.all(
-    [...groups].map(async ([partition, members]) => {
+    [...groups].map(async ([partition, bulk]) => {
       const slotKey = durability
         ? keys.queuePrefix(queueNames.pushEvents, queue.partitions.indexOf(partition))
         : undefined;
       // WAIT only vouches for writes made on its own connection: note the master before writing.
       const wroteVia =
         durability && slotKey !== undefined ? (slotMaster(durability.redis, slotKey) ?? null) : undefined;
-      const bulk = members.map(({ jobId, index }) => {
-        const data = jobs[index]!.data;
-        return {
-          name: 'push',
-          data,
-          opts: {
-            ...pushEventJobOptions,
-            jobId,
-            deduplication: { id: `${data.namespace}/${data.eventId}`, ttl: EVENT_DEDUPE_TTL_MS },
-          },
-        };
-      });
       const added = await adds.add(partition, bulk);
       // A deduplicated add answers with the id of the job that already carries the event.
       added.forEach((job, i) => {
-        if (job.id !== members[i]!.jobId) duplicates++;
+        if (job.id !== bulk[i]!.opts.jobId) duplicates++;
       });
       if (durability && slotKey !== undefined) {
         // A duplicate waits too: its first copy may not have reached a replica yet.
@@ -232,13 +244,12 @@ async function takeEvents(
       }
     }),
   );
-  const refusedEvents = events.filter((event) => refusedNames.has(`${event.namespace}/${event.repository}`));
-  if (refusedEvents.length === 0) return { accepted: events.length - duplicates, duplicates, eventIds };
+  if (refusedEvents === 0) return { accepted: events.length - duplicates, duplicates, eventIds };
   return {
-    accepted: events.length - refusedEvents.length - duplicates,
+    accepted: events.length - refusedEvents - duplicates,
     duplicates,
     eventIds,
-    refused: refusedEvents.length,
+    refused: refusedEvents,
     refusedRepositories: refused.map(({ namespace, name }) => ({
       namespace,
       repository: name,
