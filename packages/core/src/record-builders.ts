@@ -144,14 +144,22 @@ export function attemptRecord(
   delivery: RecordedDelivery,
   facts: AttemptFacts,
 ): UnsavedRecord {
-  const notes = [...new Set(facts.notes.filter((note): note is string => Boolean(note)))];
-  return {
-    ...recordTriggerFields(trigger),
-    ...pushFields(delivery),
+  // Built field by field, not from spreads of helper objects: this runs for every attempt,
+  // and a literal of a fixed shape costs a fraction of the spreads (bench figures in the commit).
+  const record: UnsavedRecord = {
+    triggerId: trigger.id,
+    triggerName: trigger.name,
+    triggerUrl: redactUrl(trigger.url),
+    triggerType: trigger.type,
+    triggerTag: describeTriggerFilter(trigger),
+    eventId: delivery.eventId,
+    namespace: delivery.namespace,
+    repository: delivery.repository,
+    tag: delivery.tag,
+    digest: delivery.digest,
     deliveryId: delivery.deliveryId,
     attempt: facts.attempt,
     requestTime: facts.requestTime,
-    ...requestIdOf(delivery),
     status: facts.status,
     statusCode: facts.statusCode,
     durationMs: facts.durationMs,
@@ -159,10 +167,25 @@ export function attemptRecord(
     requestBody: facts.requestBody,
     responseHeaders: redactHeaders(facts.responseHeaders),
     responseBody: facts.responseBody,
-    ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
-    ...(facts.nextAttemptAt === undefined ? {} : { nextAttemptAt: facts.nextAttemptAt }),
-    ...(facts.reason === undefined ? {} : { reason: facts.reason }),
   };
+  if (delivery.requestId) record.requestId = delivery.requestId;
+  const note = joinNotes(facts.notes);
+  if (note) record.note = note;
+  if (facts.nextAttemptAt !== undefined) record.nextAttemptAt = facts.nextAttemptAt;
+  if (facts.reason !== undefined) record.reason = facts.reason;
+  return record;
+}
+
+/** The notes given, each once, in order, joined by '; '; empty when there is none. */
+function joinNotes(notes: ReadonlyArray<string | undefined>): string {
+  let joined = '';
+  const seen: string[] = [];
+  for (const note of notes) {
+    if (!note || seen.includes(note)) continue;
+    seen.push(note);
+    joined = joined ? `${joined}; ${note}` : note;
+  }
+  return joined;
 }
 
 /** The `superseded` record of a coalesce delivery that a newer push of its tag replaced, unsent. */
