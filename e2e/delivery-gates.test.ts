@@ -180,8 +180,8 @@ describe('delivery gates: coalesce, ordered, rateLimit', () => {
       // Every worker goes: the one sending the second delivery among them.
       await Promise.all(stack.workers.splice(0).map((worker) => worker.kill()));
       const killedAt = Date.now();
-      await stack.startWorker();
-      await stack.startWorker();
+      // Both again, started side by side (a start is seconds of CPU; one after the other doubles it).
+      await Promise.all([stack.startWorker(), stack.startWorker()]);
       await rx.waitForRequests(count + 1, 40_000);
       const expected = Array.from({ length: count }, (_, i) => digestFor(base + i + 1));
       expect(eventsOf(rx)).toEqual([expected[0], expected[1], ...expected.slice(1)]);
