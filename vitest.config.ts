@@ -59,6 +59,13 @@ export default defineConfig({
             // On a Redis of their own: the topology is not what they test.
             'e2e/tracing.test.ts',
             'e2e/local-stack.test.ts',
+            // Decided before or beside Redis, and the path after them runs on the cluster in
+            // thin-path: the SSRF guard refuses a URL before anything is sent; each registry's
+            // webhook format is parsed by the api before it is queued; request logging and
+            // the request id are lines of the apps and a field of the job they carry.
+            'e2e/worker-ssrf.test.ts',
+            'e2e/registry-sources.test.ts',
+            'e2e/request-logs.test.ts',
           ],
           env: { E2E_REDIS: 'cluster' },
           testTimeout: 90_000,

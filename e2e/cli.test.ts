@@ -49,7 +49,7 @@ const recordsOf = (count: number, status?: string): Promise<Json[]> =>
 
 beforeAll(async () => {
   [stack, receiver] = await Promise.all([startStack(), startReceiver()]);
-  cli = createCli();
+  cli = await createCli();
 }, 90_000);
 afterAll(async () => {
   cli?.cleanup();

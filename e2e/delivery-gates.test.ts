@@ -4,10 +4,10 @@
  * workers, and a worker killed mid-delivery) and rateLimit (a short measurement; the 20 s one
  * is `npm run measure:rate -w e2e`, the down-receiver row is the bench's `coalesce`).
  */
-import { type Receiver, startReceiver, waitFor } from '@registry-triggers/testing';
+import { type Receiver, waitFor } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Json, type Stack, startStack } from './support/stack.js';
-import { digestFor, triggerRecords } from './support/worker-kit.js';
+import { digestFor, receiverPool, triggerRecords } from './support/worker-kit.js';
 
 const NS = 'gates';
 /** Short locks: a killed worker's job is taken over within seconds. */
@@ -19,12 +19,7 @@ const WORKER_ENV = {
 
 describe('delivery gates: coalesce, ordered, rateLimit', () => {
   let stack: Stack;
-  const receivers: Receiver[] = [];
-  const receiver = async () => {
-    const started = await startReceiver();
-    receivers.push(started);
-    return started;
-  };
+  const receivers = receiverPool();
   let seq = 0;
   const push = async (repository: string, tag: string) => {
     const eventId = `evt-${repository}-${++seq}`;
@@ -47,7 +42,7 @@ describe('delivery gates: coalesce, ordered, rateLimit', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    await Promise.all(receivers.map((r) => r.close()));
+    await receivers.closeAll();
   });
 
   it('rejects bad option values with a 400 naming the field and the rule', async () => {
@@ -71,7 +66,7 @@ describe('delivery gates: coalesce, ordered, rateLimit', () => {
 
   describe('coalesce', () => {
     it('an older delivery waiting for its retry is superseded by a newer push of the tag, which alone is delivered', async () => {
-      const rx = await receiver();
+      const rx = await receivers.start();
       rx.respondWith((index) => (index === 0 ? { status: 503 } : { status: 200 }));
       const repo = 'coalesce-retry';
       const trigger = await stack.createTrigger(NS, repo, {
@@ -101,7 +96,7 @@ describe('delivery gates: coalesce, ordered, rateLimit', () => {
     });
 
     it('a delivery in flight finishes; of two newer pushes meanwhile only the newest follows, after it', async () => {
-      const rx = await receiver();
+      const rx = await receivers.start();
       rx.respondWith((index) => (index === 0 ? { delayMs: 1500 } : { status: 200 }));
       const repo = 'coalesce-flight';
       const trigger = await stack.createTrigger(NS, repo, {
@@ -128,7 +123,7 @@ describe('delivery gates: coalesce, ordered, rateLimit', () => {
     });
 
     it('other tags are not coalesced with each other', async () => {
-      const rx = await receiver();
+      const rx = await receivers.start();
       const repo = 'coalesce-tags';
       await stack.createTrigger(NS, repo, { name: 'latest', url: rx.url, type: 'ALL', coalesce: true });
       for (const tag of ['a', 'b', 'c']) await push(repo, tag);
@@ -138,7 +133,7 @@ describe('delivery gates: coalesce, ordered, rateLimit', () => {
 
   describe('ordered', () => {
     it('two workers: deliveries leave in push order, a retried one holding back the next', async () => {
-      const rx = await receiver();
+      const rx = await receivers.start();
       // The third delivery's first attempt fails: the ones after it wait for its retry.
       let third = 0;
       rx.respondWith((_index, request) => {
@@ -167,7 +162,7 @@ describe('delivery gates: coalesce, ordered, rateLimit', () => {
     }, 90_000);
 
     it('a worker killed mid-delivery: its delivery is sent again first, then the rest in order, none lost', async () => {
-      const rx = await receiver();
+      const rx = await receivers.start();
       let inFlightSeen = false;
       rx.respondWith((index) => (index === 1 && !inFlightSeen ? { delayMs: 4000 } : { status: 200 }));
       const repo = 'ordered-crash';
@@ -185,8 +180,8 @@ describe('delivery gates: coalesce, ordered, rateLimit', () => {
       // Every worker goes: the one sending the second delivery among them.
       await Promise.all(stack.workers.splice(0).map((worker) => worker.kill()));
       const killedAt = Date.now();
-      await stack.startWorker();
-      await stack.startWorker();
+      // Both again, started side by side (a start is seconds of CPU; one after the other doubles it).
+      await Promise.all([stack.startWorker(), stack.startWorker()]);
       await rx.waitForRequests(count + 1, 40_000);
       const expected = Array.from({ length: count }, (_, i) => digestFor(base + i + 1));
       expect(eventsOf(rx)).toEqual([expected[0], expected[1], ...expected.slice(1)]);
@@ -199,7 +194,7 @@ describe('delivery gates: coalesce, ordered, rateLimit', () => {
 
   describe('rateLimit', () => {
     it('a 10/s trigger receives 10/s (±25 % in this short run) while an unlimited one beside it keeps full speed', async () => {
-      const [limited, free] = [await receiver(), await receiver()];
+      const [limited, free] = [await receivers.start(), await receivers.start()];
       const repo = 'rated';
       const limitedTrigger = await stack.createTrigger(NS, repo, {
         name: 'limited',
@@ -234,7 +229,7 @@ describe('delivery gates: coalesce, ordered, rateLimit', () => {
     }, 60_000);
 
     it('maxInFlight bounds the attempts at once across both workers', async () => {
-      const rx = await receiver();
+      const rx = await receivers.start();
       let open = 0;
       let most = 0;
       rx.respondWith(async () => {

@@ -17,12 +17,11 @@ import {
   type Receiver,
   repoRoot,
   startProcess,
-  startReceiver,
   waitFor,
 } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, INGEST_TOKEN, type Json, type Stack, startStack } from './support/stack.js';
-import { digestFor, metricSum, scrapeMetrics } from './support/worker-kit.js';
+import { digestFor, metricSum, receiverPool, scrapeMetrics } from './support/worker-kit.js';
 
 const NS = 'operated';
 const TRIGGER_SECRET = 'whsec-operated-trigger-secret-0123';
@@ -34,12 +33,7 @@ describe('operating a running stack', () => {
   let stack: Stack;
   let workerMetricsUrl: string;
   let prometheusPort: number;
-  const receivers: Receiver[] = [];
-  const receiver = async () => {
-    const started = await startReceiver();
-    receivers.push(started);
-    return started;
-  };
+  const receivers = receiverPool();
 
   /** An OTLP/HTTP collector standing in for the operator's: it records what the apps export. */
   let collector: Receiver;
@@ -48,7 +42,7 @@ describe('operating a running stack', () => {
     const [metricsPort, promPort] = await getFreePorts(2);
     prometheusPort = promPort!;
     workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    collector = await receiver();
+    collector = await receivers.start();
     // Debug level everywhere: the most an operator can make the apps say. Traces on, and
     // exported within a fraction of a second.
     stack = await startStack({
@@ -70,14 +64,14 @@ describe('operating a running stack', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    await Promise.all(receivers.map((r) => r.close()));
+    await receivers.closeAll();
   });
 
   const metricsPages = () =>
     Promise.all([`${stack.apiUrl}/metrics`, `${stack.logsUrl}/metrics`, workerMetricsUrl].map(scrapeMetrics));
 
   it('never prints, exports or traces a token, a trigger secret, a custom header value or an ?access_token=', async () => {
-    const ok = await receiver();
+    const ok = await receivers.start();
     const issued = await stack.call('POST', `/v1/namespaces/${NS}/tokens`, { name: 'team' });
     expect(issued.status).toBe(201);
     const namespaceToken: string = issued.body.token;
@@ -176,8 +170,8 @@ describe('operating a running stack', () => {
   });
 
   it('a real Prometheus scraping the stack has series for every query of the dashboard, and loads the alert rules', async () => {
-    const ok = await receiver();
-    const gone = await receiver();
+    const ok = await receivers.start();
+    const gone = await receivers.start();
     gone.respondWith(() => ({ status: 410, body: 'gone' }));
     const fine = await stack.createTrigger(NS, 'dash', { name: 'fine', url: ok.url, type: 'ALL' });
     const dead = await stack.createTrigger(NS, 'dash', { name: 'dead', url: gone.url, type: 'ALL' });
@@ -274,7 +268,7 @@ describe('operating a running stack', () => {
   });
 
   it('with every worker killed, /readyz says no worker is alive and the backlog rises', async () => {
-    const rx = await receiver();
+    const rx = await receivers.start();
     await stack.createTrigger(NS, 'stalled', { name: 'all', url: rx.url, type: 'ALL' });
     const waitingPushes = (text: string) =>
       metricSum(text, 'queue_backlog_jobs', { queue: 'push-events', state: 'waiting' });

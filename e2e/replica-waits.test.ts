@@ -5,19 +5,19 @@
  */
 import {
   attachReplica,
-  getFreePorts,
   type Receiver,
   type RedisHandle,
   redisCommand,
   redisInfo,
-  sleep,
   startApp,
+  startAppOnFreePort,
   startReceiver,
   startRedis,
   waitFor,
 } from '@registry-triggers/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_TOKEN, INGEST_TOKEN, type Stack, startStack } from './support/stack.js';
+import { metricSum, metricsUrlOf, scrapeMetrics, waitForIdleQueues } from './support/worker-kit.js';
 
 const DIGEST = 'sha256:457f4aa83fc9a6663ab9d1b0a6e2dce25a12a943ed5bf2c1747c58d48bbb4917';
 const NS = 'replicated';
@@ -65,9 +65,18 @@ it('delivers once a replica holds the claim, and holds the delivery while none d
   expect(tagOf(first!.body)).toBe('with-replica');
 
   await detachReplica();
+  const metricsUrl = metricsUrlOf(stack.workers[0]!);
+  const unreplicated = async () =>
+    metricSum(await scrapeMetrics(metricsUrl), 'delivery_postponed_total', { reason: 'unreplicated' });
+  const heldBefore = await unreplicated();
   expect((await push('without-replica')).status).toBe(202);
-  // Each try waits out the WAIT (400 ms) and is postponed by a second: three tries or so.
-  await sleep(4000);
+  // Each try waits out the WAIT (400 ms) and is postponed by a second: held twice, as the
+  // worker counts it, is the delivery seen waiting (not yet taken, or lost).
+  await waitFor(async () => (await unreplicated()) >= heldBefore + 2, {
+    timeoutMs: 20_000,
+    intervalMs: 100,
+    message: 'the delivery postponed twice for want of a replica',
+  });
   expect(receiver.requests).toHaveLength(1);
   expect(await stack.records(NS, REPO, trigger.id, 1)).toHaveLength(1);
 
@@ -78,8 +87,8 @@ it('delivers once a replica holds the claim, and holds the delivery while none d
   expect(
     records.map((record: { tag: string; status: string }) => `${record.tag} ${record.status}`).sort(),
   ).toEqual(['with-replica succeeded', 'without-replica succeeded']);
-  // Nothing more comes: the postponed tries sent nothing.
-  await sleep(1500);
+  // Nothing more comes: the postponed tries sent nothing, and no job is left to send anything.
+  await waitForIdleQueues(metricsUrl);
   expect(receiver.requests).toHaveLength(2);
 }, 90_000);
 
@@ -88,18 +97,21 @@ it('an app asked to wait for more replicas than its server has says so as it sta
   expect(stack.workers[0]!.output().join('\n')).not.toContain('fewer replicas');
 
   const lone = await startRedis({ outage: true });
-  const [apiPort] = await getFreePorts(1);
   const env = {
     REDIS_URL: lone.url,
     ADMIN_TOKEN,
     INGEST_TOKEN,
-    API_PORT: String(apiPort),
     INGEST_MIN_REPLICAS: '1',
     DELIVERY_MIN_REPLICAS: '1',
     LOG_LEVEL: 'warn',
   };
   const apps = await Promise.all([
-    startApp({ name: 'api', env, readyUrl: `http://127.0.0.1:${apiPort}/readyz` }),
+    startAppOnFreePort({
+      name: 'api',
+      env,
+      portSetting: 'API_PORT',
+      readyUrl: (port) => `http://127.0.0.1:${port}/readyz`,
+    }).then(({ app }) => app),
     startApp({ name: 'worker', env, readyLine: /fewer replicas than DELIVERY_MIN_REPLICAS/ }),
   ]);
   try {

@@ -2,13 +2,25 @@
  * Every app validates its settings at start-up and, on a bad one, exits non-zero with one
  * clear line naming the variable (the contract), instead of a stack trace or running on a
  * silently different value.
+ *
+ * Every bad value is read by its app's own settings reader (what main.ts calls first), in
+ * this process, with the exit and stderr caught: milliseconds a case. A real start of the
+ * app (seconds of CPU each, on two shared cores) proves per app that the start goes
+ * through that reader and exits 2 with that line alone, and every held port is a real
+ * start. `npm run test:settings` (E2E_SETTINGS=full) starts the real app for every case.
  */
 import { execFile } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
-import { repoRoot } from '@registry-triggers/testing';
-import { describe, expect, it } from 'vitest';
+import { type RedisHandle, repoRoot, startRedis } from '@registry-triggers/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readApiEnv } from '../apps/api/src/env.js';
+import { readLogsEnv } from '../apps/logs/src/env.js';
+import { readWorkerEnv } from '../apps/worker/src/env.js';
+
+type App = 'api' | 'worker' | 'logs';
+const FULL = process.env.E2E_SETTINGS === 'full';
 
 const GOOD = {
   ADMIN_TOKEN: 'settings-admin-token-0123456789',
@@ -17,7 +29,7 @@ const GOOD = {
   REDIS_URL: 'redis://127.0.0.1:1',
 };
 
-async function start(app: 'api' | 'worker' | 'logs', bad: Record<string, string>) {
+async function start(app: App, bad: Record<string, string>) {
   const { PATH, HOME } = process.env;
   try {
     await promisify(execFile)(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts'], {
@@ -32,7 +44,42 @@ async function start(app: 'api' | 'worker' | 'logs', bad: Record<string, string>
   }
 }
 
-const cases: Array<['api' | 'worker' | 'logs', string, string]> = [
+const readers: Record<App, (source: NodeJS.ProcessEnv) => unknown> = {
+  api: readApiEnv,
+  worker: readWorkerEnv,
+  logs: readLogsEnv,
+};
+
+class Exited extends Error {
+  constructor(readonly code: number | string | null | undefined) {
+    super(`process.exit(${code})`);
+  }
+}
+
+/** The app's settings reader on exactly the environment `start` gives the app. */
+function readSettings(app: App, bad: Record<string, string>) {
+  const { PATH, HOME } = process.env;
+  let stderr = '';
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  const exit = vi.spyOn(process, 'exit').mockImplementation((code) => {
+    throw new Exited(code);
+  });
+  try {
+    readers[app]({ PATH, HOME, ...GOOD, ...bad });
+    return { code: 0, stderr };
+  } catch (error) {
+    if (error instanceof Exited) return { code: error.code, stderr };
+    throw error;
+  } finally {
+    write.mockRestore();
+    exit.mockRestore();
+  }
+}
+
+const cases: Array<[App, string, string]> = [
   ['api', 'LOG_LEVEL', 'loud'],
   ['worker', 'LOG_LEVEL', 'loud'],
   ['logs', 'LOG_LEVEL', 'loud'],
@@ -50,14 +97,48 @@ const cases: Array<['api' | 'worker' | 'logs', string, string]> = [
   ['worker', 'DELIVERY_MIN_REPLICAS', 'many'],
   ['api', 'ADMIN_TOKEN', ''],
 ];
+/** The real starts of the default run: one case of each app. */
+const started = FULL
+  ? cases
+  : cases.filter(([app, name, value]) =>
+      [
+        ['api', 'ADMIN_TOKEN', ''],
+        ['worker', 'WORKER_PARTITIONS', '0,3'],
+        ['logs', 'CONSOLE_API_URL', 'not a url'],
+      ].some((one) => one.join('\0') === [app, name, value].join('\0')),
+    );
 
-describe('a bad setting', () => {
-  it.concurrent.each(cases)('%s with %s=%s exits 2 with one line naming it', async (app, name, value) => {
-    const { code, stderr } = await start(app, { [name]: value });
-    expect(code).toBe(2);
-    const lines = stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^invalid setting ${name}: `));
+function expectOneLineNaming(result: { code: unknown; stderr: string }, name: string) {
+  expect(result.code).toBe(2);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^invalid setting ${name}: `));
+}
+
+describe('a bad setting, read by its app', () => {
+  it.each(cases)('%s with %s=%s exits 2 with one line naming it', (app, name, value) => {
+    expectOneLineNaming(readSettings(app, { [name]: value }), name);
+  });
+});
+
+describe('a bad setting, at a real start', () => {
+  it('starts every app at least once', () => {
+    expect(new Set(started.map(([app]) => app))).toEqual(new Set(['api', 'worker', 'logs']));
+  });
+
+  it.concurrent.each(started)('%s with %s=%s exits 2 with one line naming it', async (app, name, value) => {
+    expectOneLineNaming(await start(app, { [name]: value }), name);
+  });
+
+  // A Redis that answers: the api and the logs app wait up to 5 s for their first connection
+  // before they listen, and with one they reach the port at once. A start that got past the
+  // port would then run on, not exit, and fail its test at the deadline.
+  let redis: RedisHandle | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
   });
 
   it.concurrent.each([
@@ -71,7 +152,7 @@ describe('a bad setting', () => {
       await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
       const { port } = holder.address() as AddressInfo;
       try {
-        const { code, stderr } = await start(app, { [name]: String(port) });
+        const { code, stderr } = await start(app, { REDIS_URL: redis!.url, [name]: String(port) });
         expect(code).toBe(2);
         expect(stderr.trim().split('\n')).toEqual([
           expect.stringMatching(

@@ -4,13 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { verifyWebhook } from '@registry-triggers/core';
-import { createPrivateCa, type Receiver, startReceiver } from '@registry-triggers/testing';
+import { createPrivateCa, type Receiver } from '@registry-triggers/testing';
 import { type CloudEvent, HTTP } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, INGEST_TOKEN, type Json, type Stack } from './support/stack.js';
 import {
   digestFor,
   type LoopbackServer,
+  receiverPool,
   startLoopbackServer,
   startObservedStack,
   triggerRecords,
@@ -32,12 +33,7 @@ const ARTIFACT_TAGS = [
 describe('trigger options', () => {
   let stack: Stack;
   let metricsUrl: string;
-  const receivers: Receiver[] = [];
-  const receiver = async () => {
-    const started = await startReceiver();
-    receivers.push(started);
-    return started;
-  };
+  const receivers = receiverPool();
   let seq = 0;
   const push = async (repository: string, tag: string, digest = digestFor(++seq)) => {
     const eventId = `evt-options-${repository}-${++seq}`;
@@ -52,13 +48,13 @@ describe('trigger options', () => {
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all(receivers.map((r) => r.close()));
+    await receivers.closeAll();
     await stack?.stop();
   });
 
   describe('skipArtifactTags', () => {
     it('a cosign-style tag list fires only for the image tag by default; false fires for every tag', async () => {
-      const [skipping, plain] = [await receiver(), await receiver()];
+      const [skipping, plain] = [await receivers.start(), await receivers.start()];
       const byDefault = await stack.createTrigger(NS, 'signed', {
         name: 'default',
         url: skipping.url,
@@ -91,7 +87,7 @@ describe('trigger options', () => {
     });
 
     it('a filter that does not match is reason `filter`, also for an artifact tag', async () => {
-      const rx = await receiver();
+      const rx = await receivers.start();
       const trigger = await stack.createTrigger(NS, 'listed', {
         name: 'latest only',
         url: rx.url,
@@ -133,7 +129,7 @@ describe('trigger options', () => {
     };
 
     it('a delivery whose trigger was disabled while it waited to retry ends failed with reason `disabled`', async () => {
-      const rx = await receiver();
+      const rx = await receivers.start();
       rx.respondWith(() => ({ status: 503, body: 'down' }));
       const body = { name: 'flaky', url: rx.url, type: 'ALL' };
       const trigger = await stack.createTrigger(NS, 'paused', body);
@@ -152,7 +148,7 @@ describe('trigger options', () => {
     });
 
     it('?reason= filters trigger, repository and namespace records; an unknown reason is a 400', async () => {
-      const rx = await receiver();
+      const rx = await receivers.start();
       const trigger = await stack.createTrigger(NS, 'reasons', { name: 'all', url: rx.url, type: 'ALL' });
       for (const tag of ['v1', ...ARTIFACT_TAGS.slice(0, 2)]) await push('reasons', tag);
       await stack.records(NS, 'reasons', trigger.id, 3);
@@ -180,7 +176,7 @@ describe('trigger options', () => {
 
   describe('onlyOnDigestChange', () => {
     it('a re-push of the same digest does not fire; a moved tag carries X-Registry-Previous-Digest', async () => {
-      const [watcher, plain] = [await receiver(), await receiver()];
+      const [watcher, plain] = [await receivers.start(), await receivers.start()];
       const watching = await stack.createTrigger(NS, 'moves', {
         name: 'on change',
         url: watcher.url,
@@ -215,7 +211,7 @@ describe('trigger options', () => {
     });
 
     it('racing pushes of one tag to one digest fire once per tag', async () => {
-      const rx = await receiver();
+      const rx = await receivers.start();
       const watching = await stack.createTrigger(NS, 'racing', {
         name: 'on change',
         url: rx.url,
@@ -267,7 +263,11 @@ describe('trigger options', () => {
     };
 
     it('cloudevents (binary) and cloudevents-structured carry the ACR JSON, signed over the bytes sent', async () => {
-      const [acr, binary, structured] = [await receiver(), await receiver(), await receiver()];
+      const [acr, binary, structured] = [
+        await receivers.start(),
+        await receivers.start(),
+        await receivers.start(),
+      ];
       const triggers = {
         acr: await stack.createTrigger(NS, 'ce', { name: 'acr', url: acr.url, type: 'ALL', secret }),
         binary: await stack.createTrigger(NS, 'ce', {
@@ -342,7 +342,11 @@ describe('trigger options', () => {
     });
 
     it('what a cloudevents trigger delivered, posted to another stack`s /v1/events/cloudevents, is taken as that push', async () => {
-      const [binary, structured, relayed] = [await receiver(), await receiver(), await receiver()];
+      const [binary, structured, relayed] = [
+        await receivers.start(),
+        await receivers.start(),
+        await receivers.start(),
+      ];
       for (const [rx, format] of [
         [binary, 'cloudevents'],
         [structured, 'cloudevents-structured'],

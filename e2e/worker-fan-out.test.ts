@@ -4,12 +4,13 @@
  * disabled trigger gets nothing; and a receiver that never answers does not hold up the
  * healthy ones.
  */
-import { getFreePorts, type Receiver, startReceiver, waitFor } from '@registry-triggers/testing';
+import { getFreePorts, waitFor } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Json, Stack } from './support/stack.js';
 import {
   acrBody,
   digestFor,
+  receiverPool,
   startObservedStack,
   triggerRecords,
   waitForIdleQueues,
@@ -20,19 +21,14 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 describe('worker: fan-out and isolation', () => {
   let stack: Stack;
   let metricsUrl: string;
-  const receivers: Receiver[] = [];
-  const receiver = async () => {
-    const started = await startReceiver();
-    receivers.push(started);
-    return started;
-  };
+  const receivers = receiverPool();
 
   beforeAll(async () => {
     ({ stack, metricsUrl } = await startObservedStack(DELIVERY_TIMEOUT_MS));
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all(receivers.map((r) => r.close()));
+    await receivers.closeAll();
     await stack?.stop();
   });
 
@@ -46,10 +42,10 @@ describe('worker: fan-out and isolation', () => {
     const createdAtMs = put.body.createdAt as number;
 
     const [allRx, listRx, regexRx, disabledRx] = [
-      await receiver(),
-      await receiver(),
-      await receiver(),
-      await receiver(),
+      await receivers.start(),
+      await receivers.start(),
+      await receivers.start(),
+      await receivers.start(),
     ];
     const all = await stack.createTrigger(ns, repo, { name: 'all', url: allRx!.url, type: 'ALL' });
     const list = await stack.createTrigger(ns, repo, {
@@ -165,9 +161,9 @@ describe('worker: fan-out and isolation', () => {
     const ns = 'isolation';
     const repo = 'busy';
     const pushes = 80;
-    const hanging = await receiver();
+    const hanging = await receivers.start();
     hanging.respondWith(() => ({ hang: true }));
-    const healthy = [await receiver(), await receiver(), await receiver()];
+    const healthy = [await receivers.start(), await receivers.start(), await receivers.start()];
     const hangTrigger = await stack.createTrigger(ns, repo, { name: 'hangs', url: hanging.url, type: 'ALL' });
     for (const [i, rx] of healthy.entries()) {
       await stack.createTrigger(ns, repo, { name: `healthy-${i}`, url: rx.url, type: 'ALL' });
@@ -225,7 +221,7 @@ describe('worker: fan-out and isolation', () => {
 
   it('keeps delivering to a healthy path of a server while another of its paths fails every attempt', async () => {
     const ns = 'shared-origin';
-    const server = await receiver();
+    const server = await receivers.start();
     server.respondWith((_, request) => ({ status: request.url === '/fail' ? 503 : 200 }));
     const failing = await stack.createTrigger(ns, 'failing', {
       name: 'fails',
@@ -260,7 +256,7 @@ describe('worker: fan-out and isolation', () => {
 
   it('delivers to an endpoint that answered 503 to everything as soon as it answers 200 again', async () => {
     const ns = 'recovering';
-    const server = await receiver();
+    const server = await receivers.start();
     server.respondWith(() => ({ status: 503 }));
     const trigger = await stack.createTrigger(ns, 'app', { name: 'deploys', url: server.url, type: 'ALL' });
     const failures = 6;

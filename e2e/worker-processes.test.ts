@@ -4,12 +4,14 @@
  * finished by another copy under the same webhook-id; SIGTERM lets an in-flight delivery
  * finish and exits 0.
  */
-import { type AppProcess, getFreePorts, type Receiver, startReceiver } from '@registry-triggers/testing';
+import type { AppProcess } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Json, type Stack, startStack } from './support/stack.js';
 import {
   digestFor,
   metricSum,
+  metricsUrlOf,
+  receiverPool,
   scrapeMetrics,
   triggerRecords,
   waitForIdleQueues,
@@ -21,12 +23,7 @@ const SHORT_LOCK = { WORKER_LOCK_DURATION_MS: '2000' };
 
 describe('worker: several processes, crashes and shutdown', () => {
   let stack: Stack;
-  const receivers: Receiver[] = [];
-  const receiver = async () => {
-    const started = await startReceiver();
-    receivers.push(started);
-    return started;
-  };
+  const receivers = receiverPool();
   /** The one worker running between the crash test and the shutdown test. */
   let survivor: AppProcess | undefined;
 
@@ -39,14 +36,13 @@ describe('worker: several processes, crashes and shutdown', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    await Promise.all(receivers.map((r) => r.close()));
+    await receivers.closeAll();
   });
 
   it('two workers on one queue: 200 events, each delivered exactly once, and both workers delivered some', async () => {
-    const ports = await getFreePorts(2);
-    const metricsUrls = ports.map((port) => `http://127.0.0.1:${port}/metrics`);
-    await Promise.all(ports.map((port) => stack.startWorker({ WORKER_METRICS_PORT: String(port) })));
-    const rx = await receiver();
+    const workers = await Promise.all([stack.startWorker(), stack.startWorker()]);
+    const metricsUrls = workers.map(metricsUrlOf);
+    const rx = await receivers.start();
     const repo = 'shared';
     const trigger = await stack.createTrigger(NS, repo, { name: 'all', url: rx.url, type: 'ALL' });
 
@@ -97,7 +93,7 @@ describe('worker: several processes, crashes and shutdown', () => {
 
   it('a worker killed with SIGKILL mid-delivery: another worker completes it with the same webhook-id', async () => {
     const first = await stack.startWorker(SHORT_LOCK);
-    const rx = await receiver();
+    const rx = await receivers.start();
     // The first attempt is answered only after 3 s: the worker is killed before that.
     rx.respondWith((index) => (index === 0 ? { delayMs: 3000 } : { status: 200, body: 'second' }));
     const repo = 'crash';
@@ -141,7 +137,7 @@ describe('worker: several processes, crashes and shutdown', () => {
 
   it('SIGTERM during a delivery: the worker finishes it, logs it, and exits 0', async () => {
     const worker = survivor ?? (await stack.startWorker());
-    const rx = await receiver();
+    const rx = await receivers.start();
     rx.respondWith(() => ({ delayMs: 1500, body: 'finished' }));
     const repo = 'shutdown';
     const trigger = await stack.createTrigger(NS, repo, { name: 'shutdown', url: rx.url, type: 'ALL' });

@@ -5,7 +5,7 @@
  * refused, and a huge answer is cut to 4 KiB in the record.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { type Receiver, selfSignedCertificate, startReceiver } from '@registry-triggers/testing';
+import { selfSignedCertificate } from '@registry-triggers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Json, Stack } from './support/stack.js';
 import {
@@ -13,6 +13,7 @@ import {
   getTrigger,
   type LoopbackServer,
   metricSum,
+  receiverPool,
   scrapeMetrics,
   startLoopbackServer,
   startObservedStack,
@@ -26,12 +27,7 @@ const DELIVERY_TIMEOUT_MS = 1000;
 describe('worker: what receivers answer', () => {
   let stack: Stack;
   let metricsUrl: string;
-  const receivers: Receiver[] = [];
-  const receiver = async () => {
-    const started = await startReceiver();
-    receivers.push(started);
-    return started;
-  };
+  const receivers = receiverPool();
   let seq = 0;
   /** Pushes one event for `repository` and returns its event id. */
   const pushOne = async (repository: string, tag = 'latest') => {
@@ -48,12 +44,12 @@ describe('worker: what receivers answer', () => {
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all(receivers.map((r) => r.close()));
+    await receivers.closeAll();
     await stack?.stop();
   });
 
   it('500 then 200: retries with the same webhook-id and body, signed each time, logged retrying then succeeded', async () => {
-    const rx = await receiver();
+    const rx = await receivers.start();
     rx.respondWith((index) => (index === 0 ? { status: 500, body: 'busy' } : { status: 200, body: 'done' }));
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
     const trigger = await stack.createTrigger(NS, 'flaky', {
@@ -100,7 +96,7 @@ describe('worker: what receivers answer', () => {
   });
 
   it('429 with Retry-After: waits at least that long before the next attempt', async () => {
-    const rx = await receiver();
+    const rx = await receivers.start();
     // 2 s is longer than the policy's own first delay (0.5 to 1 s): only honouring the header explains the gap.
     rx.respondWith((index) =>
       index === 0 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 200 },
@@ -121,9 +117,9 @@ describe('worker: what receivers answer', () => {
   });
 
   it('410: the attempt is final, the trigger is disabled with a reason, and later pushes are not sent', async () => {
-    const gone = await receiver();
+    const gone = await receivers.start();
     gone.respondWith(() => ({ status: 410, body: 'gone' }));
-    const sentinel = await receiver();
+    const sentinel = await receivers.start();
     const trigger = await stack.createTrigger(NS, 'gone', { name: 'gone', url: gone.url, type: 'ALL' });
     await stack.createTrigger(NS, 'gone', { name: 'sentinel', url: sentinel.url, type: 'ALL' });
     await pushOne('gone', 'v1');
@@ -144,7 +140,7 @@ describe('worker: what receivers answer', () => {
   });
 
   it('a trigger deleted between two attempts: the delivery ends with a failed record, nothing more is sent', async () => {
-    const rx = await receiver();
+    const rx = await receivers.start();
     // Retry-After keeps the next attempt seconds away, well after the DELETE below.
     rx.respondWith(() => ({ status: 503, headers: { 'retry-after': '3' } }));
     const trigger = await stack.createTrigger(NS, 'doomed', { name: 'doomed', url: rx.url, type: 'ALL' });
@@ -185,8 +181,8 @@ describe('worker: what receivers answer', () => {
   });
 
   it('301 with Location: the attempt is final and the redirect is not followed', async () => {
-    const target = await receiver();
-    const redirecting = await receiver();
+    const target = await receivers.start();
+    const redirecting = await receivers.start();
     redirecting.respondWith(() => ({ status: 301, headers: { location: target.url } }));
     const trigger = await stack.createTrigger(NS, 'moved', {
       name: 'moved',
@@ -207,7 +203,7 @@ describe('worker: what receivers answer', () => {
   });
 
   it('a receiver that hangs past DELIVERY_TIMEOUT_MS: ETIMEDOUT, retrying, then delivered', async () => {
-    const rx = await receiver();
+    const rx = await receivers.start();
     rx.respondWith((index) => (index === 0 ? { hang: true } : { status: 200 }));
     const trigger = await stack.createTrigger(NS, 'slow', { name: 'slow', url: rx.url, type: 'ALL' });
     await pushOne('slow');
@@ -257,7 +253,7 @@ describe('worker: what receivers answer', () => {
   });
 
   it('a 5 MB answer: the delivery succeeds and the record keeps at most 4096 bytes of it', async () => {
-    const rx = await receiver();
+    const rx = await receivers.start();
     const huge = Buffer.alloc(5 * 1024 * 1024);
     for (let i = 0; i < huge.length; i++) huge[i] = 97 + (i % 26);
     rx.respondWith(() => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: huge }));

@@ -7,9 +7,9 @@
  */
 import {
   type AppProcess,
-  getFreePorts,
   type RedisHandle,
   startApp,
+  startAppOnFreePort,
   startRedis,
   startRedisCluster,
   waitFor,
@@ -97,40 +97,47 @@ async function startOwnRedis(): Promise<{ redis: RedisHandle; env: Record<string
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const own = options.redis ? undefined : await startOwnRedis();
   const redis = options.redis ?? own!.redis;
-  const [apiPort, logsPort] = await getFreePorts(2);
-  const env: Record<string, string> = {
+  const shared: Record<string, string> = {
     REDIS_URL: redis.url,
     ADMIN_TOKEN,
     INGEST_TOKEN,
-    API_PORT: String(apiPort),
-    LOGS_PORT: String(logsPort),
     DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
     LOG_LEVEL: 'warn',
     ...own?.env,
     ...options.env,
   };
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const logsUrl = `http://127.0.0.1:${logsPort}`;
   const startWorker = (extraEnv: Record<string, string> = {}) =>
     startApp({
       name: 'worker',
-      env: { ...env, LOG_LEVEL: 'info', ...options.workerEnv, ...extraEnv },
+      env: { ...shared, LOG_LEVEL: 'info', ...options.workerEnv, ...extraEnv },
       readyLine: /worker started/,
     });
   // Ready, not just running: /readyz answers 200 once the app's Redis client can serve it
-  // (on a cluster, once it has the slots).
+  // (on a cluster, once it has the slots). The api and the logs app get ports picked for
+  // them, picked again if another process took one first (startAppOnFreePort).
+  const onPort = (name: 'api' | 'logs', portSetting: string) =>
+    startAppOnFreePort({
+      name,
+      env: shared,
+      portSetting,
+      readyUrl: (port) => `http://127.0.0.1:${port}/readyz`,
+    });
   const [api, logs, ...workers] = await Promise.all([
-    startApp({ name: 'api', env, readyUrl: `${apiUrl}/readyz` }),
-    startApp({ name: 'logs', env, readyUrl: `${logsUrl}/readyz` }),
+    onPort('api', 'API_PORT'),
+    onPort('logs', 'LOGS_PORT'),
     ...Array.from({ length: options.workers ?? 1 }, () => startWorker()),
   ]);
+  const apiUrl = `http://127.0.0.1:${api.port}`;
+  const logsUrl = `http://127.0.0.1:${logs.port}`;
+  // What a restart of either app needs: the settings and the ports they run on.
+  const env = { ...shared, API_PORT: String(api.port), LOGS_PORT: String(logs.port) };
 
   const stack: Stack = {
     redis,
     apiUrl,
     logsUrl,
-    api: api!,
-    logs: logs!,
+    api: api.app,
+    logs: logs.app,
     workers,
     env,
     startWorker: async (extraEnv) => {
@@ -166,7 +173,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       );
     },
     async stop() {
-      await Promise.all([api!.stop(), logs!.stop(), ...workers.map((worker) => worker.stop())]);
+      await Promise.all([stack.api.stop(), stack.logs.stop(), ...workers.map((worker) => worker.stop())]);
       if (!options.redis) await redis.stop();
     },
   };

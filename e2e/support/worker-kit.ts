@@ -9,22 +9,51 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { getFreePorts, waitFor } from '@registry-triggers/testing';
+import {
+  type AppProcess,
+  metricsPortOf,
+  type Receiver,
+  type ReceiverOptions,
+  startReceiver,
+  waitFor,
+} from '@registry-triggers/testing';
 import { type Json, type Stack, startStack } from './stack.js';
 
 /** A stack whose worker serves /metrics (the tests' barrier) and times deliveries out quickly. */
 export async function startObservedStack(
   deliveryTimeoutMs: number,
 ): Promise<{ stack: Stack; metricsUrl: string }> {
-  const [metricsPort] = await getFreePorts(1);
   const stack = await startStack({
     workerEnv: {
-      WORKER_METRICS_PORT: String(metricsPort),
       DELIVERY_TIMEOUT_MS: String(deliveryTimeoutMs),
       SHUTDOWN_DEADLINE_MS: '5000',
     },
   });
-  return { stack, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
+  // The worker bound a port of its own choosing (startApp gives it 0) and logged which.
+  return { stack, metricsUrl: metricsUrlOf(stack.workers[0]!) };
+}
+
+/** Receivers a suite starts as its tests need them, every one closed by one call (in afterAll). */
+export function receiverPool(): {
+  start(options?: ReceiverOptions): Promise<Receiver>;
+  closeAll(): Promise<void>;
+} {
+  const started: Receiver[] = [];
+  return {
+    async start(options) {
+      const receiver = await startReceiver(options);
+      started.push(receiver);
+      return receiver;
+    },
+    async closeAll() {
+      await Promise.all(started.splice(0).map((receiver) => receiver.close()));
+    },
+  };
+}
+
+/** Where a worker started by the stack serves /metrics. */
+export function metricsUrlOf(worker: AppProcess): string {
+  return `http://127.0.0.1:${metricsPortOf(worker)}/metrics`;
 }
 
 /** `YYYY-MM-DD HH:mm:ss` in UTC, the stack's default PAYLOAD_TIMEZONE. */

@@ -7,9 +7,11 @@
 import {
   createRedis,
   PartitionedQueue,
+  queueEnvSchema,
   queueNames,
   type RedisConnection,
   readBacklog,
+  resolveQueueLayout,
 } from '@registry-triggers/store';
 import {
   type AppProcess,
@@ -17,6 +19,7 @@ import {
   type RedisHandle,
   redisCommand,
   repoRoot,
+  retryOnAddressInUse,
   startProcess,
   startRedis,
   waitFor,
@@ -56,7 +59,7 @@ export class FaultStack {
   private env: Record<string, string> = {};
   private readonly urls = new Map<string, { readyUrl?: string; readyLine?: RegExp }>();
   private readonly appEnv = new Map<string, Record<string, string>>();
-  private queues: { redis: RedisConnection; queues: Array<PartitionedQueue<unknown>> } | undefined;
+  private queues: Promise<{ redis: RedisConnection; queues: Array<PartitionedQueue<unknown>> }> | undefined;
 
   private constructor(
     readonly redis: RedisHandle,
@@ -78,7 +81,6 @@ export class FaultStack {
 
   private async startApps(): Promise<void> {
     const { apis, workers } = this.options;
-    const ports = await getFreePorts(apis + 1);
     const redisUrl = this.options.redisUrlForApps
       ? await this.options.redisUrlForApps(this.redis)
       : this.redis.url;
@@ -97,27 +99,45 @@ export class FaultStack {
       ...this.options.env,
     };
     const starting: Promise<void>[] = [];
+    this.apiUrls = Array.from({ length: apis }, () => '');
     for (let i = 0; i < apis; i++) {
       const name = apis === 1 ? 'api' : `api${i + 1}`;
-      const url = `http://127.0.0.1:${ports[i]}`;
-      this.apiUrls.push(url);
-      this.appEnv.set(name, { API_PORT: String(ports[i]) });
-      this.urls.set(name, { readyUrl: `${url}/readyz` });
-      starting.push(this.launch(name, 'api'));
+      starting.push(
+        this.launchOnFreePort(name, 'api', 'API_PORT').then((url) => {
+          this.apiUrls[i] = url;
+        }),
+      );
     }
-    this.logsUrl = `http://127.0.0.1:${ports[apis]}`;
-    this.appEnv.set('logs', { LOGS_PORT: String(ports[apis]) });
-    this.urls.set('logs', { readyUrl: `${this.logsUrl}/readyz` });
-    starting.push(this.launch('logs', 'logs'));
-    const metricsPorts = await getFreePorts(workers);
+    starting.push(
+      this.launchOnFreePort('logs', 'logs', 'LOGS_PORT').then((url) => {
+        this.logsUrl = url;
+      }),
+    );
     for (let i = 0; i < workers; i++) {
       const name = `worker${i + 1}`;
-      // Each worker its own metrics port (the default 9464 would be shared); the start-up line says ready.
-      this.appEnv.set(name, { LOG_LEVEL: 'info', WORKER_METRICS_PORT: String(metricsPorts[i]) });
+      // Each worker a metrics port of its own (the default 9464 would be shared), bound on
+      // 0 so that none is probed and handed over; the start-up line says ready.
+      this.appEnv.set(name, { LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0' });
       this.urls.set(name, { readyLine: /worker started/ });
       starting.push(this.launch(name, 'worker'));
     }
     await Promise.all(starting);
+  }
+
+  /**
+   * The first start of an api or the logs app, on a port picked for it: picked again when
+   * another process bound it first (the app exits 2, "port N is already in use"). A restart
+   * keeps the port. Resolves with the app's URL.
+   */
+  private launchOnFreePort(name: string, kind: AppKind, portSetting: string): Promise<string> {
+    return retryOnAddressInUse(async () => {
+      const [port] = await getFreePorts(1);
+      const url = `http://127.0.0.1:${port}`;
+      this.appEnv.set(name, { [portSetting]: String(port) });
+      this.urls.set(name, { readyUrl: `${url}/readyz` });
+      await this.launch(name, kind);
+      return url;
+    });
   }
 
   private async launch(name: string, kind: AppKind): Promise<void> {
@@ -190,21 +210,28 @@ export class FaultStack {
    * itself (never through the scenario's proxy) as the api's backlog gauge reads them.
    */
   async backlog(): Promise<number> {
-    if (!this.queues) {
+    const { queues } = await this.openQueues();
+    const backlog = await readBacklog(queues);
+    return backlog.reduce((sum, p) => sum + p.counts.waiting + p.counts.delayed + p.counts.active, 0);
+  }
+
+  /** Both queues, every partition, opened once (concurrent callers share the opening). */
+  private openQueues() {
+    this.queues ??= (async () => {
       const redis = createRedis(
         { REDIS_URL: this.redis.url },
         { role: 'fail-fast', commandTimeoutMs: 2000, name: 'fault-suite' },
       );
-      const partitions = Number(this.env.QUEUE_PARTITIONS ?? 1);
-      this.queues = {
-        redis,
-        queues: [queueNames.pushEvents, queueNames.deliveries].map(
-          (name) => new PartitionedQueue<unknown>(name, partitions, redis),
-        ),
-      };
-    }
-    const backlog = await readBacklog(this.queues.queues);
-    return backlog.reduce((sum, p) => sum + p.counts.waiting + p.counts.delayed + p.counts.active, 0);
+      // The count as the apps resolve it (the setting, a cluster's record, or 1 on one
+      // server), from its one owner rather than a default of our own.
+      const { QUEUE_PARTITIONS } = queueEnvSchema.parse(this.env);
+      const { partitions } = await resolveQueueLayout(redis, QUEUE_PARTITIONS, { role: 'consumer' });
+      const queues = [queueNames.pushEvents, queueNames.deliveries].map(
+        (name) => new PartitionedQueue<unknown>(name, partitions, redis),
+      );
+      return { redis, queues };
+    })();
+    return this.queues;
   }
 
   /**
@@ -212,9 +239,9 @@ export class FaultStack {
    * reasons. A failed push-event job has no record of its own, so it explains a loss.
    */
   async failedJobsSince(since: number): Promise<Record<string, Record<string, number>>> {
-    await this.backlog();
+    const { queues } = await this.openQueues();
     const failed: Record<string, Record<string, number>> = {};
-    for (const queue of this.queues!.queues) {
+    for (const queue of queues) {
       for (const partition of queue.partitions) {
         for (const job of await partition.getFailed(0, 999)) {
           if (!job || (job.finishedOn ?? 0) < since) continue;
@@ -251,8 +278,9 @@ export class FaultStack {
       }
     }
     if (this.queues) {
-      await Promise.all(this.queues.queues.map((queue) => queue.close()));
-      this.queues.redis.disconnect();
+      const { redis, queues } = await this.queues;
+      await Promise.all(queues.map((queue) => queue.close()));
+      redis.disconnect();
     }
     await this.redis.stop();
   }

@@ -34,14 +34,23 @@ export async function getFreePorts(count: number, host = '127.0.0.1'): Promise<n
 
 /**
  * Runs `start` (which picks its own free ports) again, up to `attempts` times in all,
- * when it failed because a port was taken between probing and binding.
+ * when it failed because a port was taken between probing and binding: EADDRINUSE from a
+ * server of ours, "Address already in use" from redis-server, or an app's one line
+ * "invalid setting API_PORT: port N is already in use" (carried in the start's error).
  */
 export async function retryOnAddressInUse<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await start();
     } catch (error) {
-      if (attempt >= attempts || !/address already in use/i.test(String(error))) throw error;
+      if (attempt >= attempts || !isAddressInUse(error)) throw error;
     }
   }
+}
+
+function isAddressInUse(error: unknown): boolean {
+  return (
+    (error as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE' ||
+    /already in use|EADDRINUSE/i.test(String(error))
+  );
 }

@@ -1,15 +1,18 @@
 export { cleanupNow } from './cleanup.js';
-export { getFreePort, getFreePorts } from './free-port.js';
+export { getFreePort, getFreePorts, retryOnAddressInUse } from './free-port.js';
 export { resolveRef, type Schema, unknownKeywords, validate } from './json-schema.js';
 export { createPrivateCa, type PrivateCa } from './private-ca.js';
 export {
   type AppName,
   type AppProcess,
+  metricsPortOf,
   type ReadinessOptions,
   repoRoot,
+  type StartAppOnFreePortOptions,
   type StartAppOptions,
   type StartProcessOptions,
   startApp,
+  startAppOnFreePort,
   startProcess,
 } from './processes.js';
 export {

@@ -10,7 +10,7 @@ import {
   tail,
   waitUntilReady,
 } from './child-process.js';
-import { getFreePort } from './free-port.js';
+import { getFreePort, retryOnAddressInUse } from './free-port.js';
 import { httpReadiness } from './http-check.js';
 
 export { getFreePort, getFreePorts } from './free-port.js';
@@ -66,10 +66,12 @@ export interface AppProcess {
 export async function startApp(options: StartAppOptions): Promise<AppProcess> {
   const { name, env: given, ...readiness } = options;
   // The worker serves its metrics on 9464 by default: tests run several workers at once, so
-  // each gets a port of its own unless the test names one.
+  // each binds a port of the kernel's choosing (0) unless the test names one; `metricsPortOf`
+  // reads which from its start-up line. No port is probed and handed over, so none can be
+  // taken in between.
   const ownPort =
     name === 'worker' && given?.WORKER_METRICS_PORT === undefined && !process.env.WORKER_METRICS_PORT;
-  const env = ownPort ? { ...given, WORKER_METRICS_PORT: String(await getFreePort()) } : given;
+  const env = ownPort ? { ...given, WORKER_METRICS_PORT: '0' } : given;
   return startProcess({
     command: 'npm',
     args: ['start', '-w', `@registry-triggers/${name}`],
@@ -78,6 +80,47 @@ export async function startApp(options: StartAppOptions): Promise<AppProcess> {
     ...(env ? { env } : {}),
     ...readiness,
   });
+}
+
+export interface StartAppOnFreePortOptions extends Omit<StartAppOptions, 'readyUrl'> {
+  /** The app's port setting: API_PORT, LOGS_PORT or WORKER_METRICS_PORT. */
+  portSetting: string;
+  /** Ready once a GET here answers 200, e.g. (port) => `http://127.0.0.1:${port}/readyz`. */
+  readyUrl?: (port: number) => string;
+}
+
+/**
+ * Starts an app on a port picked for it. The port was free when picked, but another
+ * process may bind it before the app does: the app then exits 2 with its one line
+ * ("invalid setting API_PORT: port N is already in use") and the start is made again on
+ * another port. For apps whose port must be known before they run (the api's and the logs
+ * app's URLs, which they do not report when given 0).
+ */
+export function startAppOnFreePort(
+  options: StartAppOnFreePortOptions,
+): Promise<{ app: AppProcess; port: number }> {
+  const { portSetting, readyUrl, env, ...rest } = options;
+  return retryOnAddressInUse(async () => {
+    const port = await getFreePort();
+    const app = await startApp({
+      ...rest,
+      env: { ...env, [portSetting]: String(port) },
+      ...(readyUrl ? { readyUrl: readyUrl(port) } : {}),
+    });
+    return { app, port };
+  });
+}
+
+/**
+ * The port a worker serves /metrics on, from its start-up line ("worker metrics on
+ * http://host:port/metrics", at LOG_LEVEL info): the port it bound, 0 given or not.
+ */
+export function metricsPortOf(worker: AppProcess): number {
+  for (const line of worker.output()) {
+    const match = /worker metrics on https?:\/\/[^\s"]*:(\d+)\/metrics/.exec(line);
+    if (match) return Number(match[1]);
+  }
+  throw new Error('the worker logged no "worker metrics on" line (is LOG_LEVEL info or lower?)');
 }
 
 /**
