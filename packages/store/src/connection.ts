@@ -4,6 +4,7 @@
  */
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
+import { batchWritesPerTurn } from './write-batching.js';
 
 export type RedisConnection = Redis | Cluster;
 
@@ -89,9 +90,13 @@ export function createRedis(env: RedisEnv, options: ConnectionOptions): RedisCon
       scaleReads: 'master',
       ...clusterRetries(options.role),
     };
-    return new Cluster(parseClusterNodes(env.REDIS_CLUSTER_NODES), clusterOptions);
+    const cluster = new Cluster(parseClusterNodes(env.REDIS_CLUSTER_NODES), clusterOptions);
+    batchWritesPerTurn(cluster);
+    return cluster;
   }
-  return new Redis(env.REDIS_URL, redisOptions);
+  const client = new Redis(env.REDIS_URL, redisOptions);
+  batchWritesPerTurn(client);
+  return client;
 }
 
 /**
