@@ -171,8 +171,8 @@ async function takeEvents(
   );
   const refusedNames = new Set(refused.map(({ namespace, name }) => `${namespace}/${name}`));
 
-  // Group by partition: each group is one script per event on one hash slot, sent with the
-  // groups other requests add to the same partition in this turn.
+  // Group by partition: each group is one script per event on one hash slot (and one replica
+  // wait), sent with the other requests' adds of this turn (coalesced-adds.ts).
   const groups = new Map<Queue<PushEventJob>, PushJob[]>();
   let refusedEvents = 0;
   events.forEach((event, index) => {
