@@ -13,9 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type AppProcess,
-  getFreePorts,
+  getFreePort,
   type Receiver,
   repoRoot,
+  retryOnAddressInUse,
   startProcess,
   waitFor,
 } from '@registry-triggers/testing';
@@ -32,15 +33,13 @@ const GUESSED_TOKEN = 'guessed-token-operated-0123456789';
 describe('operating a running stack', () => {
   let stack: Stack;
   let workerMetricsUrl: string;
-  let prometheusPort: number;
   const receivers = receiverPool();
 
   /** An OTLP/HTTP collector standing in for the operator's: it records what the apps export. */
   let collector: Receiver;
 
   beforeAll(async () => {
-    const [metricsPort, promPort] = await getFreePorts(2);
-    prometheusPort = promPort!;
+    const metricsPort = await getFreePort();
     workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     collector = await receivers.start();
     // Debug level everywhere: the most an operator can make the apps say. Traces on, and
@@ -212,18 +211,24 @@ describe('operating a running stack', () => {
     };
     // JSON is YAML.
     await writeFile(join(dataDir, 'prometheus.yml'), JSON.stringify(config));
-    const promUrl = `http://127.0.0.1:${prometheusPort}`;
+    let promUrl = '';
     let prometheus: AppProcess | undefined;
     try {
-      prometheus = await startProcess({
-        command: '/usr/bin/prometheus',
-        args: [
-          `--config.file=${join(dataDir, 'prometheus.yml')}`,
-          `--storage.tsdb.path=${join(dataDir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${prometheusPort}`,
-        ],
-        label: 'prometheus',
-        readyUrl: `${promUrl}/-/ready`,
+      // Its port is picked just before it binds, and picked again if another process took it
+      // in between (Prometheus exits with "bind: address already in use").
+      prometheus = await retryOnAddressInUse(async () => {
+        const port = await getFreePort();
+        promUrl = `http://127.0.0.1:${port}`;
+        return startProcess({
+          command: '/usr/bin/prometheus',
+          args: [
+            `--config.file=${join(dataDir, 'prometheus.yml')}`,
+            `--storage.tsdb.path=${join(dataDir, 'data')}`,
+            `--web.listen-address=127.0.0.1:${port}`,
+          ],
+          label: 'prometheus',
+          readyUrl: `${promUrl}/-/ready`,
+        });
       });
       const query = async (expr: string): Promise<Json[]> => {
         const response = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
