@@ -211,15 +211,15 @@ describe('operating a running stack', () => {
     };
     // JSON is YAML.
     await writeFile(join(dataDir, 'prometheus.yml'), JSON.stringify(config));
-    let promUrl = '';
+    let promUrl: string;
     let prometheus: AppProcess | undefined;
     try {
       // Its port is picked just before it binds, and picked again if another process took it
       // in between (Prometheus exits with "bind: address already in use").
-      prometheus = await retryOnAddressInUse(async () => {
+      ({ prometheus, promUrl } = await retryOnAddressInUse(async () => {
         const port = await getFreePort();
-        promUrl = `http://127.0.0.1:${port}`;
-        return startProcess({
+        const url = `http://127.0.0.1:${port}`;
+        const app = await startProcess({
           command: '/usr/bin/prometheus',
           args: [
             `--config.file=${join(dataDir, 'prometheus.yml')}`,
@@ -227,9 +227,10 @@ describe('operating a running stack', () => {
             `--web.listen-address=127.0.0.1:${port}`,
           ],
           label: 'prometheus',
-          readyUrl: `${promUrl}/-/ready`,
+          readyUrl: `${url}/-/ready`,
         });
-      });
+        return { prometheus: app, promUrl: url };
+      }));
       const query = async (expr: string): Promise<Json[]> => {
         const response = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
         const body = (await response.json()) as Json;
