@@ -131,6 +131,38 @@ function withinDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
   });
 }
 
+/**
+ * The job of one event: its data, the retry and removal options, a job id of its own (a
+ * deduplicated add answers with the first copy's id) and the 24 h dedupe key of its event id.
+ */
+export function pushJobFor(
+  event: IncomingPushEvent,
+  eventId: string,
+  now: number,
+  context: JobContext = {},
+): PushJob {
+  const data: PushEventJob = {
+    eventId,
+    namespace: event.namespace,
+    repository: event.repository,
+    tag: event.tag,
+    digest: event.digest,
+    pushedAt: event.pushedAt ?? now,
+    receivedAt: now,
+    ...(context.requestId ? { requestId: context.requestId } : {}),
+    ...(context.traceparent ? { traceparent: context.traceparent } : {}),
+  };
+  return {
+    name: 'push',
+    data,
+    opts: {
+      ...pushEventJobOptions,
+      jobId: randomUUID(),
+      deduplication: { id: `${event.namespace}/${eventId}`, ttl: EVENT_DEDUPE_TTL_MS },
+    },
+  };
+}
+
 async function takeEvents(
   { queue, adds, repositories, durability, repositoriesPerNamespace }: IngestTarget,
   events: IncomingPushEvent[],
@@ -181,27 +213,7 @@ async function takeEvents(
       refusedEvents++;
       return;
     }
-    const eventId = eventIds[index]!;
-    const data: PushEventJob = {
-      eventId,
-      namespace: event.namespace,
-      repository: event.repository,
-      tag: event.tag,
-      digest: event.digest,
-      pushedAt: event.pushedAt ?? now,
-      receivedAt: now,
-      ...(context.requestId ? { requestId: context.requestId } : {}),
-      ...(context.traceparent ? { traceparent: context.traceparent } : {}),
-    };
-    const job: PushJob = {
-      name: 'push',
-      data,
-      opts: {
-        ...pushEventJobOptions,
-        jobId: randomUUID(),
-        deduplication: { id: `${event.namespace}/${eventId}`, ttl: EVENT_DEDUPE_TTL_MS },
-      },
-    };
+    const job = pushJobFor(event, eventIds[index]!, now, context);
     const group = groups.get(partition);
     if (group) group.push(job);
     else groups.set(partition, [job]);
