@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { createRedis, type PushEventJob, pushEventJobOptions } from '@registry-triggers/store';
 import { startRedis } from '@registry-triggers/testing';
-import { type JobsOptions, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pushJobFor } from '../apps/api/src/ingest.js';
 import { DIGEST } from './lib/load.js';
@@ -47,7 +47,7 @@ const cases: Array<[string, Add]> = [
     "+ the 24 h dedupe key: the api's job (pushJobFor)",
     (queue, seq) => {
       const job = pushJobFor(event(seq), randomUUID(), Date.now(), { requestId: randomUUID() });
-      return queue.add(job.name, job.data, job.opts as JobsOptions);
+      return queue.add(job.name, job.data, job.opts);
     },
   ],
 ];
