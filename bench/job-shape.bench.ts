@@ -15,33 +15,24 @@ import { startRedis } from '@registry-triggers/testing';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pushJobFor } from '../apps/api/src/ingest.js';
-import { DIGEST } from './lib/load.js';
 import { infoSection } from './lib/redis-info.js';
 import { median } from './lib/stats.js';
+import { bareJob, event } from './rows/ingest.js';
 
 const ADDS_PER_ROUND = Number(process.env.ADDS ?? 20_000);
 const ROUNDS = 5;
 const IN_FLIGHT = 32;
 
-const event = (seq: number) => ({ namespace: 'bench', repository: 'ingest', tag: `v${seq}`, digest: DIGEST });
-/** The minimal ingest server's job: the event, an id and two times. */
-const bareData = (seq: number): PushEventJob => ({
-  ...event(seq),
-  eventId: randomUUID(),
-  pushedAt: Date.now(),
-  receivedAt: Date.now(),
-});
-
 type Add = (queue: Queue<PushEventJob>, seq: number) => Promise<unknown>;
 const cases: Array<[string, Add]> = [
-  ["bare add (the minimal server's)", (queue, seq) => queue.add('push', bareData(seq))],
+  ["bare add (the minimal server's)", (queue, seq) => queue.add('push', bareJob(seq))],
   [
     '+ retries and removal (pushEventJobOptions)',
-    (queue, seq) => queue.add('push', bareData(seq), { ...pushEventJobOptions }),
+    (queue, seq) => queue.add('push', bareJob(seq), { ...pushEventJobOptions }),
   ],
   [
     '+ a job id of its own',
-    (queue, seq) => queue.add('push', bareData(seq), { ...pushEventJobOptions, jobId: randomUUID() }),
+    (queue, seq) => queue.add('push', bareJob(seq), { ...pushEventJobOptions, jobId: randomUUID() }),
   ],
   [
     "+ the 24 h dedupe key: the api's job (pushJobFor)",

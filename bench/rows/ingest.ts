@@ -24,14 +24,16 @@ const BATCH_SIZE = 100;
 /** How long each side of each case runs before anything is measured (see the priming below). */
 const PRIMING_MS = 3000;
 
-const event = (seq: number): PushEvent => ({
+/** The event every ingest case pushes (job-shape.bench.ts adds its job directly). */
+export const event = (seq: number): PushEvent => ({
   namespace: 'bench',
   repository: 'ingest',
   tag: `v${seq}`,
   digest: DIGEST,
 });
 
-const bareJob = (seq: number) => ({
+/** The job the minimal ingest server adds for `event(seq)`: the event, an id and two times. */
+export const bareJob = (seq: number) => ({
   eventId: randomUUID(),
   namespace: 'bench',
   repository: 'ingest',
